@@ -1,0 +1,224 @@
+"""Scene description schema (dataclasses) and loading from Hydra/YAML configs.
+
+A scene is a robot, a floor, an optional table, objects, lights and cameras: enough to
+describe a digital twin of a real cell in YAML (``configs/scene/*.yaml``). Cameras are given
+either by pose (``pos`` + ``lookat`` or ``quat_wxyz``) and ``fovy``, or by a real
+calibration: OpenCV intrinsics ``K``, image size, and ``world_from_camera`` (4x4, OpenCV
+axes). Positions are metres in the z-up world; quaternions are wxyz.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+OBJECT_TYPES = ("box", "sphere", "cylinder", "capsule", "mesh")
+
+
+class SceneConfigError(ValueError):
+    """A scene config that cannot be built; the message names the file and field."""
+
+
+@dataclass
+class PhysicsConfig:
+    dt: float = 0.005  # s, physics step
+    decimation: int = 4  # physics steps per control step (0.005 * 4 = 50 Hz)
+    integrator: str = "implicitfast"
+
+
+@dataclass
+class FloorConfig:
+    enabled: bool = True
+    friction: float = 1.0
+    rgba: list[float] = field(default_factory=lambda: [0.2, 0.3, 0.4, 1.0])
+
+
+@dataclass
+class TableConfig:
+    pos: list[float] = field(default_factory=lambda: [0.5, 0.0, 0.0])  # centre of the foot print
+    half_size: list[float] = field(default_factory=lambda: [0.4, 0.6])  # x, y half extents, m
+    height: float = 0.4  # top surface height, m
+    thickness: float = 0.04
+    friction: float = 1.0
+    rgba: list[float] = field(default_factory=lambda: [0.55, 0.42, 0.3, 1.0])
+
+
+@dataclass
+class ObjectConfig:
+    name: str = MISSING
+    type: str = "box"  # one of OBJECT_TYPES
+    size: list[float] = field(default_factory=lambda: [0.02, 0.02, 0.02])  # MuJoCo geom size
+    mesh_file: Optional[str] = None  # for type=mesh: .obj/.stl path
+    mesh_scale: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+    pos: list[float] = field(default_factory=lambda: [0.5, 0.0, 0.45])
+    quat_wxyz: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
+    mass: float = 0.1  # kg
+    friction: float = 1.0
+    rgba: list[float] = field(default_factory=lambda: [0.8, 0.2, 0.2, 1.0])
+    free: bool = True  # free-floating (has a freejoint) or fixed to the world
+
+
+@dataclass
+class LightConfig:
+    pos: list[float] = field(default_factory=lambda: [0.0, 0.0, 3.0])
+    dir: list[float] = field(default_factory=lambda: [0.0, 0.0, -1.0])
+    directional: bool = True
+    diffuse: list[float] = field(default_factory=lambda: [0.7, 0.7, 0.7])
+    castshadow: bool = True
+
+
+@dataclass
+class CameraConfig:
+    name: str = MISSING
+    width: int = 256
+    height: int = 256
+    # Pose form: pos + (lookat | quat_wxyz of the MuJoCo camera frame) + fovy.
+    pos: Optional[list[float]] = None
+    lookat: Optional[list[float]] = None
+    quat_wxyz: Optional[list[float]] = None
+    fovy: Optional[float] = None  # degrees
+    # Calibration form: OpenCV K (3x3 rows) + world_from_camera (4x4 rows, OpenCV axes).
+    K: Optional[list[Any]] = None
+    world_from_camera: Optional[list[Any]] = None
+    # Mount on a robot body instead of the world (pos/quat then relative to that body).
+    body: Optional[str] = None
+
+
+@dataclass
+class SceneConfig:
+    name: str = "scene"
+    robot: str = "g1"
+    gains: Optional[str] = None  # gain profile; None = the robot's default
+    robot_base_pos: Optional[list[float]] = None  # where a fixed base is mounted, m
+    physics: PhysicsConfig = field(default_factory=PhysicsConfig)
+    floor: FloorConfig = field(default_factory=FloorConfig)
+    table: Optional[TableConfig] = None
+    objects: list[ObjectConfig] = field(default_factory=list)
+    lights: list[LightConfig] = field(default_factory=lambda: [LightConfig()])
+    cameras: list[CameraConfig] = field(default_factory=list)
+
+
+def configs_dir() -> Path:
+    """The installed ``twin.configs`` folder (Hydra config root)."""
+    import twin.configs
+
+    return Path(twin.configs.__file__).resolve().parent
+
+
+def scene_names() -> list[str]:
+    return sorted(p.stem for p in (configs_dir() / "scene").glob("*.yaml"))
+
+
+def load_scene_config(name_or_path: str | Path = "empty", overrides: list[str] | None = None,
+                      ) -> SceneConfig:
+    """A validated ``SceneConfig`` from a bundled scene name or a YAML path, plus overrides.
+
+    Overrides are Hydra/OmegaConf dotlist strings, e.g. ``["robot=panda", "table.height=0.7"]``.
+    """
+    source = str(name_or_path)
+    path = Path(source)
+    if not (path.suffix in (".yaml", ".yml") or path.exists()):
+        path = configs_dir() / "scene" / f"{source}.yaml"
+        if not path.exists():
+            raise SceneConfigError(f"unknown scene {source!r}; expected a YAML path or one of "
+                                   f"{scene_names()}")
+    elif not path.exists():
+        raise SceneConfigError(f"scene file {source} does not exist")
+    try:
+        raw = OmegaConf.load(path)
+    except Exception as exc:  # yaml errors come in several types
+        raise SceneConfigError(f"{path}: not valid YAML ({_one_line(exc)})") from exc
+    if not isinstance(raw, DictConfig):
+        raise SceneConfigError(f"{path}: expected a mapping at the top level")
+    raw.pop("defaults", None)
+    if overrides:
+        try:
+            raw = OmegaConf.merge(raw, OmegaConf.from_dotlist(list(overrides)))
+        except OmegaConfBaseException as exc:
+            raise SceneConfigError(f"{path}: bad override in {overrides}: {_one_line(exc)}") from exc
+    return scene_config_from_dict(raw, source=str(path))
+
+
+def scene_config_from_dict(raw: Any, source: str = "<dict>") -> SceneConfig:
+    """Validate a plain or OmegaConf mapping against the schema."""
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(SceneConfig), raw)
+        cfg: SceneConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
+    except OmegaConfBaseException as exc:
+        raise SceneConfigError(f"{source}: {_one_line(exc)}") from exc
+    validate_scene_config(cfg, source)
+    return cfg
+
+
+def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
+    import twin.robots
+
+    if cfg.robot not in twin.robots.names():
+        raise SceneConfigError(f"{source}: robot: unknown robot {cfg.robot!r}; expected one of "
+                               f"{twin.robots.names()}")
+    if cfg.physics.dt <= 0 or cfg.physics.decimation < 1:
+        raise SceneConfigError(f"{source}: physics: expected dt > 0 and decimation >= 1, got "
+                               f"dt={cfg.physics.dt}, decimation={cfg.physics.decimation}")
+    names: set[str] = set()
+    for i, obj in enumerate(cfg.objects):
+        where = f"{source}: objects[{i}] ({obj.name})"
+        if obj.name in names:
+            raise SceneConfigError(f"{where}: duplicate object name")
+        names.add(obj.name)
+        if obj.type not in OBJECT_TYPES:
+            raise SceneConfigError(f"{where}: type {obj.type!r}; expected one of {OBJECT_TYPES}")
+        if obj.type == "mesh" and not obj.mesh_file:
+            raise SceneConfigError(f"{where}: type mesh needs mesh_file")
+        if obj.mass <= 0:
+            raise SceneConfigError(f"{where}: mass must be > 0 kg, got {obj.mass}")
+        _check_len(where, "pos", obj.pos, 3)
+        _check_len(where, "quat_wxyz", obj.quat_wxyz, 4)
+    cam_names: set[str] = set()
+    for i, cam in enumerate(cfg.cameras):
+        where = f"{source}: cameras[{i}] ({cam.name})"
+        if cam.name in cam_names:
+            raise SceneConfigError(f"{where}: duplicate camera name")
+        cam_names.add(cam.name)
+        calibrated = cam.K is not None or cam.world_from_camera is not None
+        if calibrated:
+            if cam.K is None or cam.world_from_camera is None:
+                raise SceneConfigError(f"{where}: a calibrated camera needs both K (3x3) and "
+                                       "world_from_camera (4x4)")
+            _check_matrix(where, "K", cam.K, 3)
+            _check_matrix(where, "world_from_camera", cam.world_from_camera, 4)
+            R = np.asarray(cam.world_from_camera, dtype=np.float64)[:3, :3]
+            if not np.allclose(R.T @ R, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0:
+                raise SceneConfigError(f"{where}: world_from_camera[:3,:3] is not a rotation")
+        else:
+            if cam.pos is None or cam.fovy is None or (cam.lookat is None and cam.quat_wxyz is None):
+                raise SceneConfigError(
+                    f"{where}: no intrinsics: give pos + lookat (or quat_wxyz) + fovy, or a "
+                    "calibration (K + world_from_camera)")
+        if cam.width <= 0 or cam.height <= 0:
+            raise SceneConfigError(f"{where}: width/height must be > 0")
+
+
+def _check_matrix(where: str, field_name: str, rows: Any, n: int) -> None:
+    try:
+        arr = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != (n, n) or not np.all(np.isfinite(arr)):
+        raise SceneConfigError(f"{where}: {field_name} must be {n}x{n} finite numbers (rows)")
+
+
+def _check_len(where: str, field_name: str, value: list, n: int) -> None:
+    if len(value) != n:
+        raise SceneConfigError(f"{where}: {field_name} must have {n} numbers, got {len(value)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    msg = text[0] if text else type(exc).__name__
+    key = getattr(exc, "full_key", None)
+    return f"{key}: {msg}" if key else msg

@@ -1,0 +1,312 @@
+"""MuJoCo implementation of ``SimBackend``: N MjData of one MjModel, stepped in C by threads.
+
+``mj_step`` releases the GIL, so a small pool of Python threads, each stepping a contiguous
+chunk of environments for all substeps, runs physics in parallel; observations are then
+gathered for all N at once as numpy arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+import mujoco
+import numpy as np
+
+from twin.scene.camera import CameraIntrinsics, CameraParams, opencv_from_mujoco_rotation
+from twin.scene.config import SceneConfig, load_scene_config
+from twin.sim.backend import Contact, EnvIds, RenderMode, SimBackend
+from twin.sim.mujoco_render import MujocoRenderer, get_render_profile
+from twin.sim.mujoco_scene import BuiltScene, build_scene
+
+# A joint speed beyond this (rad/s or m/s) means the integration has exploded.
+DIVERGENCE_QVEL_LIMIT = 1e3
+
+
+class MujocoBackend(SimBackend):
+    def __init__(self, model: mujoco.MjModel, num_envs: int = 1, num_threads: int | None = None,
+                 render_profile: str = "full", scene: BuiltScene | None = None):
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        self.model = model
+        self.scene = scene
+        self.num_envs = int(num_envs)
+        self.physics_dt = float(model.opt.timestep)
+        self.datas = [mujoco.MjData(model) for _ in range(self.num_envs)]
+        for d in self.datas:
+            mujoco.mj_forward(model, d)
+        n_threads = num_threads or min(self.num_envs, os.cpu_count() or 1)
+        self.num_threads = max(1, min(n_threads, self.num_envs))
+        bounds = np.linspace(0, self.num_envs, self.num_threads + 1).astype(int)
+        self._chunks = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
+        self._badqacc_seen = np.zeros(self.num_envs, dtype=np.int64)
+        self._render_profile = render_profile
+        self._renderer: MujocoRenderer | None = None
+        self._render_data: mujoco.MjData | None = None
+        self._init_names()
+
+    @classmethod
+    def from_scene(cls, scene: SceneConfig | str | Path, num_envs: int = 1,
+                   overrides: list[str] | None = None, **kwargs) -> "MujocoBackend":
+        cfg = scene if isinstance(scene, SceneConfig) else load_scene_config(scene, overrides)
+        built = build_scene(cfg)
+        return cls(built.model, num_envs=num_envs, scene=built, **kwargs)
+
+    # --- names -----------------------------------------------------------------------------
+    def _init_names(self) -> None:
+        m = self.model
+        hinge_slide = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
+        self._joint_ids = {m.joint(i).name: i for i in range(m.njnt) if int(m.jnt_type[i]) in hinge_slide}
+        self._joint_names = tuple(self._joint_ids)
+        self._body_names = tuple(m.body(i).name for i in range(m.nbody))
+        self._actuator_names = tuple(m.actuator(i).name for i in range(m.nu))
+        self._camera_names = tuple(m.camera(i).name for i in range(m.ncam))
+        self._geom_names = [m.geom(i).name or f"geom{i}" for i in range(m.ngeom)]
+
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        return self._joint_names
+
+    @property
+    def body_names(self) -> tuple[str, ...]:
+        return self._body_names
+
+    @property
+    def actuator_names(self) -> tuple[str, ...]:
+        return self._actuator_names
+
+    @property
+    def camera_names(self) -> tuple[str, ...]:
+        return self._camera_names
+
+    def actuator_joint_names(self) -> tuple[str, ...]:
+        """The joint each actuator drives ('' for tendon/site actuators), actuator order."""
+        m = self.model
+        out = []
+        for i in range(m.nu):
+            is_joint = m.actuator_trntype[i] == mujoco.mjtTrn.mjTRN_JOINT
+            out.append(m.joint(m.actuator_trnid[i, 0]).name if is_joint else "")
+        return tuple(out)
+
+    def _lookup(self, names: Sequence[str], table: dict[str, int] | Sequence[str], kind: str
+                ) -> np.ndarray:
+        index = table if isinstance(table, dict) else {n: i for i, n in enumerate(table)}
+        missing = [n for n in names if n not in index]
+        if missing:
+            raise KeyError(f"unknown {kind} {missing}; the model has {list(index)}")
+        return np.array([index[n] for n in names], dtype=np.int64)
+
+    def joint_qpos_index(self, names: Sequence[str]) -> np.ndarray:
+        ids = self._lookup(names, self._joint_ids, "joints")
+        return self.model.jnt_qposadr[ids].astype(np.int64)
+
+    def joint_qvel_index(self, names: Sequence[str]) -> np.ndarray:
+        ids = self._lookup(names, self._joint_ids, "joints")
+        return self.model.jnt_dofadr[ids].astype(np.int64)
+
+    def actuator_index(self, names: Sequence[str]) -> np.ndarray:
+        return self._lookup(names, self._actuator_names, "actuators")
+
+    def actuator_index_for_joints(self, joint_names: Sequence[str]) -> np.ndarray:
+        """Actuator ids driving the named joints, in the given joint order."""
+        return self._lookup(joint_names, {j: i for i, j in enumerate(self.actuator_joint_names())
+                                          if j}, "actuated joints")
+
+    def body_index(self, names: Sequence[str]) -> np.ndarray:
+        return self._lookup(names, self._body_names, "bodies")
+
+    def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
+        m = self.model
+        b = int(self.body_index([body_name])[0])
+        for j in range(m.body_jntadr[b], m.body_jntadr[b] + m.body_jntnum[b]):
+            if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE:
+                a = m.jnt_qposadr[j]
+                return np.arange(a, a + 7)
+        return None
+
+    def joint_limits(self, names: Sequence[str]) -> np.ndarray:
+        """(J, 2) position limits; (-inf, inf) for unlimited joints."""
+        ids = self._lookup(names, self._joint_ids, "joints")
+        lim = self.model.jnt_range[ids].copy()
+        lim[~self.model.jnt_limited[ids].astype(bool)] = (-np.inf, np.inf)
+        return lim
+
+    def actuator_force_limits(self) -> np.ndarray:
+        """(nu,) symmetric force limit per actuator (inf when unlimited)."""
+        m = self.model
+        lim = np.abs(m.actuator_forcerange).max(axis=1)
+        lim[~m.actuator_forcelimited.astype(bool)] = np.inf
+        return lim
+
+    # --- state -----------------------------------------------------------------------------
+    def _ids(self, env_ids: EnvIds) -> range | np.ndarray:
+        return range(self.num_envs) if env_ids is None else np.asarray(env_ids, dtype=np.int64)
+
+    def get_qpos(self, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.datas[i].qpos for i in self._ids(env_ids)])
+
+    def get_qvel(self, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.datas[i].qvel for i in self._ids(env_ids)])
+
+    def get_ctrl(self, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.datas[i].ctrl for i in self._ids(env_ids)])
+
+    def time(self, env_ids: EnvIds = None) -> np.ndarray:
+        return np.array([self.datas[i].time for i in self._ids(env_ids)])
+
+    def set_state(self, qpos: np.ndarray, qvel: np.ndarray, env_ids: EnvIds = None) -> None:
+        ids = self._ids(env_ids)
+        qpos = np.asarray(qpos, dtype=np.float64).reshape(len(ids), self.model.nq)
+        qvel = np.asarray(qvel, dtype=np.float64).reshape(len(ids), self.model.nv)
+        for k, i in enumerate(ids):
+            d = self.datas[i]
+            mujoco.mj_resetData(self.model, d)
+            d.qpos[:] = qpos[k]
+            d.qvel[:] = qvel[k]
+            mujoco.mj_forward(self.model, d)
+            self._badqacc_seen[i] = d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number
+
+    def set_ctrl(self, ctrl: np.ndarray, env_ids: EnvIds = None) -> None:
+        ids = self._ids(env_ids)
+        ctrl = np.asarray(ctrl, dtype=np.float64).reshape(len(ids), self.model.nu)
+        for k, i in enumerate(ids):
+            self.datas[i].ctrl[:] = ctrl[k]
+
+    def step(self, nsubsteps: int = 1, env_ids: EnvIds = None) -> None:
+        m, datas = self.model, self.datas
+        if env_ids is not None:
+            for i in self._ids(env_ids):
+                mujoco.mj_step(m, datas[i], nsubsteps)
+            return
+        if self._pool is None:
+            for d in datas:
+                mujoco.mj_step(m, d, nsubsteps)
+            return
+
+        def run(chunk: list[int]) -> None:
+            for i in chunk:
+                mujoco.mj_step(m, datas[i], nsubsteps)
+
+        for f in [self._pool.submit(run, c) for c in self._chunks]:
+            f.result()
+
+    def forward(self, env_ids: EnvIds = None) -> None:
+        for i in self._ids(env_ids):
+            mujoco.mj_forward(self.model, self.datas[i])
+
+    # --- derived quantities ----------------------------------------------------------------
+    def body_pos_w(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.datas[i].xpos[body_ids] for i in self._ids(env_ids)])
+
+    def body_quat_wxyz(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.datas[i].xquat[body_ids] for i in self._ids(env_ids)])
+
+    def body_vel_w(self, body_ids: np.ndarray, env_ids: EnvIds = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        # cvel is [angular, linear] at the subtree CoM of each body's kinematic root, world
+        # axes; shift the linear part to the body origin: v_o = v_c + w x (x_o - x_c).
+        ids = self._ids(env_ids)
+        root = self.model.body_rootid[body_ids]
+        cvel = np.stack([self.datas[i].cvel[body_ids] for i in ids])
+        xpos = np.stack([self.datas[i].xpos[body_ids] for i in ids])
+        com = np.stack([self.datas[i].subtree_com[root] for i in ids])
+        ang = cvel[..., :3]
+        lin = cvel[..., 3:] + np.cross(ang, xpos - com)
+        return lin, ang
+
+    def actuator_force(self, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.datas[i].actuator_force for i in self._ids(env_ids)])
+
+    def contacts(self, env_id: int) -> list[Contact]:
+        m, d = self.model, self.datas[env_id]
+        out = []
+        force = np.zeros(6)
+        for k in range(d.ncon):
+            c = d.contact[k]
+            mujoco.mj_contactForce(m, d, k, force)
+            g1, g2 = int(c.geom1), int(c.geom2)
+            out.append(Contact(self._geom_names[g1], self._geom_names[g2],
+                               self._body_names[m.geom_bodyid[g1]],
+                               self._body_names[m.geom_bodyid[g2]],
+                               c.pos.copy(), float(force[0]), float(c.dist)))
+        return out
+
+    def diverged(self, env_ids: EnvIds = None) -> np.ndarray:
+        out = []
+        for i in self._ids(env_ids):
+            d = self.datas[i]
+            bad = not (np.all(np.isfinite(d.qpos)) and np.all(np.isfinite(d.qvel)))
+            bad = bad or float(np.max(np.abs(d.qvel), initial=0.0)) > DIVERGENCE_QVEL_LIMIT
+            # MuJoCo resets a data whose accelerations blew up and counts a warning.
+            bad = bad or d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > self._badqacc_seen[i]
+            out.append(bad)
+        return np.array(out, dtype=bool)
+
+    # --- cameras ---------------------------------------------------------------------------
+    def camera_params(self, camera: str, width: int | None = None, height: int | None = None,
+                      env_id: int = 0) -> CameraParams:
+        cam_id = int(self._lookup([camera], self._camera_names, "cameras")[0])
+        m, d = self.model, self.datas[env_id]
+        native_w, native_h = (int(v) for v in m.cam_resolution[cam_id])
+        width = width or native_w
+        height = height or native_h
+        if m.cam_sensorsize[cam_id, 1] > 0:
+            fx_l, fy_l, px_l, py_l = m.cam_intrinsic[cam_id]
+            sw, sh = m.cam_sensorsize[cam_id]
+            # focal/principal in sensor units -> pixels at the camera's native resolution
+            fx, fy = fx_l / sw * native_w, fy_l / sh * native_h
+            cx = native_w / 2.0 - px_l / sw * native_w  # sign: see mujoco_scene._add_camera
+            cy = native_h / 2.0 - py_l / sh * native_h
+            intr = CameraIntrinsics(float(fx), float(fy), float(cx), float(cy), native_w,
+                                    native_h).scaled(width, height)
+        else:
+            intr = CameraIntrinsics.from_fovy(float(m.cam_fovy[cam_id]), width, height)
+        T = np.eye(4)
+        T[:3, :3] = opencv_from_mujoco_rotation(d.cam_xmat[cam_id].reshape(3, 3))
+        T[:3, 3] = d.cam_xpos[cam_id]
+        return CameraParams(camera, intr, T)
+
+    def _get_renderer(self) -> MujocoRenderer:
+        if self._renderer is None:
+            profile = get_render_profile(self._render_profile)
+            render_model = self.model
+            if profile.decimate_meshes and self.scene is not None:
+                from twin.sim.mujoco_fast_render import decimated_render_model
+
+                render_model = decimated_render_model(self.scene, profile)
+            self._renderer = MujocoRenderer(render_model, profile)
+            self._render_data = mujoco.MjData(render_model)
+        return self._renderer
+
+    def render(self, camera: str, width: int, height: int, mode: RenderMode = "rgb",
+               env_id: int = 0) -> np.ndarray:
+        if camera not in self._camera_names:
+            raise KeyError(f"unknown camera {camera!r}; expected one of {list(self._camera_names)}")
+        renderer = self._get_renderer()
+        data = self.datas[env_id]
+        if renderer.model is not self.model:  # decimated copy: same tree, pose it from qpos
+            rd = self._render_data
+            rd.qpos[:] = data.qpos
+            rd.mocap_pos[:] = data.mocap_pos
+            rd.mocap_quat[:] = data.mocap_quat
+            mujoco.mj_kinematics(renderer.model, rd)
+            mujoco.mj_camlight(renderer.model, rd)
+            data = rd
+        return renderer.render(data, camera, width, height, mode)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass

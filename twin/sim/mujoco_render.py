@@ -1,0 +1,102 @@
+"""Offscreen MuJoCo rendering: RGB, depth (m) and per-body segmentation.
+
+Profiles: ``full`` (MuJoCo's defaults: shadows, reflections, 4x MSAA) and ``fast``
+(shadows, reflections and MSAA off, visual meshes decimated; see ``mujoco_fast_render``).
+Without a GPU both run on Mesa's llvmpipe through EGL (or OSMesa with MUJOCO_GL=osmesa); on a
+machine with a GPU, EGL uses it. The GL backend is chosen before mujoco is first imported
+(``twin.sim.gl.configure_gl``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+RENDER_PROFILES = ("full", "fast")
+
+
+@dataclass(frozen=True)
+class RenderProfile:
+    name: str
+    shadows: bool
+    reflections: bool
+    msaa_samples: int
+    decimate_meshes: bool
+    target_faces_per_mesh: int = 1500
+
+
+def get_render_profile(name: str) -> RenderProfile:
+    if name == "full":
+        return RenderProfile("full", shadows=True, reflections=True, msaa_samples=4,
+                             decimate_meshes=False)
+    if name == "fast":
+        return RenderProfile("fast", shadows=False, reflections=False, msaa_samples=0,
+                             decimate_meshes=True)
+    raise ValueError(f"unknown render profile {name!r}; expected one of {RENDER_PROFILES}")
+
+
+class MujocoRenderer:
+    """Renders one model's MjData from named cameras; one GL context per image size."""
+
+    def __init__(self, model: mujoco.MjModel, profile: RenderProfile):
+        self.model = model
+        self.profile = profile
+        model.vis.quality.offsamples = profile.msaa_samples
+        self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
+        self._option = mujoco.MjvOption()
+        self._option.geomgroup[:] = 0
+        self._option.geomgroup[:3] = 1  # groups 0-2: world, visual meshes; 3+ collision/sites
+
+    def _renderer(self, width: int, height: int) -> mujoco.Renderer:
+        key = (width, height)
+        if key not in self._renderers:
+            self._grow_offscreen_buffer(width, height)
+            try:
+                self._renderers[key] = mujoco.Renderer(self.model, height=height, width=width)
+            except mujoco.FatalError as exc:
+                raise RuntimeError(
+                    f"offscreen rendering unavailable ({exc}); set MUJOCO_GL=egl (or osmesa) "
+                    "before mujoco is imported, e.g. import twin first, and install Debian's "
+                    "libegl1 libgl1 libegl-mesa0 (or libosmesa6)") from exc
+        return self._renderers[key]
+
+    def _grow_offscreen_buffer(self, width: int, height: int) -> None:
+        vis = self.model.vis.global_
+        vis.offwidth = max(vis.offwidth, width)
+        vis.offheight = max(vis.offheight, height)
+
+    def render(self, data: mujoco.MjData, camera: str | int | mujoco.MjvCamera, width: int,
+               height: int, mode: str = "rgb") -> np.ndarray:
+        r = self._renderer(width, height)
+        if mode == "depth":
+            r.enable_depth_rendering()
+        elif mode == "segmentation":
+            r.enable_segmentation_rendering()
+        elif mode != "rgb":
+            raise ValueError(f"unknown render mode {mode!r}; expected rgb, depth or segmentation")
+        try:
+            r.update_scene(data, camera=camera, scene_option=self._option)
+            scn = r.scene
+            scn.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = self.profile.shadows
+            scn.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = self.profile.reflections
+            img = r.render()
+        finally:
+            r.disable_depth_rendering()
+            r.disable_segmentation_rendering()
+        if mode == "segmentation":
+            return self._segmentation_to_body_ids(img)
+        return img.copy() if mode == "rgb" else img.astype(np.float32, copy=True)
+
+    def _segmentation_to_body_ids(self, seg: np.ndarray) -> np.ndarray:
+        obj_id, obj_type = seg[..., 0], seg[..., 1]
+        out = np.full(obj_id.shape, -1, dtype=np.int32)
+        is_geom = (obj_type == int(mujoco.mjtObj.mjOBJ_GEOM)) & (obj_id >= 0)
+        out[is_geom] = self.model.geom_bodyid[obj_id[is_geom]]
+        return out
+
+    def close(self) -> None:
+        for r in self._renderers.values():
+            r.close()
+        self._renderers.clear()

@@ -1,0 +1,147 @@
+"""Build a MuJoCo model from a ``SceneConfig``: the robot's MjSpec plus floor, table, objects,
+lights and cameras (pose + fovy, or OpenCV calibration mapped onto MuJoCo's intrinsics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+import twin.robots
+from twin.robots.spec import RobotSpec
+from twin.scene.camera import look_at_rotation_opencv, mujoco_from_opencv_rotation
+from twin.scene.config import CameraConfig, SceneConfig, SceneConfigError
+
+_GEOM_TYPES = {
+    "box": mujoco.mjtGeom.mjGEOM_BOX,
+    "sphere": mujoco.mjtGeom.mjGEOM_SPHERE,
+    "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER,
+    "capsule": mujoco.mjtGeom.mjGEOM_CAPSULE,
+    "mesh": mujoco.mjtGeom.mjGEOM_MESH,
+}
+_INTEGRATORS = {
+    "implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
+    "implicit": mujoco.mjtIntegrator.mjINT_IMPLICIT,
+    "euler": mujoco.mjtIntegrator.mjINT_EULER,
+    "rk4": mujoco.mjtIntegrator.mjINT_RK4,
+}
+
+
+@dataclass(frozen=True)
+class BuiltScene:
+    """A compiled scene and what it was built from."""
+
+    model: mujoco.MjModel
+    config: SceneConfig
+    robot: RobotSpec
+
+
+def build_scene_mjspec(cfg: SceneConfig, robot: RobotSpec | None = None) -> mujoco.MjSpec:
+    from twin.sim.mujoco_robot import robot_mjspec
+
+    robot = robot or twin.robots.get(cfg.robot)
+    spec = robot_mjspec(robot, cfg.gains)
+    spec.modelname = cfg.name
+    if cfg.robot_base_pos is not None:
+        spec.body(robot.root_body_name).pos = np.asarray(cfg.robot_base_pos, dtype=np.float64)
+    spec.option.timestep = cfg.physics.dt
+    if cfg.physics.integrator not in _INTEGRATORS:
+        raise SceneConfigError(f"physics.integrator {cfg.physics.integrator!r}; expected one of "
+                               f"{sorted(_INTEGRATORS)}")
+    spec.option.integrator = _INTEGRATORS[cfg.physics.integrator]
+    spec.visual.global_.offwidth = max([640] + [c.width for c in cfg.cameras])
+    spec.visual.global_.offheight = max([480] + [c.height for c in cfg.cameras])
+    world = spec.worldbody
+    if cfg.floor.enabled:
+        tex = spec.add_texture(name="twin_floor_tex", type=mujoco.mjtTexture.mjTEXTURE_2D,
+                               builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER, width=300, height=300,
+                               rgb1=cfg.floor.rgba[:3], rgb2=[c * 0.6 for c in cfg.floor.rgba[:3]])
+        spec.add_material(name="twin_floor_mat", textures=["", tex.name] + [""] * 8,
+                          texrepeat=[5, 5], texuniform=True)
+        world.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 0.05],
+                       material="twin_floor_mat", friction=[cfg.floor.friction, 0.005, 0.0001])
+    if cfg.table is not None:
+        t = cfg.table
+        top = world.add_body(name="table", pos=[t.pos[0], t.pos[1], 0.0])
+        top.add_geom(name="table_top", type=mujoco.mjtGeom.mjGEOM_BOX,
+                     size=[t.half_size[0], t.half_size[1], t.thickness / 2],
+                     pos=[0, 0, t.height - t.thickness / 2], rgba=t.rgba,
+                     friction=[t.friction, 0.005, 0.0001])
+        leg_h = (t.height - t.thickness) / 2
+        for i, (sx, sy) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
+            top.add_geom(name=f"table_leg{i}", type=mujoco.mjtGeom.mjGEOM_BOX,
+                         size=[0.025, 0.025, leg_h], rgba=t.rgba,
+                         pos=[sx * (t.half_size[0] - 0.04), sy * (t.half_size[1] - 0.04), leg_h])
+    for obj in cfg.objects:
+        body = world.add_body(name=obj.name, pos=obj.pos, quat=obj.quat_wxyz)
+        if obj.free:
+            body.add_freejoint(name=f"{obj.name}_joint")
+        kwargs = dict(name=f"{obj.name}_geom", type=_GEOM_TYPES[obj.type], rgba=obj.rgba,
+                      mass=obj.mass, friction=[obj.friction, 0.005, 0.0001])
+        if obj.type == "mesh":
+            mesh = spec.add_mesh(name=f"{obj.name}_mesh", file=str(obj.mesh_file),
+                                 scale=obj.mesh_scale)
+            kwargs.update(meshname=mesh.name)
+        else:
+            kwargs.update(size=_geom_size(obj.type, obj.size, obj.name))
+        body.add_geom(**kwargs)
+    for i, light in enumerate(cfg.lights):
+        world.add_light(name=f"light{i}", pos=light.pos, dir=light.dir,
+                        type=(mujoco.mjtLightType.mjLIGHT_DIRECTIONAL if light.directional
+                              else mujoco.mjtLightType.mjLIGHT_SPOT),
+                        diffuse=light.diffuse, castshadow=light.castshadow)
+    for cam in cfg.cameras:
+        _add_camera(spec, cam)
+    return spec
+
+
+def build_scene(cfg: SceneConfig) -> BuiltScene:
+    robot = twin.robots.get(cfg.robot)
+    spec = build_scene_mjspec(cfg, robot)
+    try:
+        model = spec.compile()
+    except ValueError as exc:
+        raise SceneConfigError(f"scene {cfg.name!r} does not compile: {exc}") from exc
+    return BuiltScene(model=model, config=cfg, robot=robot)
+
+
+def _geom_size(kind: str, size: list[float], name: str) -> list[float]:
+    need = {"box": 3, "sphere": 1, "cylinder": 2, "capsule": 2}[kind]
+    if len(size) < need or any(s <= 0 for s in size[:need]):
+        raise SceneConfigError(f"objects ({name}): a {kind} needs {need} positive size values "
+                               f"(MuJoCo half-sizes), got {list(size)}")
+    return list(size[:need]) + [0.0] * (3 - need)
+
+
+def _add_camera(spec: mujoco.MjSpec, cam: CameraConfig) -> None:
+    parent = spec.worldbody
+    if cam.body is not None:
+        parent = spec.body(cam.body)
+        if parent is None:
+            raise SceneConfigError(f"cameras ({cam.name}): unknown body {cam.body!r}")
+    if cam.K is not None:
+        T = np.asarray(cam.world_from_camera, dtype=np.float64)
+        R_mj = mujoco_from_opencv_rotation(T[:3, :3])
+        quat = np.zeros(4)
+        mujoco.mju_mat2Quat(quat, R_mj.flatten())
+        K = np.asarray(cam.K, dtype=np.float64)
+        # MuJoCo intrinsics in pixel units: sensor = image size, so focal length in "sensor
+        # units" equals focal length in pixels. MuJoCo's principal offset is measured from
+        # the image centre with the opposite sign of OpenCV's (cx, cy) offset on both axes
+        # (checked by rendering: tests/test_camera.py).
+        c = parent.add_camera(name=cam.name, pos=T[:3, 3], quat=quat)
+        c.resolution = [cam.width, cam.height]
+        c.sensor_size = [float(cam.width), float(cam.height)]
+        c.focal_pixel = [K[0, 0], K[1, 1]]
+        c.principal_pixel = [cam.width / 2.0 - K[0, 2], cam.height / 2.0 - K[1, 2]]
+        return
+    pos = np.asarray(cam.pos, dtype=np.float64)
+    if cam.quat_wxyz is not None:
+        quat = np.asarray(cam.quat_wxyz, dtype=np.float64)
+    else:
+        R_mj = mujoco_from_opencv_rotation(look_at_rotation_opencv(pos, np.asarray(cam.lookat)))
+        quat = np.zeros(4)
+        mujoco.mju_mat2Quat(quat, R_mj.flatten())
+    c = parent.add_camera(name=cam.name, pos=pos, quat=quat, fovy=float(cam.fovy))
+    c.resolution = [cam.width, cam.height]  # the image size the config asks for
