@@ -61,6 +61,8 @@ class ObjectConfig:
     friction: float = 1.0
     rgba: list[float] = field(default_factory=lambda: [0.8, 0.2, 0.2, 1.0])
     free: bool = True  # free-floating (has a freejoint) or fixed to the world
+    mocap: bool = False  # kinematic body posed by the env (targets, markers); implies not free
+    collision: bool = True  # False: visual only (no contacts)
 
 
 @dataclass

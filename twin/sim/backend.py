@@ -67,6 +67,9 @@ class SimBackend(ABC):
     def body_index(self, names: Sequence[str]) -> np.ndarray: ...
 
     @abstractmethod
+    def site_index(self, names: Sequence[str]) -> np.ndarray: ...
+
+    @abstractmethod
     def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
         """qpos slice (7,) [x y z qw qx qy qz] of a body's free joint, or None if it has none."""
 
@@ -94,6 +97,11 @@ class SimBackend(ABC):
     @abstractmethod
     def time(self, env_ids: EnvIds = None) -> np.ndarray: ...
 
+    @abstractmethod
+    def set_mocap_pose(self, body_name: str, pos_w: np.ndarray, quat_wxyz: np.ndarray | None = None,
+                       env_ids: EnvIds = None) -> None:
+        """Place a kinematic (mocap) body: pos_w (N, 3), quat_wxyz (N, 4)."""
+
     # --- derived quantities --------------------------------------------------------------
     @abstractmethod
     def body_pos_w(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
@@ -102,6 +110,14 @@ class SimBackend(ABC):
     @abstractmethod
     def body_quat_wxyz(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
         """(N, B, 4)."""
+
+    @abstractmethod
+    def site_pos_w(self, site_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        """(N, S, 3)."""
+
+    @abstractmethod
+    def site_rotmat_w(self, site_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        """(N, S, 3, 3) world-from-site rotation matrices."""
 
     @abstractmethod
     def body_vel_w(self, body_ids: np.ndarray, env_ids: EnvIds = None

@@ -43,6 +43,12 @@ class MujocoBackend(SimBackend):
         self._chunks = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
         self._badqacc_seen = np.zeros(self.num_envs, dtype=np.int64)
+        # Batched mirrors of every env's ctrl/qpos/qvel/time. Worker threads copy ctrl in
+        # before and state out after stepping, so reading state needs no per-env Python loop.
+        self._ctrl = np.zeros((self.num_envs, model.nu))
+        self._qpos = np.stack([d.qpos for d in self.datas])
+        self._qvel = np.zeros((self.num_envs, model.nv))
+        self._time = np.zeros(self.num_envs)
         self._render_profile = render_profile
         self._renderer: MujocoRenderer | None = None
         self._render_data: mujoco.MjData | None = None
@@ -64,6 +70,7 @@ class MujocoBackend(SimBackend):
         self._body_names = tuple(m.body(i).name for i in range(m.nbody))
         self._actuator_names = tuple(m.actuator(i).name for i in range(m.nu))
         self._camera_names = tuple(m.camera(i).name for i in range(m.ncam))
+        self._site_names = tuple(m.site(i).name for i in range(m.nsite))
         self._geom_names = [m.geom(i).name or f"geom{i}" for i in range(m.ngeom)]
 
     @property
@@ -118,6 +125,9 @@ class MujocoBackend(SimBackend):
     def body_index(self, names: Sequence[str]) -> np.ndarray:
         return self._lookup(names, self._body_names, "bodies")
 
+    def site_index(self, names: Sequence[str]) -> np.ndarray:
+        return self._lookup(names, self._site_names, "sites")
+
     def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
         m = self.model
         b = int(self.body_index([body_name])[0])
@@ -145,17 +155,26 @@ class MujocoBackend(SimBackend):
     def _ids(self, env_ids: EnvIds) -> range | np.ndarray:
         return range(self.num_envs) if env_ids is None else np.asarray(env_ids, dtype=np.int64)
 
+    def _sel(self, buf: np.ndarray, env_ids: EnvIds) -> np.ndarray:
+        return buf.copy() if env_ids is None else buf[np.asarray(env_ids, dtype=np.int64)]
+
     def get_qpos(self, env_ids: EnvIds = None) -> np.ndarray:
-        return np.stack([self.datas[i].qpos for i in self._ids(env_ids)])
+        return self._sel(self._qpos, env_ids)
 
     def get_qvel(self, env_ids: EnvIds = None) -> np.ndarray:
-        return np.stack([self.datas[i].qvel for i in self._ids(env_ids)])
+        return self._sel(self._qvel, env_ids)
 
     def get_ctrl(self, env_ids: EnvIds = None) -> np.ndarray:
-        return np.stack([self.datas[i].ctrl for i in self._ids(env_ids)])
+        return self._sel(self._ctrl, env_ids)
 
     def time(self, env_ids: EnvIds = None) -> np.ndarray:
-        return np.array([self.datas[i].time for i in self._ids(env_ids)])
+        return self._sel(self._time, env_ids)
+
+    def _pull(self, i: int) -> None:
+        d = self.datas[i]
+        self._qpos[i] = d.qpos
+        self._qvel[i] = d.qvel
+        self._time[i] = d.time
 
     def set_state(self, qpos: np.ndarray, qvel: np.ndarray, env_ids: EnvIds = None) -> None:
         ids = self._ids(env_ids)
@@ -166,36 +185,53 @@ class MujocoBackend(SimBackend):
             mujoco.mj_resetData(self.model, d)
             d.qpos[:] = qpos[k]
             d.qvel[:] = qvel[k]
+            d.ctrl[:] = self._ctrl[i]
             mujoco.mj_forward(self.model, d)
             self._badqacc_seen[i] = d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number
+            self._pull(i)
 
     def set_ctrl(self, ctrl: np.ndarray, env_ids: EnvIds = None) -> None:
-        ids = self._ids(env_ids)
-        ctrl = np.asarray(ctrl, dtype=np.float64).reshape(len(ids), self.model.nu)
-        for k, i in enumerate(ids):
-            self.datas[i].ctrl[:] = ctrl[k]
+        ctrl = np.asarray(ctrl, dtype=np.float64)
+        if env_ids is None:
+            self._ctrl[:] = ctrl.reshape(self.num_envs, self.model.nu)
+        else:
+            ids = np.asarray(env_ids, dtype=np.int64)
+            self._ctrl[ids] = ctrl.reshape(len(ids), self.model.nu)
+
+    def _step_chunk(self, chunk, nsubsteps: int) -> None:
+        m, datas, ctrl = self.model, self.datas, self._ctrl
+        for i in chunk:
+            d = datas[i]
+            d.ctrl[:] = ctrl[i]
+            mujoco.mj_step(m, d, nsubsteps)
+            self._pull(i)
 
     def step(self, nsubsteps: int = 1, env_ids: EnvIds = None) -> None:
-        m, datas = self.model, self.datas
-        if env_ids is not None:
-            for i in self._ids(env_ids):
-                mujoco.mj_step(m, datas[i], nsubsteps)
+        if env_ids is not None or self._pool is None:
+            self._step_chunk(self._ids(env_ids), nsubsteps)
             return
-        if self._pool is None:
-            for d in datas:
-                mujoco.mj_step(m, d, nsubsteps)
-            return
-
-        def run(chunk: list[int]) -> None:
-            for i in chunk:
-                mujoco.mj_step(m, datas[i], nsubsteps)
-
-        for f in [self._pool.submit(run, c) for c in self._chunks]:
+        for f in [self._pool.submit(self._step_chunk, c, nsubsteps) for c in self._chunks]:
             f.result()
 
     def forward(self, env_ids: EnvIds = None) -> None:
         for i in self._ids(env_ids):
+            self.datas[i].ctrl[:] = self._ctrl[i]
             mujoco.mj_forward(self.model, self.datas[i])
+            self._pull(i)
+
+    def set_mocap_pose(self, body_name: str, pos_w: np.ndarray, quat_wxyz: np.ndarray | None = None,
+                       env_ids: EnvIds = None) -> None:
+        b = int(self.body_index([body_name])[0])
+        mocap_id = int(self.model.body_mocapid[b])
+        if mocap_id < 0:
+            raise ValueError(f"body {body_name!r} is not a mocap body")
+        ids = self._ids(env_ids)
+        pos_w = np.asarray(pos_w, dtype=np.float64).reshape(len(ids), 3)
+        for k, i in enumerate(ids):
+            self.datas[i].mocap_pos[mocap_id] = pos_w[k]
+            if quat_wxyz is not None:
+                self.datas[i].mocap_quat[mocap_id] = np.asarray(quat_wxyz).reshape(len(ids), 4)[k]
+            mujoco.mj_kinematics(self.model, self.datas[i])
 
     # --- derived quantities ----------------------------------------------------------------
     def body_pos_w(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
@@ -203,6 +239,14 @@ class MujocoBackend(SimBackend):
 
     def body_quat_wxyz(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
         return np.stack([self.datas[i].xquat[body_ids] for i in self._ids(env_ids)])
+
+    def site_pos_w(self, site_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.datas[i].site_xpos[site_ids] for i in self._ids(env_ids)])
+
+    def site_rotmat_w(self, site_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        ids = self._ids(env_ids)
+        return np.stack([self.datas[i].site_xmat[site_ids] for i in ids]).reshape(
+            len(ids), len(site_ids), 3, 3)
 
     def body_vel_w(self, body_ids: np.ndarray, env_ids: EnvIds = None
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -235,15 +279,13 @@ class MujocoBackend(SimBackend):
         return out
 
     def diverged(self, env_ids: EnvIds = None) -> np.ndarray:
-        out = []
-        for i in self._ids(env_ids):
-            d = self.datas[i]
-            bad = not (np.all(np.isfinite(d.qpos)) and np.all(np.isfinite(d.qvel)))
-            bad = bad or float(np.max(np.abs(d.qvel), initial=0.0)) > DIVERGENCE_QVEL_LIMIT
-            # MuJoCo resets a data whose accelerations blew up and counts a warning.
-            bad = bad or d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > self._badqacc_seen[i]
-            out.append(bad)
-        return np.array(out, dtype=bool)
+        qpos, qvel = self._sel(self._qpos, env_ids), self._sel(self._qvel, env_ids)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(qpos).all(axis=1) | ~(np.abs(qvel) <= DIVERGENCE_QVEL_LIMIT).all(axis=1)
+        # MuJoCo resets a data whose accelerations blew up and counts a warning.
+        badqacc = int(mujoco.mjtWarning.mjWARN_BADQACC)
+        counts = np.array([self.datas[i].warning[badqacc].number for i in self._ids(env_ids)])
+        return bad | (counts > self._sel(self._badqacc_seen, env_ids))
 
     # --- cameras ---------------------------------------------------------------------------
     def camera_params(self, camera: str, width: int | None = None, height: int | None = None,

@@ -74,11 +74,13 @@ def build_scene_mjspec(cfg: SceneConfig, robot: RobotSpec | None = None) -> mujo
                          size=[0.025, 0.025, leg_h], rgba=t.rgba,
                          pos=[sx * (t.half_size[0] - 0.04), sy * (t.half_size[1] - 0.04), leg_h])
     for obj in cfg.objects:
-        body = world.add_body(name=obj.name, pos=obj.pos, quat=obj.quat_wxyz)
-        if obj.free:
+        body = world.add_body(name=obj.name, pos=obj.pos, quat=obj.quat_wxyz, mocap=obj.mocap)
+        if obj.free and not obj.mocap:
             body.add_freejoint(name=f"{obj.name}_joint")
         kwargs = dict(name=f"{obj.name}_geom", type=_GEOM_TYPES[obj.type], rgba=obj.rgba,
                       mass=obj.mass, friction=[obj.friction, 0.005, 0.0001])
+        if not obj.collision:
+            kwargs.update(contype=0, conaffinity=0)
         if obj.type == "mesh":
             mesh = spec.add_mesh(name=f"{obj.name}_mesh", file=str(obj.mesh_file),
                                  scale=obj.mesh_scale)
