@@ -64,6 +64,14 @@ class SimBackend(ABC):
     def actuator_index(self, names: Sequence[str]) -> np.ndarray: ...
 
     @abstractmethod
+    def actuator_index_for_joints(self, joint_names: Sequence[str]) -> np.ndarray:
+        """Actuator ids driving the named joints, in the given joint order."""
+
+    @abstractmethod
+    def joint_limits(self, names: Sequence[str]) -> np.ndarray:
+        """(J, 2) position limits; (-inf, inf) for unlimited joints."""
+
+    @abstractmethod
     def body_index(self, names: Sequence[str]) -> np.ndarray: ...
 
     @abstractmethod

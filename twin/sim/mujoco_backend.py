@@ -25,6 +25,16 @@ from twin.sim.mujoco_scene import BuiltScene, build_scene
 DIVERGENCE_QVEL_LIMIT = 1e3
 
 
+_INSTABILITY_WARNINGS = (int(mujoco.mjtWarning.mjWARN_BADQPOS),
+                         int(mujoco.mjtWarning.mjWARN_BADQVEL),
+                         int(mujoco.mjtWarning.mjWARN_BADQACC))
+
+
+def _instability_warnings(d: mujoco.MjData) -> int:
+    """How often MuJoCo has found NaN/Inf/huge qpos, qvel or qacc and reset this data."""
+    return sum(d.warning[w].number for w in _INSTABILITY_WARNINGS)
+
+
 class MujocoBackend(SimBackend):
     def __init__(self, model: mujoco.MjModel, num_envs: int = 1, num_threads: int | None = None,
                  render_profile: str = "full", scene: BuiltScene | None = None):
@@ -42,7 +52,7 @@ class MujocoBackend(SimBackend):
         bounds = np.linspace(0, self.num_envs, self.num_threads + 1).astype(int)
         self._chunks = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
-        self._badqacc_seen = np.zeros(self.num_envs, dtype=np.int64)
+        self._instabilities_seen = np.zeros(self.num_envs, dtype=np.int64)
         # Batched mirrors of every env's ctrl/qpos/qvel/time. Worker threads copy ctrl in
         # before and state out after stepping, so reading state needs no per-env Python loop.
         self._ctrl = np.zeros((self.num_envs, model.nu))
@@ -187,7 +197,7 @@ class MujocoBackend(SimBackend):
             d.qvel[:] = qvel[k]
             d.ctrl[:] = self._ctrl[i]
             mujoco.mj_forward(self.model, d)
-            self._badqacc_seen[i] = d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number
+            self._instabilities_seen[i] = _instability_warnings(d)
             self._pull(i)
 
     def set_ctrl(self, ctrl: np.ndarray, env_ids: EnvIds = None) -> None:
@@ -282,10 +292,9 @@ class MujocoBackend(SimBackend):
         qpos, qvel = self._sel(self._qpos, env_ids), self._sel(self._qvel, env_ids)
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(qpos).all(axis=1) | ~(np.abs(qvel) <= DIVERGENCE_QVEL_LIMIT).all(axis=1)
-        # MuJoCo resets a data whose accelerations blew up and counts a warning.
-        badqacc = int(mujoco.mjtWarning.mjWARN_BADQACC)
-        counts = np.array([self.datas[i].warning[badqacc].number for i in self._ids(env_ids)])
-        return bad | (counts > self._sel(self._badqacc_seen, env_ids))
+        # MuJoCo resets a data whose state blew up and counts a warning.
+        counts = np.array([_instability_warnings(self.datas[i]) for i in self._ids(env_ids)])
+        return bad | (counts > self._sel(self._instabilities_seen, env_ids))
 
     # --- cameras ---------------------------------------------------------------------------
     def camera_params(self, camera: str, width: int | None = None, height: int | None = None,

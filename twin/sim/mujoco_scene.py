@@ -53,6 +53,9 @@ def build_scene_mjspec(cfg: SceneConfig, robot: RobotSpec | None = None) -> mujo
     spec.visual.global_.offwidth = max([640] + [c.width for c in cfg.cameras])
     spec.visual.global_.offheight = max([480] + [c.height for c in cfg.cameras])
     world = spec.worldbody
+    spec.add_texture(name="twin_skybox", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
+                     builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT, width=256, height=256,
+                     rgb1=[0.55, 0.7, 0.85], rgb2=[0.1, 0.12, 0.15])
     if cfg.floor.enabled:
         tex = spec.add_texture(name="twin_floor_tex", type=mujoco.mjtTexture.mjTEXTURE_2D,
                                builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER, width=300, height=300,
