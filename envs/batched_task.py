@@ -66,6 +66,10 @@ class BatchedTask(ABC):
     def _evaluate(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,), terminated (N,), info arrays) after the physics step."""
 
+    def _time_out(self) -> np.ndarray:
+        """(N,) bool: episodes that end for a task-specific time reason (e.g. clip end)."""
+        return np.zeros(self.num_envs, dtype=bool)
+
     # --- driver --------------------------------------------------------------------------
     def seed(self, env_ids: np.ndarray, seeds: list[int | None]) -> None:
         for i, s in zip(env_ids, seeds):
@@ -100,9 +104,10 @@ class BatchedTask(ABC):
             terminated = terminated | diverged
             termination = np.where(diverged, "nan", termination)
             info["is_success"] = np.where(diverged, False, info.get("is_success", False))
-        truncated = np.zeros(self.num_envs, dtype=bool)
+        truncated = self._time_out()
         if self.max_episode_steps is not None:
-            truncated = (self.episode_steps >= self.max_episode_steps) & ~terminated
+            truncated = truncated | (self.episode_steps >= self.max_episode_steps)
+        truncated = truncated & ~terminated
         info["termination"] = termination
         obs = self._observe()
         obs = _sanitize(obs, diverged)

@@ -80,3 +80,12 @@ def test_names_and_errors(g1):
         g1.body_index(["tail"])
     with pytest.raises(KeyError, match="unknown camera 'top'; expected one of \\['front'\\]"):
         g1.render("top", 64, 64)
+
+
+def test_backend_choice_errors():
+    from twin.sim import make_backend
+
+    with pytest.raises(ValueError, match="unknown backend 'bullet'"):
+        make_backend("empty", backend="bullet")
+    with pytest.raises(NotImplementedError, match="Isaac Sim backend"):
+        make_backend("empty", backend="isaac")

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from twin.registration import ENV_IDS
+from twin.registration import ENV_IDS, REQUIRED_KWARGS
 
-IDS = list(ENV_IDS)
+# Ids that need arguments (motions to track) are checked in their own test modules.
+IDS = [i for i in ENV_IDS if i not in REQUIRED_KWARGS]
 
 
 @pytest.mark.parametrize("env_id", IDS)
@@ -24,6 +25,26 @@ def test_check_env(env_id):
     env.close()
 
 
+def _assert_equal(a, b):
+    """Observations are equal: state arrays exactly; uint8 images to within 1 grey level on
+    average with < 0.5 % of pixels off by more than 16 (llvmpipe samples the tiled floor
+    texture and shadow maps slightly differently depending on the previous frame drawn; the
+    simulated state behind the image is identical)."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _assert_equal(a[k], b[k])
+    elif np.asarray(a).dtype == np.uint8 and np.asarray(a).ndim >= 3:
+        diff = np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16))
+        assert diff.mean() < 1.0 and (diff > 16).mean() < 0.005, (diff.mean(), diff.max())
+    else:
+        np.testing.assert_array_equal(a, b)
+
+
+def _index(obs, i):
+    return {k: _index(v, i) for k, v in obs.items()} if isinstance(obs, dict) else obs[i]
+
+
 def _rollout(env, seed, actions):
     obs, _ = env.reset(seed=seed)
     out = [obs]
@@ -32,7 +53,7 @@ def _rollout(env, seed, actions):
         out.append(obs)
         if te or tr:
             break
-    return np.array(out)
+    return out
 
 
 @pytest.mark.parametrize("env_id", IDS)
@@ -42,8 +63,11 @@ def test_same_seed_same_trajectory(env_id):
     actions = rng.uniform(-0.3, 0.3, (30,) + env.action_space.shape).astype(np.float32)
     a, b = _rollout(env, 7, actions), _rollout(env, 7, actions)
     c = _rollout(env, 8, actions)
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a[0], c[0])
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        _assert_equal(x, y)
+    with pytest.raises(AssertionError):
+        _assert_equal(a[0], c[0])
     env.close()
 
 
@@ -64,10 +88,10 @@ def test_batched_equals_single_envs(env_id):
     for i in range(n):
         env = gym.make(env_id)
         obs, _ = env.reset(seed=100 + i)
-        np.testing.assert_array_equal(obs, vtraj[0][i])
+        _assert_equal(obs, _index(vtraj[0], i))
         for t in range(steps):
             obs, r, *_ = env.step(actions[t, i])
-            np.testing.assert_array_equal(obs, vtraj[t + 1][i])
+            _assert_equal(obs, _index(vtraj[t + 1], i))
             assert r == pytest.approx(vrew[t][i], rel=1e-12)  # numpy sums may order differently
         env.close()
 

@@ -20,6 +20,43 @@ ENV_IDS: dict[str, dict] = {
         vector_entry_point="twin.envs.panda_reach:PandaReachVectorEnv",
         max_episode_steps=200,
     ),
+    "twin/G1MotionTracking-v0": dict(
+        entry_point="twin.envs.tracking.g1_tracking:G1MotionTrackingEnv",
+        vector_entry_point="twin.envs.tracking.g1_tracking:G1MotionTrackingVectorEnv",
+        kwargs={"robot": "g1"},
+    ),
+    "twin/G1Dex3MotionTracking-v0": dict(
+        entry_point="twin.envs.tracking.g1_tracking:G1MotionTrackingEnv",
+        vector_entry_point="twin.envs.tracking.g1_tracking:G1MotionTrackingVectorEnv",
+        kwargs={"robot": "g1_dex3"},
+    ),
+    "twin/PandaPickCube-v0": dict(
+        entry_point="twin.envs.manipulation.panda_tasks:PandaPickCubeEnv",
+        vector_entry_point="twin.envs.manipulation.panda_tasks:PandaPickCubeVectorEnv",
+        max_episode_steps=100,
+    ),
+    "twin/PandaPlaceOnPlate-v0": dict(
+        entry_point="twin.envs.manipulation.panda_tasks:PandaPlaceOnPlateEnv",
+        vector_entry_point="twin.envs.manipulation.panda_tasks:PandaPlaceOnPlateVectorEnv",
+        max_episode_steps=160,
+    ),
+    "twin/PandaStackCube-v0": dict(
+        entry_point="twin.envs.manipulation.panda_tasks:PandaStackCubeEnv",
+        vector_entry_point="twin.envs.manipulation.panda_tasks:PandaStackCubeVectorEnv",
+        max_episode_steps=160,
+    ),
+    "twin/PandaMoveNear-v0": dict(
+        entry_point="twin.envs.manipulation.panda_tasks:PandaMoveNearEnv",
+        vector_entry_point="twin.envs.manipulation.panda_tasks:PandaMoveNearVectorEnv",
+        max_episode_steps=160,
+    ),
+}
+
+
+# Ids that cannot be made without arguments, and which ones (e.g. the motions to track).
+REQUIRED_KWARGS: dict[str, tuple[str, ...]] = {
+    "twin/G1MotionTracking-v0": ("motions",),
+    "twin/G1Dex3MotionTracking-v0": ("motions",),
 }
 
 

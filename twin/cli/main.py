@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 _OPTIONAL_COMMANDS: tuple[tuple[str, str], ...] = (
     ("twin.cli.motion_cmds", "add_motion_commands"),
     ("twin.cli.record_cmds", "add_record_commands"),
+    ("twin.cli.train_cmds", "add_train_commands"),
+    ("twin.cli.eval_cmds", "add_eval_commands"),
 )
 
 

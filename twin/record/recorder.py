@@ -12,7 +12,8 @@ acting, ``action`` what it did, and ``next.reward``/``next.done``/``next.success
 step returned. The observation after the last action of an episode is not a frame.
 
 Features written: ``observation.images.<cam>`` (mp4), ``observation.state``, any extra
-observation arrays under names you choose (e.g. ``observation.environment_state``),
+observation arrays and videos under names you choose (e.g.
+``observation.environment_state``, ``observation.prompts.<cam>.skeleton``),
 ``action``, ``next.reward`` (float32), ``next.done``, ``next.success`` (bool), and the index
 features the writer adds.
 """
@@ -66,11 +67,23 @@ def features_from_spaces(
     extra_keys: Mapping[str, ObsPath] | None = None,
     state_names: Sequence[str] | None = None,
     action_names: Sequence[str] | None = None,
+    video_keys: Mapping[str, ObsPath] | None = None,
+    extra_names: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, FeatureSpec]:
-    """Declare the recorded features from an env's (single-env) spaces."""
+    """Declare the recorded features from an env's (single-env) spaces.
+
+    ``video_keys`` (dataset feature name -> observation key) declares further video features
+    under names of your choosing (e.g. ``observation.prompts.front.skeleton``);
+    ``extra_names`` gives element names of 1-D ``extra_keys`` features.
+    """
     features: dict[str, FeatureSpec] = {}
-    for cam, path in _camera_paths(camera_keys).items():
-        space = _lookup(observation_space, path, f"camera {cam!r}")
+    videos = {
+        f"observation.images.{cam}": (path, f"camera {cam!r}")
+        for cam, path in _camera_paths(camera_keys).items()
+    }
+    videos.update({name: (path, f"video {name!r}") for name, path in (video_keys or {}).items()})
+    for name, (path, what) in videos.items():
+        space = _lookup(observation_space, path, what)
         if (
             not isinstance(space, spaces.Box)
             or space.dtype != np.uint8
@@ -78,9 +91,9 @@ def features_from_spaces(
             or space.shape[2] != 3
         ):
             raise FeatureError(
-                f"camera {cam!r} ({path!r}): expected a uint8 Box of shape (H, W, 3), got {space}"
+                f"{what} ({path!r}): expected a uint8 Box of shape (H, W, 3), got {space}"
             )
-        features[f"observation.images.{cam}"] = video_feature(space.shape[0], space.shape[1])
+        features[name] = video_feature(space.shape[0], space.shape[1])
     if state_key is not None:
         space = _lookup(observation_space, state_key, "state_key")
         if not isinstance(space, spaces.Box) or len(space.shape) != 1:
@@ -91,7 +104,7 @@ def features_from_spaces(
         if not isinstance(space, spaces.Box):
             raise FeatureError(f"extra_keys[{name!r}] ({path!r}): expected a Box, got {space}")
         shape = space.shape if space.shape else (1,)
-        features[name] = FeatureSpec(str(space.dtype), shape)
+        features[name] = FeatureSpec(str(space.dtype), shape, (extra_names or {}).get(name))
     if isinstance(action_space, spaces.Box):
         shape = action_space.shape if action_space.shape else (1,)
         features["action"] = FeatureSpec(str(action_space.dtype), shape, action_names)
@@ -113,10 +126,12 @@ class _FrameBuilder:
         camera_keys: Mapping[str, ObsPath] | Sequence[str],
         state_key: ObsPath | None,
         extra_keys: Mapping[str, ObsPath] | None,
+        video_keys: Mapping[str, ObsPath] | None = None,
     ) -> None:
         self.cameras = _camera_paths(camera_keys)
         self.state_key = state_key
         self.extra_keys = dict(extra_keys or {})
+        self.video_keys = dict(video_keys or {})
 
     def __call__(
         self, obs: Any, action: Any, reward: float, done: bool, success: bool
@@ -125,6 +140,8 @@ class _FrameBuilder:
             f"observation.images.{cam}": _lookup(obs, path, f"camera {cam!r}")
             for cam, path in self.cameras.items()
         }
+        for name, path in self.video_keys.items():
+            frame[name] = _lookup(obs, path, f"video {name!r}")
         if self.state_key is not None:
             frame["observation.state"] = _lookup(obs, self.state_key, "state_key")
         for name, path in self.extra_keys.items():
@@ -160,6 +177,9 @@ class RecordEpisodes(gym.Wrapper):
             top-level keys used as names; recorded as ``observation.images.<name>``.
         state_key: observation key of the state vector, or None.
         extra_keys: dataset feature name -> observation key, for further arrays.
+        video_keys: dataset feature name -> observation key, for further uint8 (H, W, 3)
+            videos under any name (e.g. visual action prompts).
+        extra_names: dataset feature name -> element names, for 1-D ``extra_keys``.
         fps: recording rate; defaults to ``env.metadata["render_fps"]``.
         writer_kwargs: passed to ``LeRobotV3Writer`` (chunks_size, file size limits).
     """
@@ -175,6 +195,8 @@ class RecordEpisodes(gym.Wrapper):
         extra_keys: Mapping[str, ObsPath] | None = None,
         state_names: Sequence[str] | None = None,
         action_names: Sequence[str] | None = None,
+        video_keys: Mapping[str, ObsPath] | None = None,
+        extra_names: Mapping[str, Sequence[str]] | None = None,
         fps: int | None = None,
         robot_type: str | None = None,
         resume: bool = False,
@@ -193,8 +215,10 @@ class RecordEpisodes(gym.Wrapper):
             extra_keys=extra_keys,
             state_names=state_names,
             action_names=action_names,
+            video_keys=video_keys,
+            extra_names=extra_names,
         )
-        self._build = _FrameBuilder(camera_keys, state_key, extra_keys)
+        self._build = _FrameBuilder(camera_keys, state_key, extra_keys, video_keys)
         self.writer = LeRobotV3Writer(
             root,
             _fps_of(env.metadata, fps),
@@ -285,6 +309,8 @@ class RecordVectorEpisodes(VectorWrapper):
         extra_keys: Mapping[str, ObsPath] | None = None,
         state_names: Sequence[str] | None = None,
         action_names: Sequence[str] | None = None,
+        video_keys: Mapping[str, ObsPath] | None = None,
+        extra_names: Mapping[str, Sequence[str]] | None = None,
         fps: int | None = None,
         robot_type: str | None = None,
         resume: bool = False,
@@ -304,8 +330,10 @@ class RecordVectorEpisodes(VectorWrapper):
             extra_keys=extra_keys,
             state_names=state_names,
             action_names=action_names,
+            video_keys=video_keys,
+            extra_names=extra_names,
         )
-        self._build = _FrameBuilder(camera_keys, state_key, extra_keys)
+        self._build = _FrameBuilder(camera_keys, state_key, extra_keys, video_keys)
         self.writer = LeRobotV3Writer(
             root,
             _fps_of(envs.metadata, fps),
@@ -360,7 +388,9 @@ class RecordVectorEpisodes(VectorWrapper):
                 buf.add_frame(
                     self._build(_obs_at(self._obs, i), action_i, float(rewards[i]), done, success)
                 )
-                if done:
+                if done and self.done_recording:  # several envs finished in this step
+                    self.writer.discard_episode(buf)
+                elif done:
                     self.saved.append(self.writer.save_episode(self.task, success, buffer=buf))
             if done:
                 if self.autoreset_mode == AutoresetMode.NEXT_STEP:

@@ -18,9 +18,9 @@ def make_backend(scene, num_envs: int = 1, backend: str = "mujoco", **kwargs) ->
 
         return MujocoBackend.from_scene(scene, num_envs=num_envs, **kwargs)
     if backend == "isaac":
-        from twin.sim.isaac_backend import IsaacBackend
-
-        return IsaacBackend.from_scene(scene, num_envs=num_envs, **kwargs)
+        raise NotImplementedError(
+            "the Isaac Sim backend is not implemented yet; it needs Python 3.12, the isaacsim "
+            "packages and an RTX GPU, and will implement twin.sim.backend.SimBackend")
     raise ValueError(f"unknown backend {backend!r}; expected 'mujoco' or 'isaac'")
 
 

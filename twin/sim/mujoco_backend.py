@@ -344,6 +344,7 @@ class MujocoBackend(SimBackend):
             rd.mocap_pos[:] = data.mocap_pos
             rd.mocap_quat[:] = data.mocap_quat
             mujoco.mj_kinematics(renderer.model, rd)
+            mujoco.mj_comPos(renderer.model, rd)  # lights that track a CoM need it
             mujoco.mj_camlight(renderer.model, rd)
             data = rd
         return renderer.render(data, camera, width, height, mode)

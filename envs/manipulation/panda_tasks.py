@@ -1,0 +1,283 @@
+"""Panda table-top tasks modelled on SIMPLER / VideoVLA evaluations: pick, place on plate,
+stack, move near. One scene (``configs/scene/manip_panda.yaml``): a Panda mounted on a
+table, four 4 cm cubes (red, green, blue, yellow) and a plate. Which cube is the source,
+which the target and which are distractors is drawn per seed, so the instruction changes
+with the seed.
+
+Common to every task here:
+
+Action: ``ee_delta`` by default (see ``twin.controllers.ee_control``), 20 Hz control
+    (dt 0.002, decimation 25), differential IK (mink) to joint-position targets.
+Randomizations (per environment, from its seed): the cube colours' roles (a permutation);
+    every cube's xy uniformly in x [0.36, 0.62], y [-0.22, 0.22] m (world; robot base at
+    the origin, table top z = 0.4 m), pairwise >= 8 cm apart; cube yaw U(-pi/4, pi/4);
+    the plate's xy in the same region, >= 13 cm from every cube. Initial arm pose: the
+    Panda's home pose, gripper open.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from twin.envs.manipulation.base import (
+    ArmSetup,
+    ManipulationEnv,
+    ManipulationTask,
+    ManipulationVectorEnv,
+    sample_positions,
+    yaw_quat,
+)
+
+from twin.rotations import yaw_from_quat
+
+CUBES = ("cube_red", "cube_green", "cube_blue", "cube_yellow")
+COLOR = {c: c.split("_")[1] for c in CUBES}
+CUBE_HALF_M = 0.02
+TABLE_TOP_Z = 0.4
+PLATE_RADIUS_M = 0.07
+PLATE_TOP_Z = TABLE_TOP_Z + 0.01
+REGION_LOW = np.array([0.36, -0.22])
+REGION_HIGH = np.array([0.62, 0.22])
+MIN_CUBE_DIST_M = 0.08
+MIN_PLATE_DIST_M = 0.13
+RELEASED_OPEN_FRACTION = 0.7  # fingers wider than a cube: not squeezing it
+STATIC_SPEED_M_S = 0.05
+
+
+class PandaTableTask(ManipulationTask):
+    """Shared layout and helpers of the Panda cube tasks (not registered itself)."""
+
+    default_scene = "manip_panda"
+    uses_plate = False
+
+    def arm_setup(self) -> ArmSetup:
+        return ArmSetup(
+            arm_joints=tuple(f"joint{i}" for i in range(1, 8)),
+            gripper_joints=("finger_joint1", "finger_joint2"),
+            ee_body="hand", ee_offset=(0.0, 0.0, 0.1034),  # the ``tcp`` site of twin's Panda
+            gripper_open={"actuator8": 255.0}, gripper_closed={"actuator8": 0.0},
+            gripper_q_open=(0.04, 0.04), gripper_q_closed=(0.0, 0.0),
+        )
+
+    def _setup_arm(self, arm: ArmSetup) -> None:
+        super()._setup_arm(arm)
+        b = self.backend
+        self.cube_qpos = {c: b.free_joint_qpos_index(c) for c in CUBES}
+        self.roles = np.zeros((self.num_envs, len(CUBES)), dtype=np.int64)  # permutations
+        self.plate_pos_w = np.tile([0.65, 0.0, TABLE_TOP_Z + 0.005], (self.num_envs, 1))
+        self.init_pos_w = np.zeros((self.num_envs, len(CUBES), 3))
+
+    def _place_objects(self, i: int, rng: np.random.Generator, qpos: np.ndarray) -> None:
+        self.roles[i] = rng.permutation(len(CUBES))
+        n = len(CUBES) + 1
+        min_dist = np.full((n, n), MIN_CUBE_DIST_M)
+        min_dist[-1, :] = min_dist[:, -1] = MIN_PLATE_DIST_M
+        xy = sample_positions(rng, n, REGION_LOW, REGION_HIGH, min_dist)
+        yaws = rng.uniform(-np.pi / 4, np.pi / 4, len(CUBES))
+        for k, c in enumerate(CUBES):
+            p = np.array([xy[k, 0], xy[k, 1], TABLE_TOP_Z + CUBE_HALF_M + 5e-4])
+            qpos[self.cube_qpos[c]] = np.concatenate([p, yaw_quat(yaws[k])])
+            self.init_pos_w[i, k] = p
+        self.plate_pos_w[i] = [xy[-1, 0], xy[-1, 1], TABLE_TOP_Z + 0.005]
+        self.instructions[i] = self.instruction(i)
+
+    def _post_set_state(self, env_ids: np.ndarray) -> None:
+        self.backend.set_mocap_pose("plate", self.plate_pos_w[env_ids], env_ids=env_ids)
+
+    def role(self, env_id: int, k: int) -> str:
+        """The k-th cube of env ``env_id``'s permutation (0 = source, 1 = target, ...)."""
+        return CUBES[self.roles[env_id, k]]
+
+    def instruction(self, env_id: int) -> str:
+        raise NotImplementedError
+
+    def _cube_state(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """World position (N, 3) and speed (N,) of each env's k-th role cube."""
+        pos = np.zeros((self.num_envs, 3))
+        speed = np.zeros(self.num_envs)
+        names = [self.role(i, k) for i in range(self.num_envs)]
+        for c in set(names):
+            ids = [i for i, n in enumerate(names) if n == c]
+            bid = self.backend.body_index([c])
+            pos[ids] = self.backend.body_pos_w(bid, ids)[:, 0]
+            lin, _ = self.backend.body_vel_w(bid, ids)
+            speed[ids] = np.linalg.norm(lin[:, 0], axis=1)
+        return pos, speed
+
+    def _tcp_w(self) -> np.ndarray:
+        pos_b, _ = self.ee_pose_b()
+        return pos_b @ self.base_rot_w.T + self.base_pos_w
+
+    def _released(self) -> np.ndarray:
+        return self.gripper_open_measured() > RELEASED_OPEN_FRACTION
+
+    def _cube_grasp(self, env_id: int, name: str) -> dict:
+        p, q = self.object_pose(name, [env_id])
+        grasp = self.to_base(p[0])
+        ee, _ = self.ee_pose_b([env_id])
+        return {"grasp_pos": grasp, "grasp_yaw": float(yaw_from_quat(q[0])),
+                "held_offset": ee[0] - grasp}  # tcp - object centre: meaningful once held
+
+
+class PandaPickCubeTask(PandaTableTask):
+    """``twin/PandaPickCube-v0``: pick up the named cube.
+
+    Task Description:
+        "pick up the {colour} cube": grasp the source cube and lift it; three other cubes
+        and a plate are distractors.
+    Randomizations: see the module docstring (source colour, all cube poses, plate).
+    Success Conditions: the source cube's centre is >= 5 cm above its resting height and
+        within 3 cm of the tool-centre point (held, not knocked up). Time limit 100 steps.
+    """
+
+    default_max_steps = 100
+    LIFT_M = 0.05
+
+    def instruction(self, env_id: int) -> str:
+        return f"pick up the {COLOR[self.role(env_id, 0)]} cube"
+
+    def _success(self):
+        pos, _ = self._cube_state(0)
+        lift = pos[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M)
+        near = np.linalg.norm(pos - self._tcp_w(), axis=1)
+        return (lift >= self.LIFT_M) & (near < 0.03), {"lift_m": lift, "tcp_dist_m": near}
+
+    def oracle_targets(self, env_id: int) -> dict:
+        return {"kind": "pick", **self._cube_grasp(env_id, self.role(env_id, 0))}
+
+
+class PandaPlaceOnPlateTask(PandaTableTask):
+    """``twin/PandaPlaceOnPlate-v0``: put cube A on the plate.
+
+    Task Description:
+        "put the {colour} cube on the plate": carry the source cube onto the plate and let
+        go; three other cubes are distractors.
+    Randomizations: see the module docstring.
+    Success Conditions: the source cube's centre is within 5 cm (plate radius - 2 cm) of
+        the plate centre in xy, resting on the plate (|z - (plate top + 2 cm)| < 1 cm),
+        moving slower than 5 cm/s, and the gripper is open wider than the cube (released).
+        Time limit 160 steps.
+    """
+
+    default_max_steps = 160
+
+    def instruction(self, env_id: int) -> str:
+        return f"put the {COLOR[self.role(env_id, 0)]} cube on the plate"
+
+    def _success(self):
+        pos, speed = self._cube_state(0)
+        xy = np.linalg.norm(pos[:, :2] - self.plate_pos_w[:, :2], axis=1)
+        dz = np.abs(pos[:, 2] - (PLATE_TOP_Z + CUBE_HALF_M))
+        ok = (xy < PLATE_RADIUS_M - 0.02) & (dz < 0.01) & (speed < STATIC_SPEED_M_S)
+        return ok & self._released(), {"xy_dist_m": xy, "dz_m": dz}
+
+    def oracle_targets(self, env_id: int) -> dict:
+        place = self.plate_pos_w[env_id] + [0.0, 0.0, 0.005 + CUBE_HALF_M + 0.008]
+        return {"kind": "pick_place", **self._cube_grasp(env_id, self.role(env_id, 0)),
+                "place_pos": self.to_base(place)}
+
+
+class PandaStackCubeTask(PandaTableTask):
+    """``twin/PandaStackCube-v0``: stack cube A on cube B.
+
+    Task Description:
+        "stack the {colour A} cube on the {colour B} cube"; two other cubes and the plate
+        are distractors.
+    Randomizations: see the module docstring (which two colours, all poses).
+    Success Conditions: A's centre within 2 cm of B's in xy and 4 cm +- 8 mm above it,
+        A slower than 5 cm/s, gripper released. Time limit 160 steps.
+    """
+
+    default_max_steps = 160
+
+    def instruction(self, env_id: int) -> str:
+        return (f"stack the {COLOR[self.role(env_id, 0)]} cube on the "
+                f"{COLOR[self.role(env_id, 1)]} cube")
+
+    def _success(self):
+        a, speed = self._cube_state(0)
+        b, _ = self._cube_state(1)
+        xy = np.linalg.norm(a[:, :2] - b[:, :2], axis=1)
+        dz = a[:, 2] - b[:, 2]
+        ok = (xy < 0.02) & (np.abs(dz - 2 * CUBE_HALF_M) < 0.008) & (speed < STATIC_SPEED_M_S)
+        return ok & self._released(), {"xy_dist_m": xy, "dz_m": dz}
+
+    def oracle_targets(self, env_id: int) -> dict:
+        b, _ = self.object_pose(self.role(env_id, 1), [env_id])
+        place = b[0] + [0.0, 0.0, 2 * CUBE_HALF_M + 0.006]
+        return {"kind": "pick_place", **self._cube_grasp(env_id, self.role(env_id, 0)),
+                "place_pos": self.to_base(place)}
+
+
+class PandaMoveNearTask(PandaTableTask):
+    """``twin/PandaMoveNear-v0``: move cube A near cube B.
+
+    Task Description:
+        "move the {colour A} cube near the {colour B} cube"; two other cubes and the plate
+        are distractors.
+    Randomizations: see the module docstring.
+    Success Conditions: A rests on the table (|z - rest| < 1 cm, slower than 5 cm/s) with
+        its centre within 8 cm of B's in xy; B and the distractor cubes moved less than
+        3 cm in xy; gripper released. Time limit 160 steps.
+    """
+
+    default_max_steps = 160
+    NEAR_M = 0.08
+
+    def instruction(self, env_id: int) -> str:
+        return (f"move the {COLOR[self.role(env_id, 0)]} cube near the "
+                f"{COLOR[self.role(env_id, 1)]} cube")
+
+    def _success(self):
+        a, speed = self._cube_state(0)
+        b, _ = self._cube_state(1)
+        xy = np.linalg.norm(a[:, :2] - b[:, :2], axis=1)
+        rest = np.abs(a[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M)) < 0.01
+        moved = np.zeros(self.num_envs)
+        for k in range(1, len(CUBES)):
+            pos, _ = self._cube_state(k)
+            init = self.init_pos_w[np.arange(self.num_envs), self.roles[:, k]]
+            moved = np.maximum(moved, np.linalg.norm(pos[:, :2] - init[:, :2], axis=1))
+        ok = (xy < self.NEAR_M) & rest & (speed < STATIC_SPEED_M_S) & (moved < 0.03)
+        return ok & self._released(), {"xy_dist_m": xy, "others_moved_m": moved}
+
+    def oracle_targets(self, env_id: int) -> dict:
+        a, _ = self.object_pose(self.role(env_id, 0), [env_id])
+        b, _ = self.object_pose(self.role(env_id, 1), [env_id])
+        d = a[0, :2] - b[0, :2]
+        goal = b[0].copy()
+        goal[:2] += 0.055 * d / max(np.linalg.norm(d), 1e-6)
+        goal[2] = TABLE_TOP_Z + CUBE_HALF_M + 0.004
+        return {"kind": "pick_place", **self._cube_grasp(env_id, self.role(env_id, 0)),
+                "place_pos": self.to_base(goal)}
+
+
+class PandaPickCubeEnv(ManipulationEnv):
+    task_cls = PandaPickCubeTask
+
+
+class PandaPickCubeVectorEnv(ManipulationVectorEnv):
+    task_cls = PandaPickCubeTask
+
+
+class PandaPlaceOnPlateEnv(ManipulationEnv):
+    task_cls = PandaPlaceOnPlateTask
+
+
+class PandaPlaceOnPlateVectorEnv(ManipulationVectorEnv):
+    task_cls = PandaPlaceOnPlateTask
+
+
+class PandaStackCubeEnv(ManipulationEnv):
+    task_cls = PandaStackCubeTask
+
+
+class PandaStackCubeVectorEnv(ManipulationVectorEnv):
+    task_cls = PandaStackCubeTask
+
+
+class PandaMoveNearEnv(ManipulationEnv):
+    task_cls = PandaMoveNearTask
+
+
+class PandaMoveNearVectorEnv(ManipulationVectorEnv):
+    task_cls = PandaMoveNearTask

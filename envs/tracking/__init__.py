@@ -1,0 +1,1 @@
+"""G1 whole-body motion tracking: motion library, observation/reward terms, envs."""

@@ -1,0 +1,345 @@
+"""``twin/G1MotionTracking-v0`` and ``twin/G1Dex3MotionTracking-v0``: follow a reference motion.
+
+Task Description:
+    The G1 (``tracking`` gains: soft motor-physics PD) tracks a reference ``RobotMotion``
+    drawn from a ``MotionLibrary``. Observation (float32, layout by name in
+    ``task.obs_layout``): proprioception (pelvis angular velocity, projected gravity, joint
+    positions relative to default, joint velocities, last action) and, for each future
+    offset in ``window_steps`` (default 1, 2, 5, 10, 25 steps = 0.02 ... 0.5 s): reference
+    joint positions (relative to default) and velocities, the reference torso-anchor
+    position and orientation (first two rotation-matrix columns) in the robot's anchor
+    frame, and key bodies' positions in the reference anchor frame. Action (29): joint
+    position targets, either ``default + scale * a`` (``action_mode="default_offset"``) or
+    ``reference + scale * a`` (``"reference_residual"``), scale = 0.25 effort / Kp.
+    ``G1Dex3MotionTracking-v0`` drives the 14 Dex3-1 hand joints to the motion's hand targets
+    by PD, outside the policy.
+Reward (BeyondMimic family, anchor = torso): 0.5 exp(-|anchor pos err|^2/0.3^2) +
+    0.5 exp(-anchor ori err^2/0.4^2) + exp(-mean body pos err^2/0.3^2) +
+    exp(-mean body ori err^2/0.4^2) + exp(-mean body lin vel err^2/1^2) +
+    exp(-mean body ang vel err^2/3.14^2) - 0.1 |a_t - a_t-1|^2 - 10 (joint-limit overshoot),
+    body errors measured with the reference re-anchored at the robot's anchor (yaw, xy).
+Randomizations: clip and start frame (failure-weighted 1-s bins, reference state
+    initialisation), optional domain randomisation (``dr=True``): joint encoder offsets
+    U(-0.01, 0.01) rad, pushes (pelvis velocity kicks up to 0.5 m/s every 1-3 s).
+Success Conditions: ``info["is_success"]`` is True at the end of the clip when the episode
+    was not terminated. Terminations (``info["termination"]``): ``anchor_height`` (|z err| >
+    0.25 m), ``tilt`` (projected-gravity z err > 0.8), ``ee_height`` (an ankle or wrist |z
+    err| > 0.25 m), ``nan`` (divergence). Truncation when the clip ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import gymnasium as gym
+import numpy as np
+
+from twin.envs.batched_task import BatchedTask
+from twin.envs.single import TwinEnv
+from twin.envs.tracking.motion_library import MotionLibrary
+from twin.envs.vector import TwinVectorEnv
+from twin.motion.robot_motion import RobotMotion, load_robot_motion
+from twin.robots.g1 import G1_HAND_JOINT_NAMES, G1_KEY_BODY_NAMES
+from twin.rotations import (
+    projected_gravity,
+    quat_angle,
+    quat_apply,
+    quat_apply_inverse,
+    quat_conjugate,
+    quat_from_yaw,
+    quat_mul,
+    quat_to_matrix,
+    yaw_from_quat,
+)
+from twin.scene.config import load_scene_config
+from twin.sim import make_backend
+
+ANCHOR_BODY = "torso_link"
+OBS_KEY_BODIES = ("left_wrist_yaw_link", "right_wrist_yaw_link", "left_ankle_roll_link",
+                  "right_ankle_roll_link", "left_elbow_link", "right_elbow_link")
+EE_BODIES = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link",
+             "right_wrist_yaw_link")
+ACTION_MODES = ("default_offset", "reference_residual")
+
+
+@dataclass(frozen=True)
+class TerminationThresholds:
+    anchor_height_m: float = 0.25
+    tilt: float = 0.8  # |projected gravity z difference| of the anchor
+    ee_height_m: float = 0.25
+
+
+def load_motions(motions: str | Path | RobotMotion | Sequence) -> list[RobotMotion]:
+    """RobotMotion objects from a motion, a path, a glob, a folder, or a list of those."""
+    if isinstance(motions, RobotMotion):
+        return [motions]
+    if isinstance(motions, (list, tuple)):
+        return [m for item in motions for m in load_motions(item)]
+    p = Path(motions)
+    if p.is_dir():
+        files = sorted(p.glob("*.npz"))
+    elif any(c in str(motions) for c in "*?["):
+        files = sorted(Path().glob(str(motions))) if not p.is_absolute() else sorted(
+            Path(p.anchor).glob(str(p.relative_to(p.anchor))))
+    else:
+        files = [p]
+    if not files:
+        raise FileNotFoundError(f"no motion files match {motions}")
+    return [load_robot_motion(f) for f in files]
+
+
+class G1TrackingTask(BatchedTask):
+    render_camera = "front"
+
+    def __init__(self, motions, num_envs: int = 1, robot: str = "g1",
+                 action_mode: str = "reference_residual",
+                 window_steps: tuple[int, ...] = (1, 2, 5, 10, 25), dr: bool = False,
+                 adaptive_sampling: bool = True, random_start: bool = True,
+                 thresholds: TerminationThresholds = TerminationThresholds(),
+                 max_episode_steps: int | None = None, scene: str = "empty",
+                 num_threads: int | None = None, render_profile: str = "fast",
+                 gains: str = "tracking"):
+        if action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
+        cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
+        backend = make_backend(cfg, num_envs=num_envs, num_threads=num_threads,
+                               render_profile=render_profile)
+        super().__init__(backend, cfg.physics.decimation, max_episode_steps)
+        spec = backend.scene.robot
+        self.robot = spec
+        self.action_mode = action_mode
+        self.window = np.asarray(window_steps, dtype=np.int64)
+        self.dr = dr
+        self.adaptive = adaptive_sampling
+        self.random_start = random_start
+        self.fixed_clips: np.ndarray | None = None
+        self.thresholds = thresholds
+        self.body_joint_names = tuple(j for j in spec.actuated_joint_names
+                                      if j not in G1_HAND_JOINT_NAMES)
+        self.hand_joint_names = tuple(j for j in spec.actuated_joint_names
+                                      if j in G1_HAND_JOINT_NAMES)
+        self.body_names = G1_KEY_BODY_NAMES
+        if isinstance(motions, MotionLibrary):
+            self.library = motions
+        else:
+            self.library = MotionLibrary(load_motions(motions), self.body_joint_names,
+                                         self.body_names, fps=1.0 / self.control_dt)
+        lib = self.library
+        if lib.joint_names != self.body_joint_names or lib.body_names != self.body_names:
+            raise ValueError("motion library was built for other joints/bodies than this robot")
+        if abs(lib.fps - 1.0 / self.control_dt) > 1e-6:
+            raise ValueError(f"motion library is at {lib.fps} fps; this env controls at "
+                             f"{1.0 / self.control_dt:g} Hz")
+        b = backend
+        self.qpos_idx = b.joint_qpos_index(self.body_joint_names)
+        self.qvel_idx = b.joint_qvel_index(self.body_joint_names)
+        self.act_idx = b.actuator_index_for_joints(self.body_joint_names)
+        self.hand_act_idx = b.actuator_index_for_joints(self.hand_joint_names)
+        self.hand_qpos_idx = b.joint_qpos_index(self.hand_joint_names)
+        self.root_qpos = b.free_joint_qpos_index(spec.root_body_name)
+        self.body_ids = b.body_index(self.body_names)
+        self.anchor = self.body_names.index(ANCHOR_BODY)
+        self.obs_body_idx = np.array([self.body_names.index(n) for n in OBS_KEY_BODIES])
+        self.ee_idx = np.array([self.body_names.index(n) for n in EE_BODIES])
+        self.default_q = spec.default_joint_pos_array(self.body_joint_names)
+        profile = spec.gains(gains)
+        self.action_scale = np.array([profile.action_scale[n] for n in self.body_joint_names])
+        self.joint_limits = b.joint_limits(self.body_joint_names)
+        n, J = self.num_envs, len(self.body_joint_names)
+        self.clip = np.zeros(n, dtype=np.int64)
+        self.t = np.zeros(n, dtype=np.int64)
+        self.last_action = np.zeros((n, J))
+        self.prev_action = np.zeros((n, J))
+        self.encoder_offset = np.zeros((n, J))
+        self.next_push_step = np.full(n, np.iinfo(np.int64).max)
+        self._ctrl = np.zeros((n, b.model.nu))
+        self.obs_layout = self._make_layout(J)
+        dim = sum(k for _, k in self.obs_layout)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
+        self.action_space = gym.spaces.Box(-10.0, 10.0, (J,), np.float32)
+
+    def _make_layout(self, J: int) -> tuple[tuple[str, int], ...]:
+        layout = [("base_ang_vel_b", 3), ("projected_gravity_b", 3), ("joint_pos_rel", J),
+                  ("joint_vel", J), ("last_action", J)]
+        for k in self.window:
+            layout += [(f"ref[+{k}].joint_pos_rel", J), (f"ref[+{k}].joint_vel", J),
+                       (f"ref[+{k}].anchor_pos_in_robot_anchor", 3),
+                       (f"ref[+{k}].anchor_rot6d_in_robot_anchor", 6),
+                       (f"ref[+{k}].key_body_pos_in_ref_anchor", 3 * len(OBS_KEY_BODIES))]
+        return tuple(layout)
+
+    # --- reset ---------------------------------------------------------------------------
+    def _reset_envs(self, env_ids: np.ndarray) -> None:
+        lib, b = self.library, self.backend
+        for i in env_ids:
+            rng = self.rngs[i]
+            if self.fixed_clips is not None:  # evaluation: env i plays clip fixed_clips[i]
+                self.clip[i], self.t[i] = int(self.fixed_clips[i]), 0
+            elif self.random_start:
+                self.clip[i], self.t[i] = lib.sample_start(rng, self.adaptive)
+            else:
+                self.clip[i], self.t[i] = int(rng.integers(lib.num_clips)), 0
+            self.encoder_offset[i] = rng.uniform(-0.01, 0.01, self.default_q.size) if self.dr else 0
+            self.next_push_step[i] = (int(rng.integers(50, 150)) if self.dr
+                                      else np.iinfo(np.int64).max)
+        f = lib.frame(self.clip[env_ids], self.t[env_ids])
+        qpos = b.get_qpos(env_ids)
+        qvel = np.zeros((len(env_ids), qvel_dim := b.get_qvel([0]).shape[1]))
+        root_quat = lib.body_quat_wxyz[f, 0]
+        qpos[:, self.root_qpos[:3]] = lib.body_pos_w[f, 0]
+        qpos[:, self.root_qpos[3:]] = root_quat
+        qpos[:, self.qpos_idx] = lib.joint_pos[f]
+        root_dof = self.root_qpos[0]  # free joint: qvel[0:3] world linear, [3:6] body angular
+        qvel[:, root_dof:root_dof + 3] = lib.body_lin_vel_w[f, 0]
+        qvel[:, root_dof + 3:root_dof + 6] = quat_apply_inverse(root_quat, lib.body_ang_vel_w[f, 0])
+        qvel[:, self.qvel_idx] = lib.joint_vel[f]
+        assert qvel.shape[1] == qvel_dim
+        if lib.hand_joint_pos is not None and len(self.hand_qpos_idx):
+            qpos[:, self.hand_qpos_idx] = lib.hand_joint_pos[f]
+        b.set_state(qpos, qvel, env_ids)
+        self.last_action[env_ids] = 0.0
+        self.prev_action[env_ids] = 0.0
+        self._ctrl[env_ids] = 0.0
+        self._ctrl[np.ix_(env_ids, self.act_idx)] = lib.joint_pos[f]
+        b.set_ctrl(self._ctrl[env_ids], env_ids)
+
+    # --- step ----------------------------------------------------------------------------
+    def _apply_action(self, action: np.ndarray) -> None:
+        a = np.clip(action, self.action_space.low, self.action_space.high)
+        self.prev_action, self.last_action = self.last_action, a
+        f_next = self.library.frame(self.clip, self.t + 1)
+        base = self.library.joint_pos[f_next] if self.action_mode == "reference_residual" \
+            else self.default_q
+        self._ctrl[:, self.act_idx] = base + self.action_scale * a
+        if self.library.hand_joint_pos is not None and len(self.hand_act_idx):
+            self._ctrl[:, self.hand_act_idx] = self.library.hand_joint_pos[f_next]
+        self.backend.set_ctrl(self._ctrl)
+        if self.dr:
+            self._maybe_push()
+
+    def _maybe_push(self) -> None:
+        due = np.flatnonzero(self.episode_steps >= self.next_push_step)
+        if not len(due):
+            return
+        qpos, qvel = self.backend.get_qpos(due), self.backend.get_qvel(due)
+        for k, i in enumerate(due):
+            rng = self.rngs[i]
+            qvel[k, :2] += rng.uniform(-0.5, 0.5, 2)
+            self.next_push_step[i] = self.episode_steps[i] + int(rng.integers(50, 150))
+        self.backend.set_state(qpos, qvel, due)
+
+    def step(self, action: np.ndarray):
+        self.t += 1
+        result = super().step(action)
+        ended = result.terminated | result.truncated
+        for i in np.flatnonzero(ended):
+            self.library.record_episode_end(int(self.clip[i]), int(self.t[i]),
+                                            bool(result.terminated[i]))
+        return result
+
+    # --- observation -----------------------------------------------------------------------
+    def _robot_bodies(self):
+        b = self.backend
+        pos = b.body_pos_w(self.body_ids)
+        quat = b.body_quat_wxyz(self.body_ids)
+        return pos, quat
+
+    def _observe(self) -> np.ndarray:
+        lib, b = self.library, self.backend
+        qpos, qvel = b.get_qpos(), b.get_qvel()
+        root_q = qpos[:, self.root_qpos[3:]]
+        pos, quat = self._robot_bodies()
+        a_pos, a_quat = pos[:, self.anchor], quat[:, self.anchor]
+        parts = [qvel[:, self.root_qpos[0] + 3:self.root_qpos[0] + 6], projected_gravity(root_q),
+                 qpos[:, self.qpos_idx] - self.default_q + self.encoder_offset,
+                 qvel[:, self.qvel_idx], self.last_action]
+        for k in self.window:
+            f = lib.frame(self.clip, self.t + k)
+            r_pos, r_quat = lib.body_pos_w[f], lib.body_quat_wxyz[f]
+            ra_pos, ra_quat = r_pos[:, self.anchor], r_quat[:, self.anchor]
+            rel_pos = quat_apply_inverse(a_quat, ra_pos - a_pos)
+            rel_rot = quat_to_matrix(quat_mul(quat_conjugate(a_quat), ra_quat))[..., :, :2]
+            key = r_pos[:, self.obs_body_idx] - ra_pos[:, None]
+            key_b = quat_apply_inverse(np.repeat(ra_quat[:, None], len(self.obs_body_idx), 1), key)
+            parts += [lib.joint_pos[f] - self.default_q, lib.joint_vel[f], rel_pos,
+                      rel_rot.reshape(-1, 6), key_b.reshape(len(f), -1)]
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def _time_out(self) -> np.ndarray:
+        return self.t >= self.library.clip_len[self.clip] - 1
+
+    # --- reward / termination ------------------------------------------------------------
+    def tracking_errors(self) -> dict[str, np.ndarray]:
+        """Per-env errors against the reference at the current step (world frame, SI)."""
+        lib, b = self.library, self.backend
+        f = lib.frame(self.clip, self.t)
+        pos, quat = self._robot_bodies()
+        lin, ang = b.body_vel_w(self.body_ids)
+        r_pos, r_quat = lib.body_pos_w[f], lib.body_quat_wxyz[f]
+        a, ra = pos[:, self.anchor], r_pos[:, self.anchor]
+        aq, raq = quat[:, self.anchor], r_quat[:, self.anchor]
+        # re-anchor the reference at the robot: same xy, yaw of the robot's anchor
+        dyaw = yaw_from_quat(aq) - yaw_from_quat(raq)
+        yaw_q = np.repeat(quat_from_yaw(dyaw)[:, None], len(self.body_names), 1)
+        offset = np.stack([a[:, 0], a[:, 1], ra[:, 2]], axis=1)
+        rel_pos = offset[:, None] + quat_apply(yaw_q, r_pos - ra[:, None])
+        rel_quat = quat_mul(yaw_q, r_quat)
+        qpos = b.get_qpos()
+        return {
+            "anchor_pos_m": np.linalg.norm(a - ra, axis=1),
+            "anchor_ori_rad": quat_angle(quat_mul(quat_conjugate(raq), aq)),
+            "anchor_height_m": np.abs(a[:, 2] - ra[:, 2]),
+            "tilt": np.abs(projected_gravity(aq)[:, 2] - projected_gravity(raq)[:, 2]),
+            "ee_height_m": np.abs(pos[:, self.ee_idx, 2] - r_pos[:, self.ee_idx, 2]).max(axis=1),
+            "body_pos_m": np.linalg.norm(pos - rel_pos, axis=-1),  # (N, B)
+            "body_ori_rad": quat_angle(quat_mul(quat_conjugate(rel_quat), quat)),
+            "body_lin_vel": np.linalg.norm(lin - quat_apply(yaw_q, lib.body_lin_vel_w[f]), axis=-1),
+            "body_ang_vel": np.linalg.norm(ang - quat_apply(yaw_q, lib.body_ang_vel_w[f]), axis=-1),
+            "joint_pos_rad": np.abs(qpos[:, self.qpos_idx] - lib.joint_pos[f]),
+            "body_pos_global_m": np.linalg.norm(pos - r_pos, axis=-1),
+        }
+
+    def _evaluate(self):
+        e = self.tracking_errors()
+        qpos = self.backend.get_qpos()[:, self.qpos_idx]
+        lo, hi = self.joint_limits[:, 0], self.joint_limits[:, 1]
+        overshoot = np.sum(np.clip(lo - qpos, 0, None) + np.clip(qpos - hi, 0, None), axis=1)
+        reward = (0.5 * np.exp(-e["anchor_pos_m"] ** 2 / 0.3 ** 2)
+                  + 0.5 * np.exp(-e["anchor_ori_rad"] ** 2 / 0.4 ** 2)
+                  + np.exp(-np.mean(e["body_pos_m"] ** 2, axis=1) / 0.3 ** 2)
+                  + np.exp(-np.mean(e["body_ori_rad"] ** 2, axis=1) / 0.4 ** 2)
+                  + np.exp(-np.mean(e["body_lin_vel"] ** 2, axis=1) / 1.0 ** 2)
+                  + np.exp(-np.mean(e["body_ang_vel"] ** 2, axis=1) / 3.14 ** 2)
+                  - 0.1 * np.sum((self.last_action - self.prev_action) ** 2, axis=1)
+                  - 10.0 * overshoot)
+        th = self.thresholds
+        reasons = np.full(self.num_envs, "", dtype=object)
+        reasons[e["ee_height_m"] > th.ee_height_m] = "ee_height"
+        reasons[e["tilt"] > th.tilt] = "tilt"
+        reasons[e["anchor_height_m"] > th.anchor_height_m] = "anchor_height"
+        terminated = reasons != ""
+        clip_end = self._time_out()
+        info = {
+            "termination_reason": reasons.astype(str),
+            "is_success": clip_end & ~terminated,
+            "clip_end": clip_end,
+            "body_pos_err_m": e["body_pos_m"].mean(axis=1),
+            "joint_pos_err_rad": e["joint_pos_rad"].mean(axis=1),
+            "clip": self.clip.copy(), "frame": self.t.copy(),
+        }
+        return reward, terminated, info
+
+
+class G1MotionTrackingEnv(TwinEnv):
+    def __init__(self, motions, render_mode: str | None = None, **task_kwargs):
+        super().__init__(G1TrackingTask(motions, num_envs=1, **task_kwargs),
+                         render_mode=render_mode)
+
+
+class G1MotionTrackingVectorEnv(TwinVectorEnv):
+    def __init__(self, motions, num_envs: int = 1, render_mode: str | None = None,
+                 **task_kwargs):
+        super().__init__(G1TrackingTask(motions, num_envs=num_envs, **task_kwargs),
+                         render_mode=render_mode)

@@ -1,0 +1,155 @@
+"""A library of robot reference clips at the control rate, with adaptive sampling.
+
+Clips (``RobotMotion``) are resampled to the env's control rate (linear for positions and
+joint angles, slerp for orientations) and concatenated into flat frame arrays; a frame is
+addressed by its global index. Episode starts are drawn per clip and per 1-second bin with
+failure-weighted probabilities (BeyondMimic's adaptive sampling): bins where episodes keep
+terminating are sampled more, with a uniform floor so that every bin stays in play.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.motion.robot_motion import RobotMotion
+
+log = logging.getLogger(__name__)
+
+
+class MotionLibraryError(ValueError):
+    pass
+
+
+@dataclass
+class _Frames:
+    joint_pos: np.ndarray  # (F, J)
+    joint_vel: np.ndarray
+    body_pos_w: np.ndarray  # (F, B, 3)
+    body_quat_wxyz: np.ndarray  # (F, B, 4)
+    body_lin_vel_w: np.ndarray
+    body_ang_vel_w: np.ndarray
+    hand_joint_pos: np.ndarray | None  # (F, H)
+
+
+def _slerp(q0: np.ndarray, q1: np.ndarray, a: np.ndarray) -> np.ndarray:
+    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
+    q1 = np.where(dot < 0, -q1, q1)
+    dot = np.abs(dot)
+    theta = np.arccos(np.clip(dot, -1.0, 1.0))
+    s = np.sin(theta)
+    small = s < 1e-6
+    w0 = np.where(small, 1.0 - a, np.sin((1.0 - a) * theta) / np.where(small, 1.0, s))
+    w1 = np.where(small, a, np.sin(a * theta) / np.where(small, 1.0, s))
+    q = w0 * q0 + w1 * q1
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def resample_motion_arrays(m: RobotMotion, body_ids: np.ndarray, fps: float) -> _Frames:
+    """Frames of ``m`` at ``fps`` for the selected bodies."""
+    n_out = max(1, int(np.floor(m.duration_s * fps + 1e-9)) + 1) if m.num_frames > 1 else 1
+    t_src = np.arange(n_out) / fps * m.fps
+    i0 = np.clip(np.floor(t_src).astype(int), 0, m.num_frames - 1)
+    i1 = np.clip(i0 + 1, 0, m.num_frames - 1)
+    a = (t_src - i0)[:, None]
+
+    def lerp(x):
+        aa = a.reshape((-1,) + (1,) * (x.ndim - 1))
+        return (1 - aa) * x[i0] + aa * x[i1]
+
+    bq = m.body_quat_wxyz[:, body_ids]
+    return _Frames(
+        joint_pos=lerp(m.joint_pos), joint_vel=lerp(m.joint_vel),
+        body_pos_w=lerp(m.body_pos_w[:, body_ids]),
+        body_quat_wxyz=_slerp(bq[i0], bq[i1], a[:, :, None]),
+        body_lin_vel_w=lerp(m.body_lin_vel_w[:, body_ids]),
+        body_ang_vel_w=lerp(m.body_ang_vel_w[:, body_ids]),
+        hand_joint_pos=None if m.hand_joint_pos is None else lerp(m.hand_joint_pos),
+    )
+
+
+class MotionLibrary:
+    """Clips for one robot at ``fps``; ``body_names`` are the bodies tracked (root first)."""
+
+    def __init__(self, motions: list[RobotMotion], joint_names: tuple[str, ...],
+                 body_names: tuple[str, ...], fps: float, bin_s: float = 1.0,
+                 uniform_floor: float = 0.1, failure_ema: float = 0.1):
+        if not motions:
+            raise MotionLibraryError("motion library: no clips given")
+        self.fps = float(fps)
+        self.joint_names = tuple(joint_names)
+        self.body_names = tuple(body_names)
+        self.names: list[str] = []
+        parts: list[_Frames] = []
+        for k, m in enumerate(motions):
+            name = str(m.source.get("name") or m.source.get("file") or f"clip{k}")
+            self._check(m, name)
+            if abs(m.fps - self.fps) > 1e-6:
+                log.info("motion %s: resampled from %.3g to %.3g fps", name, m.fps, self.fps)
+            jidx = np.array([m.joint_names.index(j) for j in self.joint_names])
+            bidx = np.array([m.body_index(b) for b in self.body_names])
+            f = resample_motion_arrays(m, bidx, self.fps)
+            f.joint_pos, f.joint_vel = f.joint_pos[:, jidx], f.joint_vel[:, jidx]
+            parts.append(f)
+            self.names.append(name)
+        self.clip_len = np.array([p.joint_pos.shape[0] for p in parts], dtype=np.int64)
+        self.clip_start = np.concatenate([[0], np.cumsum(self.clip_len)[:-1]]).astype(np.int64)
+        cat = lambda key: np.concatenate([getattr(p, key) for p in parts])  # noqa: E731
+        self.joint_pos, self.joint_vel = cat("joint_pos"), cat("joint_vel")
+        self.body_pos_w, self.body_quat_wxyz = cat("body_pos_w"), cat("body_quat_wxyz")
+        self.body_lin_vel_w, self.body_ang_vel_w = cat("body_lin_vel_w"), cat("body_ang_vel_w")
+        hands = [p.hand_joint_pos for p in parts]
+        self.hand_joint_pos = np.concatenate(hands) if all(h is not None for h in hands) else None
+        # adaptive sampling state: failure rate per (clip, bin)
+        self.bin_frames = max(1, int(round(bin_s * self.fps)))
+        self.num_bins = np.maximum(1, -(-self.clip_len // self.bin_frames))
+        self.bin_offset = np.concatenate([[0], np.cumsum(self.num_bins)[:-1]])
+        self.failure_rate = np.zeros(int(self.num_bins.sum()))
+        self.uniform_floor = uniform_floor
+        self.failure_ema = failure_ema
+
+    def _check(self, m: RobotMotion, name: str) -> None:
+        missing = [j for j in self.joint_names if j not in m.joint_names]
+        if missing:
+            raise MotionLibraryError(f"motion {name}: joint_names lack {missing[:5]} "
+                                     f"(+{max(0, len(missing) - 5)}); expected the robot's joints")
+        missing_b = [b for b in self.body_names if b not in m.body_names]
+        if missing_b:
+            raise MotionLibraryError(f"motion {name}: body_names lack {missing_b}")
+
+    @property
+    def num_clips(self) -> int:
+        return len(self.clip_len)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.clip_len.sum())
+
+    def frame(self, clip: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Global frame index of step ``t`` of ``clip``, held at the clip's last frame."""
+        return self.clip_start[clip] + np.clip(t, 0, self.clip_len[clip] - 1)
+
+    def sample_start(self, rng: np.random.Generator, adaptive: bool = True) -> tuple[int, int]:
+        """(clip, start step) for one episode."""
+        n = len(self.failure_rate)
+        if adaptive:
+            p = self.failure_rate + self.uniform_floor * (self.failure_rate.mean() + 1.0 / n)
+            p = p / p.sum()
+        else:
+            # uniform over frames: bins weighted by how many frames they hold
+            p = np.concatenate([np.minimum(self.bin_frames, L - self.bin_frames * np.arange(nb))
+                                for L, nb in zip(self.clip_len, self.num_bins)]).astype(float)
+            p /= p.sum()
+        b = int(rng.choice(n, p=p))
+        clip = int(np.searchsorted(self.bin_offset, b, side="right") - 1)
+        local_bin = b - self.bin_offset[clip]
+        lo = local_bin * self.bin_frames
+        hi = min(lo + self.bin_frames, self.clip_len[clip])
+        return clip, int(rng.integers(lo, max(lo + 1, hi - 1)))
+
+    def record_episode_end(self, clip: int, t: int, failed: bool) -> None:
+        """Update the failure rate of the bin where an episode ended."""
+        b = self.bin_offset[clip] + min(t // self.bin_frames, self.num_bins[clip] - 1)
+        self.failure_rate[b] += self.failure_ema * (float(failed) - self.failure_rate[b])

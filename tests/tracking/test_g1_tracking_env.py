@@ -1,0 +1,166 @@
+"""G1 motion tracking env: layout, reward at the reference, terminations, bad motions."""
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from twin.envs.tracking.motion_library import MotionLibrary, MotionLibraryError
+from twin.retarget.kinematics import robot_motion_from_qpos
+from twin.robots import get
+from twin.robots.g1 import G1_JOINT_NAMES, G1_KEY_BODY_NAMES
+
+
+def wave_motion(T=150, fps=50.0, name="wave"):
+    g1 = get("g1")
+    q = np.tile(g1.default_joint_pos_array(), (T, 1))
+    t = np.arange(T) / fps
+    q[:, G1_JOINT_NAMES.index("left_shoulder_roll_joint")] += 0.6 * np.sin(np.pi * t)
+    q[:, G1_JOINT_NAMES.index("right_elbow_joint")] += 0.4 * np.sin(1.4 * np.pi * t)
+    root = np.tile([0.0, 0.0, 0.755], (T, 1))
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (T, 1))
+    return robot_motion_from_qpos("g1", root, quat, q, fps, source={"name": name})
+
+
+@pytest.fixture(scope="module")
+def motion():
+    return wave_motion()
+
+
+def test_obs_layout_is_stable(motion):
+    env = gym.make("twin/G1MotionTracking-v0", motions=motion)
+    layout = env.unwrapped.task.obs_layout
+    assert [n for n, _ in layout[:5]] == ["base_ang_vel_b", "projected_gravity_b",
+                                          "joint_pos_rel", "joint_vel", "last_action"]
+    assert layout[5] == ("ref[+1].joint_pos_rel", 29)
+    assert layout[-1] == ("ref[+25].key_body_pos_in_ref_anchor", 18)
+    assert sum(k for _, k in layout) == 518 == env.observation_space.shape[0]
+    env.close()
+
+
+def test_check_env(motion):
+    env = gym.make("twin/G1MotionTracking-v0", motions=motion)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_env(env.unwrapped)
+    env.close()
+
+
+def test_reward_is_maximal_at_the_reference(motion):
+    env = gym.make("twin/G1MotionTracking-v0", motions=motion)
+    env.reset(seed=3)
+    task = env.unwrapped.task
+    reward, terminated, _ = task._evaluate()
+    errors = task.tracking_errors()
+    assert errors["body_pos_m"].max() < 1e-9 and errors["joint_pos_rad"].max() < 1e-12
+    assert reward[0] == pytest.approx(5.0, abs=1e-3) and not terminated[0]
+    # perturb the state: the reward drops
+    b = task.backend
+    qpos = b.get_qpos()
+    qpos[0, task.qpos_idx[3]] += 0.5  # left knee
+    b.set_state(qpos, b.get_qvel())
+    assert task._evaluate()[0][0] < reward[0] - 0.05
+    env.close()
+
+
+def test_reference_state_initialisation_matches_sampled_frame(motion):
+    env = gym.make("twin/G1MotionTracking-v0", motions=motion)
+    env.reset(seed=11)
+    task = env.unwrapped.task
+    f = task.library.frame(task.clip, task.t)[0]
+    q = task.backend.get_qpos()[0, task.qpos_idx]
+    np.testing.assert_allclose(q, task.library.joint_pos[f])
+    assert task.t[0] > 0  # a random phase, not always the first frame
+    env.close()
+
+
+def test_untrained_policy_terminates_with_a_reason(motion):
+    env = gym.make("twin/G1MotionTracking-v0", motions=motion, random_start=False)
+    env.reset(seed=0)
+    for _ in range(300):
+        _, _, te, tr, info = env.step(np.zeros(29, np.float32))
+        if te or tr:
+            break
+    assert te and info["termination"] in ("anchor_height", "tilt", "ee_height")
+    assert not info["is_success"]
+    env.close()
+
+
+def test_clip_end_truncates_with_success_when_tracked():
+    m = wave_motion(T=20)
+    env = gym.make("twin/G1MotionTracking-v0", motions=m, random_start=False, gains="stiff")
+    env.reset(seed=0)
+    for k in range(40):
+        _, _, te, tr, info = env.step(np.zeros(29, np.float32))
+        if te or tr:
+            break
+    assert tr and not te and info["is_success"] and k == 18  # 19 steps to the last frame
+    env.close()
+
+
+def test_nan_state_ends_episode_with_nan(motion):
+    env = gym.make("twin/G1MotionTracking-v0", motions=motion)
+    env.reset(seed=0)
+    b = env.unwrapped.task.backend
+    qvel = b.get_qvel()
+    qvel[0, 7] = np.nan
+    b.set_state(b.get_qpos(), qvel)
+    obs, r, te, _, info = env.step(np.zeros(29, np.float32))
+    assert te and info["termination"] == "nan" and np.isfinite(obs).all()
+    env.close()
+
+
+def test_other_joint_names_are_a_clear_error(motion):
+    from dataclasses import replace
+
+    bad = replace(motion, joint_names=tuple(n.replace("knee", "kn33") for n in motion.joint_names))
+    with pytest.raises(MotionLibraryError, match="motion wave: joint_names lack"):
+        MotionLibrary([bad], G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
+
+
+def test_other_fps_is_resampled(motion):
+    m30 = wave_motion(T=90, fps=30.0, name="wave30")
+    lib = MotionLibrary([m30], G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
+    assert lib.clip_len[0] == 149  # 2.967 s at 50 Hz
+    k = G1_JOINT_NAMES.index("left_shoulder_roll_joint")
+    t = np.arange(149) / 50.0
+    expect = get("g1").default_joint_pos_array()[k] + 0.6 * np.sin(np.pi * t)
+    assert np.abs(lib.joint_pos[:, k] - expect).max() < 0.005
+
+
+def test_adaptive_sampling_prefers_failing_bins(motion):
+    lib = MotionLibrary([motion], G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
+    for _ in range(50):
+        lib.record_episode_end(0, 120, failed=True)  # bin 2 (2-3 s) keeps failing
+        lib.record_episode_end(0, 20, failed=False)
+    rng = np.random.default_rng(0)
+    starts = np.array([lib.sample_start(rng)[1] for _ in range(400)])
+    assert np.mean(starts >= 100) > 0.6
+
+
+def test_dex3_hands_follow_motion_hand_targets():
+    from twin.robots.g1 import DEX3_CLOSED, G1_HAND_JOINT_NAMES
+
+    T = 60
+    g1 = get("g1")
+    q = np.tile(g1.default_joint_pos_array(), (T, 1))
+    closed = np.array([DEX3_CLOSED[n] for n in G1_HAND_JOINT_NAMES])
+    hands = np.tile(closed, (T, 1))
+    hands[:10] = 0.0  # open for 0.2 s, then closed
+    m = robot_motion_from_qpos("g1", np.tile([0, 0, 0.755], (T, 1)),
+                               np.tile([1.0, 0, 0, 0], (T, 1)), q, 50.0,
+                               hand_joint_names=G1_HAND_JOINT_NAMES, hand_joint_pos=hands,
+                               hand_state=np.full((T, 2), 2))
+    env = gym.make("twin/G1Dex3MotionTracking-v0", motions=m, random_start=False,
+                   gains="stiff")
+    env.reset(seed=0)
+    task = env.unwrapped.task
+    assert env.action_space.shape == (29,)  # the policy drives the body only
+    assert np.abs(task.backend.get_qpos()[0, task.hand_qpos_idx]).max() < 1e-9
+    for _ in range(45):  # closing starts at step 10 and takes ~0.6 s
+        env.step(np.zeros(29, np.float32))
+    hand_q = task.backend.get_qpos()[0, task.hand_qpos_idx]
+    assert np.abs(hand_q - closed).max() < 0.02
+    env.close()

@@ -1,0 +1,204 @@
+"""Loading pickles without executing them: a restricted unpickler for motion files.
+
+Pickle and joblib files (WHAM outputs, SMPL body models) can name any importable callable,
+so ``pickle.load`` on a downloaded file runs arbitrary code. ``safe_load_pickle`` admits
+only numpy arrays, numpy scalars/dtypes and plain containers, plus three stand-ins that
+never import their libraries:
+
+- ``chumpy.*`` objects (legacy SMPL ``.pkl`` files) become the array in their ``x`` state;
+- ``scipy.sparse`` matrices (``J_regressor``) become dense numpy arrays;
+- joblib's ``NumpyArrayWrapper`` (uncompressed ``joblib.dump`` files) reads the raw array
+  bytes that follow it in the stream.
+
+Any other class raises ``MotionFormatError`` naming the file and the class.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twin.motion.errors import MotionFormatError
+
+_NUMPY_CALLABLES = {
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("_codecs", "encode"),  # protocol-2 pickles from Python 3 encode bytes through it
+}
+_BUILTINS = {"set", "frozenset", "list", "dict", "tuple", "complex", "bytearray", "slice",
+             "int", "float", "str", "bytes", "bool", "object"}
+_SPARSE_MODULES = {"scipy.sparse", "scipy.sparse.csc", "scipy.sparse.csr", "scipy.sparse.coo",
+                   "scipy.sparse._csc", "scipy.sparse._csr", "scipy.sparse._coo",
+                   "scipy.sparse._arrays"}
+_SPARSE_CLASSES = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array",
+                   "coo_array"}
+_NUMPY_DTYPE_MODULES = {"numpy.dtypes", "numpy"}
+
+
+class _StandIn:
+    """Placeholder for an admitted foreign object; keeps its pickled state only."""
+
+    foreign_name = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+        self.state: Any = None
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    def __reduce__(self):  # pragma: no cover - never re-pickled
+        raise TypeError("stand-in objects are not picklable")
+
+
+class _ChumpyStandIn(_StandIn):
+    foreign_name = "chumpy"
+
+
+class _SparseStandIn(_StandIn):
+    foreign_name = "scipy.sparse"
+
+
+class _JoblibArrayStandIn(_StandIn):
+    foreign_name = "joblib.numpy_pickle.NumpyArrayWrapper"
+
+
+def _safe_reconstructor(cls: type, base: type, state: Any) -> Any:
+    """``copyreg._reconstructor`` restricted to the stand-ins and plain object bases."""
+    if not (isinstance(cls, type) and issubclass(cls, _StandIn)) or base is not object:
+        raise pickle.UnpicklingError(f"copyreg._reconstructor of {cls!r} is not admitted")
+    return cls.__new__(cls)
+
+
+class _RestrictedUnpickler(pickle._Unpickler):  # pure-Python: its BUILD can be extended
+    def __init__(self, file: io.BufferedIOBase, path: str) -> None:
+        super().__init__(file, encoding="latin1")
+        self._path = path
+        self._file = file
+        self.dispatch = dict(pickle._Unpickler.dispatch)
+        self.dispatch[pickle.BUILD[0]] = _RestrictedUnpickler._load_build
+
+    def _load_build(self) -> None:
+        pickle._Unpickler.load_build(self)
+        obj = self.stack[-1]
+        if isinstance(obj, _JoblibArrayStandIn):
+            self.stack[-1] = _read_joblib_array(obj, self._file, self._path)
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _NUMPY_CALLABLES:
+            return super().find_class(module, name)
+        if module in ("builtins", "__builtin__") and name in _BUILTINS:
+            return super().find_class("builtins", name)
+        if module in ("copyreg", "copy_reg") and name == "_reconstructor":
+            return _safe_reconstructor
+        if module == "collections" and name == "OrderedDict":
+            return super().find_class(module, name)
+        if module in _NUMPY_DTYPE_MODULES and name.endswith("DType"):
+            return super().find_class(module, name)
+        if module.split(".")[0] == "chumpy":
+            return type(name, (_ChumpyStandIn,), {"foreign_name": f"{module}.{name}"})
+        if module in _SPARSE_MODULES and name in _SPARSE_CLASSES:
+            return type(name, (_SparseStandIn,), {"foreign_name": f"{module}.{name}"})
+        if module == "joblib.numpy_pickle" and name == "NumpyArrayWrapper":
+            return _JoblibArrayStandIn
+        raise MotionFormatError(
+            self._path, None,
+            f"pickle names the class {module}.{name}; expected only numpy arrays, plain "
+            "containers, chumpy arrays or scipy sparse matrices (refusing to execute it)",
+        )
+
+
+def _read_joblib_array(w: _JoblibArrayStandIn, f: io.BufferedIOBase, path: str) -> np.ndarray:
+    st = w.state if isinstance(w.state, dict) else {}
+    try:
+        dtype = np.dtype(st["dtype"])
+        shape = tuple(int(s) for s in st["shape"])
+        order = st.get("order", "C")
+    except (KeyError, TypeError) as exc:
+        raise MotionFormatError(path, None, "joblib array wrapper without dtype/shape") from exc
+    if dtype.hasobject:
+        raise MotionFormatError(path, None, "joblib object arrays are not admitted; expected "
+                                "numeric arrays")
+    if st.get("numpy_array_alignment_bytes") is not None:
+        pad = f.read(1)
+        if pad and pad[0]:
+            f.read(pad[0])
+    count = int(np.prod(shape)) if shape else 1
+    data = f.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise MotionFormatError(path, None, "joblib array data truncated")
+    arr = np.frombuffer(data, dtype=dtype, count=count).copy()
+    return arr.reshape(shape[::-1]).T if order == "F" else arr.reshape(shape)
+
+
+def _sparse_to_dense(obj: _SparseStandIn, path: str) -> np.ndarray:
+    st = obj.state if isinstance(obj.state, dict) else {}
+    shape = st.get("_shape", st.get("shape"))
+    fmt = obj.foreign_name.rsplit(".", 1)[-1][:3]
+    if shape is None:
+        raise MotionFormatError(path, None, f"{obj.foreign_name} without a shape")
+    out = np.zeros(tuple(int(s) for s in shape), dtype=np.float64)
+    if fmt == "coo":
+        row = st.get("row", st.get("coords", (None, None))[0] if "coords" in st else None)
+        col = st.get("col", st.get("coords", (None, None))[1] if "coords" in st else None)
+        np.add.at(out, (np.asarray(row), np.asarray(col)), np.asarray(st["data"]))
+        return out
+    data, indices, indptr = (np.asarray(st[k]) for k in ("data", "indices", "indptr"))
+    major = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    if fmt == "csc":
+        np.add.at(out, (indices, major), data)
+    else:
+        np.add.at(out, (major, indices), data)
+    return out
+
+
+def _resolve(obj: Any, path: str, memo: dict[int, Any]) -> Any:
+    """Replace stand-ins by arrays, recursively through plain containers."""
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    if isinstance(obj, _ChumpyStandIn):
+        st = obj.state if isinstance(obj.state, dict) else {}
+        if "x" not in st:
+            raise MotionFormatError(path, None, f"{obj.foreign_name} object without array "
+                                    "data 'x'; expected a chumpy Ch holding an array")
+        out: Any = np.asarray(_resolve(st["x"], path, memo), dtype=np.float64)
+    elif isinstance(obj, _SparseStandIn):
+        out = _sparse_to_dense(obj, path)
+    elif isinstance(obj, _StandIn):
+        raise MotionFormatError(path, None, f"unresolved {obj.foreign_name} object")
+    elif isinstance(obj, dict):
+        out = {k: _resolve(v, path, memo) for k, v in obj.items()}
+    elif isinstance(obj, list):
+        out = [_resolve(v, path, memo) for v in obj]
+    elif isinstance(obj, tuple):
+        out = tuple(_resolve(v, path, memo) for v in obj)
+    else:
+        out = obj
+    memo[key] = out
+    return out
+
+
+def safe_load_pickle(path: str | Path) -> Any:
+    """Unpickle ``path`` admitting only data (see module docstring); never runs its code."""
+    path = str(path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    return safe_loads_pickle(raw, path)
+
+
+def safe_loads_pickle(raw: bytes, path: str = "<bytes>") -> Any:
+    try:
+        obj = _RestrictedUnpickler(io.BytesIO(raw), path).load()
+    except MotionFormatError:
+        raise
+    except Exception as exc:  # truncated or corrupt stream
+        raise MotionFormatError(path, None, f"not a readable pickle stream ({exc})") from exc
+    return _resolve(obj, path, {})
+

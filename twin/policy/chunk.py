@@ -1,0 +1,84 @@
+"""``ActionChunk``: run (K, D) action chunks in a single Gymnasium env (VideoVLA / openpi
+style: execute the first ``m`` of ``K`` actions, then re-plan).
+
+``step(chunk)`` executes up to ``execute_steps`` actions (fewer if the episode ends) and
+returns the observation after them, the summed reward, and the episode flags; ``info``
+holds the last step's info plus ``step_rewards`` (list) and ``step_infos`` (list of dicts),
+and with ``keep_step_obs`` every intermediate observation (``step_obs``).
+With ``temporal_ensemble`` (ACT's scheme), each executed action is the weighted mean of
+every stored chunk's prediction for that time step, weights exp(-k * age_index) with the
+oldest prediction weighted most, as ACT does.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import gymnasium as gym
+import numpy as np
+
+
+class ActionChunk(gym.Wrapper):
+    def __init__(self, env: gym.Env, execute_steps: int = 3, temporal_ensemble: bool = False,
+                 ensemble_k: float = 0.01, keep_step_obs: bool = False):
+        super().__init__(env)
+        self.keep_step_obs = keep_step_obs  # info["step_obs"]: every intermediate observation
+        if execute_steps < 1:
+            raise ValueError(f"execute_steps must be >= 1, got {execute_steps}")
+        self.execute_steps = int(execute_steps)
+        self.temporal_ensemble = temporal_ensemble
+        self.ensemble_k = float(ensemble_k)
+        self.action_dim = int(np.prod(env.action_space.shape))
+        self._t = 0
+        self._chunks: deque[tuple[int, np.ndarray]] = deque()
+
+    def reset(self, **kwargs):
+        self._t = 0
+        self._chunks.clear()
+        return self.env.reset(**kwargs)
+
+    def _check(self, chunk) -> np.ndarray:
+        a = np.asarray(chunk)
+        if a.ndim == 1 and a.shape[0] == self.action_dim:
+            a = a[None]
+        if a.ndim != 2 or a.shape[1] != self.action_dim or a.shape[0] < 1:
+            raise ValueError(f"action chunk: expected shape (K, {self.action_dim}), got "
+                             f"{a.shape}")
+        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+            raise ValueError(f"action chunk: expected a numeric dtype, got {a.dtype}")
+        return a.astype(np.float64)
+
+    def _ensembled(self, t: int) -> np.ndarray:
+        preds = [c[t - t0] for t0, c in self._chunks if 0 <= t - t0 < len(c)]
+        w = np.exp(-self.ensemble_k * np.arange(len(preds)))  # oldest first
+        return (w[:, None] * np.asarray(preds)).sum(0) / w.sum()
+
+    def step(self, chunk):
+        a = self._check(chunk)
+        if self.temporal_ensemble:
+            self._chunks.append((self._t, a))
+            while self._chunks and self._chunks[0][0] + len(self._chunks[0][1]) <= self._t:
+                self._chunks.popleft()
+        rewards, infos, step_obs = [], [], []
+        obs = None
+        terminated = truncated = False
+        info: dict = {}
+        dtype = self.env.action_space.dtype
+        shape = self.env.action_space.shape
+        for k in range(min(self.execute_steps, len(a))):
+            act = self._ensembled(self._t) if self.temporal_ensemble else a[k]
+            obs, r, terminated, truncated, info = self.env.step(
+                np.asarray(act, dtype=dtype).reshape(shape))
+            self._t += 1
+            rewards.append(float(r))
+            infos.append(info)
+            if self.keep_step_obs:
+                step_obs.append(obs)
+            if terminated or truncated:
+                break
+        info = dict(info)
+        info["step_rewards"] = rewards
+        info["step_infos"] = infos
+        if self.keep_step_obs:
+            info["step_obs"] = step_obs
+        return obs, float(sum(rewards)), terminated, truncated, info

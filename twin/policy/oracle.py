@@ -1,0 +1,172 @@
+"""Scripted oracle policies: they read privileged state (object poses) from the task and
+emit ``ee_delta`` chunks in the task's configured convention.
+
+They prove each task solvable and are the tests' reference. One phase machine covers the
+pick, pick-and-place and drawer tasks; the task says what to do through
+``task.privileged_state(env_id)`` (``kind``, grasp pose, place pose, pull/push vector).
+Phases advance only on *measured* state at each ``infer`` call; within a chunk the actions
+move a virtual end effector towards the current phase's waypoint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.controllers.ee_control import delta_between, gripper_command, rotation_to_matrix
+from twin.policy.base import Policy
+
+_DOWN = np.diag([1.0, -1.0, -1.0])  # tool z pointing down (world -z), base frame
+
+
+def _rz(yaw: float) -> np.ndarray:
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _yaw_of(R: np.ndarray) -> float:
+    """Yaw of a tool-down rotation R = Rz(yaw) _DOWN."""
+    return float(np.arctan2(R[1, 0], R[0, 0]))
+
+
+PLANS = {
+    "pick": ("pregrasp", "descend", "close", "lift", "hold"),
+    "pick_place": ("pregrasp", "descend", "close", "lift", "carry", "lower", "open",
+                   "retreat", "hold"),
+    "push": ("prepush", "contact", "push", "retreat", "hold"),
+    "pull": ("pregrasp", "descend", "close", "pull", "open", "retreat", "hold"),
+}
+
+
+class OraclePolicy(Policy):
+    """Privileged scripted policy for one env (``env_id``) of a ``ManipulationTask``.
+
+    Speeds: up to ``max_step_m`` per control step in free space, ``slow_step_m`` near
+    contact; waits ``close_steps`` / ``open_steps`` control steps for the gripper.
+    """
+
+    def __init__(self, task, env_id: int = 0, chunk_size: int = 6, max_step_m: float = 0.03,
+                 slow_step_m: float = 0.012, carry_step_m: float = 0.02, close_steps: int = 7, open_steps: int = 5,
+                 approach_height_m: float = 0.08, lift_height_m: float = 0.1):
+        self.task = task
+        self.env_id = env_id
+        self.chunk_size = chunk_size
+        self.max_step_m = max_step_m
+        self.slow_step_m = slow_step_m
+        self.carry_step_m = carry_step_m
+        self.close_steps = close_steps
+        self.open_steps = open_steps
+        self.approach = approach_height_m
+        self.lift = lift_height_m
+        self.control = task.control
+        if self.control.mode != "ee_delta":
+            raise ValueError(f"the oracle emits ee_delta actions; the task uses "
+                             f"{self.control.mode!r}")
+        self.metadata = {"policy": "oracle", "chunk_size": chunk_size}
+        self.reset()
+
+    def reset(self) -> None:
+        self.phase = 0
+        self.phase_start_step = 0
+        self.anchor: np.ndarray | None = None
+        self.yaw: float | None = None
+        self.open_cmd = 1.0
+
+    # --- phase logic ---------------------------------------------------------------------
+    def _waypoint(self, name: str, s: dict) -> tuple[np.ndarray, float, float]:
+        """(tcp position (base frame), slow?, open fraction) of a phase."""
+        up = np.array([0.0, 0.0, 1.0])
+        if name == "pregrasp":
+            return s["grasp_pos"] + self.approach * up, 0.0, 1.0
+        if name == "descend":
+            return s["grasp_pos"] + s.get("grasp_dz", -0.008) * up, 1.0, 1.0
+        if name == "close":
+            return self.anchor, 1.0, 0.0
+        if name == "lift":
+            return self.anchor + self.lift * up, 1.0, 0.0
+        held = s.get("held_offset", np.zeros(3))  # place the object, not the tool centre
+        if name == "carry":
+            return s["place_pos"] + held + self.approach * up, 0.0, 0.0
+        if name == "lower":
+            return s["place_pos"] + held, 1.0, 0.0
+        if name == "open":  # open just past the object: a full swing can fling it
+            return self.anchor, 1.0, 0.8
+        if name == "retreat":
+            return self.anchor + self.lift * up, 1.0, 1.0
+        if name == "prepush":
+            return s["push_start"] + self.approach * up, 0.0, 0.0
+        if name == "contact":
+            return s["push_start"], 1.0, 0.0
+        if name == "push":
+            return s["push_end"], 1.0, 0.0
+        if name == "pull":
+            return self.anchor + s["pull_vec"], 1.0, 0.0
+        return self.anchor, 1.0, self.open_cmd  # hold
+
+    def _advance(self, s: dict) -> None:
+        plan = PLANS[s["kind"]]
+        held = s.get("held_offset")
+        if (plan[self.phase] in ("lift", "carry", "lower") and held is not None
+                and np.linalg.norm(held) > 0.04):  # dropped it: start over
+            self.phase = 0
+            self.phase_start_step = s["step"]
+        for _ in range(len(plan)):
+            name = plan[self.phase]
+            if name == "hold":
+                return
+            wp, _, _ = self._waypoint(name, s)
+            err = np.linalg.norm(wp - s["ee_pos"])
+            yaw_err = abs(_wrap(_yaw_of(s["ee_rot"]) - self.yaw))
+            waited = s["step"] - self.phase_start_step
+            if name in ("close", "open"):
+                done = waited >= (self.close_steps if name == "close" else self.open_steps)
+            else:
+                tol = 0.03 if name == "retreat" else 0.006
+                done = err < tol and yaw_err < 0.08
+            if not done:
+                return
+            self.phase += 1
+            self.phase_start_step = s["step"]
+            self.anchor = s["ee_pos"].copy()  # phases that hold or move relative start here
+
+    def infer(self, obs: dict) -> dict:
+        s = self.task.privileged_state(self.env_id)
+        if self.yaw is None:
+            self.yaw = self._pick_yaw(s)
+        if self.anchor is None:
+            self.anchor = s["ee_pos"].copy()
+        self._advance(s)
+        name = PLANS[s["kind"]][self.phase]
+        wp, slow, open_frac = self._waypoint(name, s)
+        vmax = self.slow_step_m if slow else self.max_step_m
+        if open_frac < 0.5:  # carrying: gentler, so the object does not swing in the grasp
+            vmax = min(vmax, self.carry_step_m)
+        R_goal = _rz(self.yaw) @ _DOWN
+        c = self.control
+        pos, R = s["ee_pos"].copy(), s["ee_rot"].copy()
+        actions = np.zeros((self.chunk_size, 7))
+        for k in range(self.chunk_size):
+            d_pos = np.clip(wp - pos, -vmax, vmax)
+            d_rot = delta_between(R[None], R_goal[None], "axis_angle", "base")[0]
+            d_rot = d_rot * min(1.0, c.max_rotation_rad * 0.6 / max(np.linalg.norm(d_rot), 1e-9))
+            dR = rotation_to_matrix(d_rot[None], "axis_angle")[0]
+            R_next = dR @ R
+            rot_cmd = delta_between(R[None], R_next[None], c.rotation, c.frame)[0]
+            pos_cmd = d_pos if c.frame == "base" else R.T @ d_pos
+            grip = gripper_command(np.array([open_frac]), c.gripper,
+                                   np.array([self.open_cmd]), c.relative_gripper_step)[0]
+            self.open_cmd = open_frac
+            actions[k] = np.concatenate([rot_cmd, pos_cmd, [grip]])
+            pos, R = pos + d_pos, R_next
+        return {"actions": actions.astype(np.float32)}
+
+    def _pick_yaw(self, s: dict) -> float:
+        """Tool yaw for the grasp: a quarter-turn multiple of the object's yaw, closest to
+        the current tool yaw (fingers close across two faces)."""
+        base = s.get("grasp_yaw", _yaw_of(s["ee_rot"]))
+        cur = _yaw_of(s["ee_rot"])
+        cands = base + np.pi / 2 * np.arange(-4, 5)
+        return float(cands[np.argmin(np.abs([_wrap(c_ - cur) for c_ in cands]))])
+
+
+def _wrap(a: float) -> float:
+    return float((a + np.pi) % (2 * np.pi) - np.pi)

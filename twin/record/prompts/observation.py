@@ -1,0 +1,274 @@
+"""Cameras and visual action prompts as observations, so twin's recorders store them.
+
+``CameraObservations`` (a Gymnasium ``VectorWrapper`` for twin's batched envs) and
+``CameraObservationsEnv`` (a ``gymnasium.Wrapper`` for one env) turn an env's observation
+into a flat Dict: ``state`` (the env's own observation), ``images.<cam>`` (RGB),
+``cameras.<cam>.intrinsics`` / ``.world_from_camera``, and with ``prompts=True``
+``prompts.<cam>.{skeleton,mask,depth,keypoints,visibility,keypoint_depth}`` and
+``sim.qpos``. Every value describes the state the observation was taken in, so recorded
+frame t pairs the image with the prompt of the same instant. ``recorder_kwargs()`` maps these
+keys onto dataset features for ``RecordEpisodes``/``RecordVectorEpisodes``/
+``record_vector_env``:
+
+=========================================== ====================== =========================
+feature                                      dtype, shape           meaning
+=========================================== ====================== =========================
+observation.images.<cam>                     video (H, W, 3)        RGB
+observation.prompts.<cam>.skeleton           video (H, W, 3)        skeleton image (``draw``)
+observation.prompts.<cam>.mask               video (H, W, 3)        255 on agent pixels, else 0
+observation.prompts.<cam>.depth              video (H, W, 3)        agent depth, ``DepthEncoding``
+observation.prompts.<cam>.keypoints          float32 (K, 2)         pixels, OpenCV convention
+observation.prompts.<cam>.visibility         uint8 (K,)             COCO: 0 absent, 1 occluded,
+                                                                    2 visible
+observation.prompts.<cam>.keypoint_depth     float32 (K,)           m along the optical axis
+observation.cameras.<cam>.intrinsics         float64 (3, 3)         K, pixels
+observation.cameras.<cam>.world_from_camera  float64 (4, 4)         OpenCV axes, m
+observation.sim.qpos                         float64 (nq,)          backend state (replay)
+=========================================== ====================== =========================
+
+``write_prompts_metadata`` stores the keypoint table (names, edges, colours), the depth
+encoding and the visibility codes in ``meta/prompts.json`` beside the dataset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import VectorEnv, VectorWrapper
+from gymnasium.vector.utils import batch_space
+
+from twin.record.prompts.depth import DepthEncoding
+from twin.record.prompts.generator import LivePrompts
+from twin.sim.backend import SimBackend
+
+PROMPTS_SCHEMA_VERSION = 1
+PROMPTS_META_PATH = "meta/prompts.json"
+PROMPT_VIDEOS = ("skeleton", "mask", "depth")
+
+
+def qpos_names(backend: SimBackend) -> tuple[str, ...]:
+    """A name per qpos coordinate: ``<joint>`` for hinges/slides, ``<body>/x`` .. ``/qz`` for
+    free joints, ``qpos[i]`` for anything else."""
+    nq = backend.get_qpos([0]).shape[1]
+    names = [f"qpos[{i}]" for i in range(nq)]
+    for j, i in zip(backend.joint_names, backend.joint_qpos_index(backend.joint_names)):
+        names[int(i)] = j
+    for body in backend.body_names:
+        idx = backend.free_joint_qpos_index(body)
+        if idx is not None:
+            for i, c in zip(idx, ("x", "y", "z", "qw", "qx", "qy", "qz")):
+                names[int(i)] = f"{body}/{c}"
+    return tuple(names)
+
+
+class _Observer:
+    """Renders cameras (and prompts) of env i of a ``BatchedTask``'s backend."""
+
+    def __init__(self, task: Any, cameras: Sequence[str] | None, width: int, height: int,
+                 prompts: bool, depth_encoding: DepthEncoding | None,
+                 render_profile: str | None) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"image size {width}x{height}: width and height must be even")
+        self.backend: SimBackend = task.backend
+        self.cameras = tuple(cameras) if cameras else tuple(self.backend.camera_names)
+        unknown = [c for c in self.cameras if c not in self.backend.camera_names]
+        if unknown:
+            raise KeyError(f"unknown cameras {unknown}; the scene has "
+                           f"{list(self.backend.camera_names)}")
+        if not self.cameras:
+            raise ValueError("the scene has no cameras to record")
+        self.width, self.height = int(width), int(height)
+        self.depth_encoding = depth_encoding or DepthEncoding()
+        self.live = (LivePrompts(self.backend, self.cameras, width, height,
+                                 render_profile=render_profile, depth_encoding=self.depth_encoding)
+                     if prompts else None)
+        self.space = self._space(task.observation_space)
+
+    def _space(self, state_space: spaces.Space) -> spaces.Dict:
+        h, w = self.height, self.width
+        img = spaces.Box(0, 255, (h, w, 3), np.uint8)
+        d: dict[str, spaces.Space] = {"state": state_space}
+        for c in self.cameras:
+            d[f"images.{c}"] = img
+            d[f"cameras.{c}.intrinsics"] = spaces.Box(-np.inf, np.inf, (3, 3), np.float64)
+            d[f"cameras.{c}.world_from_camera"] = spaces.Box(-np.inf, np.inf, (4, 4), np.float64)
+        if self.live is not None:
+            k = len(self.live.table)
+            for c in self.cameras:
+                for v in PROMPT_VIDEOS:
+                    d[f"prompts.{c}.{v}"] = img
+                d[f"prompts.{c}.keypoints"] = spaces.Box(-np.inf, np.inf, (k, 2), np.float32)
+                d[f"prompts.{c}.visibility"] = spaces.Box(0, 2, (k,), np.uint8)
+                d[f"prompts.{c}.keypoint_depth"] = spaces.Box(0, np.inf, (k,), np.float32)
+            nq = self.backend.get_qpos([0]).shape[1]
+            d["sim.qpos"] = spaces.Box(-np.inf, np.inf, (nq,), np.float64)
+        return spaces.Dict(d)
+
+    def observe(self, state: Any, env_id: int) -> dict[str, np.ndarray]:
+        b = self.backend
+        out: dict[str, np.ndarray] = {"state": state}
+        for c in self.cameras:
+            out[f"images.{c}"] = b.render(c, self.width, self.height, "rgb", env_id)
+            p = b.camera_params(c, self.width, self.height, env_id)
+            out[f"cameras.{c}.intrinsics"] = p.intrinsics.K
+            out[f"cameras.{c}.world_from_camera"] = np.asarray(p.world_from_camera, np.float64)
+        if self.live is not None:
+            qpos, prompts = self.live(env_id)
+            enc = self.depth_encoding
+            for c, cp in prompts.items():
+                out[f"prompts.{c}.skeleton"] = cp.skeleton
+                out[f"prompts.{c}.mask"] = np.repeat(
+                    np.where(cp.mask, 255, 0).astype(np.uint8)[..., None], 3, axis=2)
+                out[f"prompts.{c}.depth"] = enc.encode(cp.depth, cp.mask)
+                out[f"prompts.{c}.keypoints"] = cp.keypoints_uv
+                out[f"prompts.{c}.visibility"] = cp.visibility
+                out[f"prompts.{c}.keypoint_depth"] = cp.keypoint_depth
+            out["sim.qpos"] = qpos
+        return out
+
+    def recorder_kwargs(self) -> dict[str, Any]:
+        cams = {c: f"images.{c}" for c in self.cameras}
+        videos: dict[str, str] = {}
+        extra: dict[str, str] = {}
+        names: dict[str, tuple[str, ...]] = {}
+        for c in self.cameras:
+            extra[f"observation.cameras.{c}.intrinsics"] = f"cameras.{c}.intrinsics"
+            extra[f"observation.cameras.{c}.world_from_camera"] = f"cameras.{c}.world_from_camera"
+        if self.live is not None:
+            kp_names = self.live.table.names
+            for c in self.cameras:
+                for v in PROMPT_VIDEOS:
+                    videos[f"observation.prompts.{c}.{v}"] = f"prompts.{c}.{v}"
+                for a in ("keypoints", "visibility", "keypoint_depth"):
+                    extra[f"observation.prompts.{c}.{a}"] = f"prompts.{c}.{a}"
+                names[f"observation.prompts.{c}.visibility"] = kp_names
+                names[f"observation.prompts.{c}.keypoint_depth"] = kp_names
+            extra["observation.sim.qpos"] = "sim.qpos"
+            names["observation.sim.qpos"] = qpos_names(self.backend)
+        return {"camera_keys": cams, "state_key": "state", "video_keys": videos,
+                "extra_keys": extra, "extra_names": names}
+
+    def metadata(self) -> dict[str, Any]:
+        from twin import __version__
+
+        meta: dict[str, Any] = {
+            "schema_version": PROMPTS_SCHEMA_VERSION,
+            "writer": "twin.record.prompts.observation",
+            "twin_version": __version__,
+            "cameras": list(self.cameras),
+            "image_size": {"width": self.width, "height": self.height},
+            "pixel_convention": "OpenCV: pixel (u, v) lies in column floor(u), row floor(v); "
+                                "world_from_camera has x right, y down, z forward",
+            "prompts": self.live is not None,
+        }
+        if self.live is not None:
+            meta.update({
+                "keypoints": self.live.table.to_json(),
+                "visibility": {"0": "absent, behind the camera or outside the image",
+                               "1": "inside the image, occluded",
+                               "2": "visible"},
+                "depth": self.depth_encoding.to_json(),
+                "mask": "255 where the pixel shows a body of the robot, 0 elsewhere",
+                "occlusion_tolerance_m": self.live.generator.tolerance,
+            })
+        return meta
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.close()
+
+
+def _task_of(env: Any) -> Any:
+    task = getattr(getattr(env, "unwrapped", env), "task", None)
+    if task is None or not hasattr(task, "backend"):
+        raise TypeError(f"{type(env).__name__}: expected a twin env (with .task.backend)")
+    return task
+
+
+class CameraObservations(VectorWrapper):
+    """Adds camera images (and, with ``prompts=True``, visual action prompts) to every
+    observation of a twin vector env (``gym.make_vec(..., vectorization_mode=
+    "vector_entry_point")``)."""
+
+    def __init__(self, envs: VectorEnv, cameras: Sequence[str] | None = None,
+                 width: int = 256, height: int = 256, *, prompts: bool = False,
+                 depth_encoding: DepthEncoding | None = None,
+                 render_profile: str | None = None) -> None:
+        super().__init__(envs)
+        self.observer = _Observer(_task_of(envs), cameras, width, height, prompts,
+                                  depth_encoding, render_profile)
+        self.single_observation_space = self.observer.space
+        self.observation_space = batch_space(self.observer.space, self.num_envs)
+
+    def _batch(self, obs: Any) -> dict[str, np.ndarray]:
+        per_env = [self.observer.observe(_index(obs, i), i) for i in range(self.num_envs)]
+        return {k: np.stack([o[k] for o in per_env]) for k in per_env[0]}
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        return self._batch(obs), info
+
+    def step(self, actions: Any):
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        return self._batch(obs), reward, terminated, truncated, info
+
+    def recorder_kwargs(self) -> dict[str, Any]:
+        return self.observer.recorder_kwargs()
+
+    def close(self, **kwargs: Any) -> None:
+        try:
+            self.observer.close()
+        finally:
+            super().close(**kwargs)
+
+
+class CameraObservationsEnv(gym.ObservationWrapper):
+    """``CameraObservations`` for a single twin env (``gym.make("twin/...")``)."""
+
+    def __init__(self, env: gym.Env, cameras: Sequence[str] | None = None, width: int = 256,
+                 height: int = 256, *, prompts: bool = False,
+                 depth_encoding: DepthEncoding | None = None,
+                 render_profile: str | None = None) -> None:
+        super().__init__(env)
+        self.observer = _Observer(_task_of(env), cameras, width, height, prompts,
+                                  depth_encoding, render_profile)
+        self.observation_space = self.observer.space
+
+    def observation(self, observation: Any) -> dict[str, np.ndarray]:
+        return self.observer.observe(observation, 0)
+
+    def recorder_kwargs(self) -> dict[str, Any]:
+        return self.observer.recorder_kwargs()
+
+    def close(self) -> None:
+        try:
+            self.observer.close()
+        finally:
+            super().close()
+
+
+def _index(obs: Any, i: int) -> Any:
+    if isinstance(obs, dict):
+        return {k: _index(v, i) for k, v in obs.items()}
+    return obs[i]
+
+
+def write_prompts_metadata(root: str | Path, wrapper: CameraObservations | CameraObservationsEnv
+                           ) -> Path:
+    """Write ``meta/prompts.json`` (keypoint table, encodings, cameras) into a dataset."""
+    path = Path(root) / PROMPTS_META_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(wrapper.observer.metadata(), indent=2))
+    tmp.replace(path)
+    return path
+
+
+def load_prompts_metadata(root: str | Path) -> dict[str, Any]:
+    return json.loads((Path(root) / PROMPTS_META_PATH).read_text())

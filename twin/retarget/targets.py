@@ -1,0 +1,104 @@
+"""IK targets from a ``HumanMotion``, respecting the robot's proportions (numpy only).
+
+Scaling every human joint by robot height / subject height keeps the path but not the
+limbs: the G1's legs are relatively longer than a scaled human's, so uniform targets force
+bent knees and pull knee targets ~10 cm off. Targets here are:
+
+- pelvis: horizontal position ``s * p`` (s = robot height / subject height, the path the
+  root must keep), height ``s_z * p_z`` with ``s_z`` = robot / human standing pelvis height
+  (so a standing human gives a standing robot), orientation from the hips and spine;
+- torso and feet: orientations derived from joint positions (``human_frames``);
+- ankles: horizontal ``s * p``, height above the robot's standing ankle height scaled by
+  ``s`` (feet on the floor stay on the floor);
+- wrists: pelvis target + ``s`` * (wrist - pelvis): hands keep their place relative to the
+  body, scaled;
+- knees and elbows: the robot hip / shoulder (from the pelvis and torso targets) plus the
+  robot's thigh / upper-arm length along the human's limb direction (the limb plane).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.motion.human_motion import HumanMotion
+from twin.motion.smpl import ANKLE_HEIGHT_FRACTION
+
+
+@dataclass(frozen=True)
+class RobotGeometry:
+    """Robot link offsets at zero joint angles, standing on z = 0 (x fwd, y left, z up), m.
+
+    ``hip_in_pelvis`` / ``shoulder_in_torso``: {"left"/"right": (3,)};
+    ``thigh_m`` / ``upper_arm_m``: knee-from-hip and elbow-from-shoulder lengths;
+    ``torso_in_pelvis``: torso link origin in the pelvis frame; ``pelvis_height_m`` and
+    ``ankle_height_m``: heights above the soles.
+    """
+
+    hip_in_pelvis: dict[str, np.ndarray]
+    thigh_m: float
+    torso_in_pelvis: np.ndarray
+    shoulder_in_torso: dict[str, np.ndarray]
+    upper_arm_m: float
+    pelvis_height_m: float
+    ankle_height_m: float
+    height_m: float
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Per-frame targets (world, m): ``pos[name]`` (T, 3) and ``rot[name]`` (T, 3, 3);
+    names are human joint names for positions and frame names for rotations."""
+
+    pos: dict[str, np.ndarray]
+    rot: dict[str, np.ndarray]
+    scale: float
+    scale_z: float
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def human_standing_pelvis_height(human: HumanMotion) -> float:
+    """Pelvis height of the subject standing straight: hip drop + leg length + ankle height."""
+    j = human.joint
+    legs, drops = [], []
+    for side in ("left", "right"):
+        legs.append(np.linalg.norm(j(f"{side}_hip") - j(f"{side}_knee"), axis=-1)
+                    + np.linalg.norm(j(f"{side}_knee") - j(f"{side}_ankle"), axis=-1))
+        drops.append(np.linalg.norm(j("pelvis") - j(f"{side}_hip"), axis=-1))
+    leg = float(np.median(np.mean(legs, axis=0)))
+    # The hip joints sit below and beside the pelvis joint; only the vertical part counts,
+    # which at the rest pose is ~85 % of the pelvis-hip distance (mean-shape skeleton).
+    drop = 0.85 * float(np.median(np.mean(drops, axis=0)))
+    return drop + leg + ANKLE_HEIGHT_FRACTION * human.height_m
+
+
+def compute_targets(human: HumanMotion, robot: RobotGeometry,
+                    frames: dict[str, np.ndarray]) -> Targets:
+    """All IK targets for ``human`` on a robot of geometry ``robot`` (see module docstring).
+
+    ``frames``: derived human link frames (``human_frames.link_frames``), (T, 3, 3).
+    """
+    s = robot.height_m / human.height_m
+    s_z = robot.pelvis_height_m / human_standing_pelvis_height(human)
+    j = human.joint
+    pelvis_h = j("pelvis")
+    pelvis = np.concatenate([s * pelvis_h[:, :2], s_z * pelvis_h[:, 2:]], axis=1)
+    R_pelvis, R_torso = frames["pelvis"], frames["torso"]
+    pos = {"pelvis": pelvis}
+    ankle_h = ANKLE_HEIGHT_FRACTION * human.height_m
+    torso = pelvis + R_pelvis @ robot.torso_in_pelvis
+    for side in ("left", "right"):
+        ankle = j(f"{side}_ankle")
+        pos[f"{side}_ankle"] = np.concatenate(
+            [s * ankle[:, :2], robot.ankle_height_m + s * (ankle[:, 2:] - ankle_h)], axis=1)
+        pos[f"{side}_wrist"] = pelvis + s * (j(f"{side}_wrist") - pelvis_h)
+        hip = pelvis + R_pelvis @ robot.hip_in_pelvis[side]
+        pos[f"{side}_knee"] = hip + robot.thigh_m * _unit(j(f"{side}_knee") - j(f"{side}_hip"))
+        shoulder = torso + R_torso @ robot.shoulder_in_torso[side]
+        pos[f"{side}_elbow"] = shoulder + robot.upper_arm_m * _unit(
+            j(f"{side}_elbow") - j(f"{side}_shoulder"))
+    return Targets(pos=pos, rot=dict(frames), scale=s, scale_z=s_z)

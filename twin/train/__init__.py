@@ -1,0 +1,1 @@
+"""Training learned controllers (torch + stable-baselines3; the ``train`` extra)."""

@@ -1,0 +1,114 @@
+"""Export an SB3 PPO tracking policy to twin's numpy tracker file and to ONNX.
+
+The exported actor includes observation normalisation, so that ``TrackingController``
+(numpy) and onnxruntime give the same actions as the torch policy's deterministic mean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from twin.controllers.tracking_policy import TrackerMetadata, TrackingController
+
+
+def _linears(seq: nn.Module) -> list[nn.Linear]:
+    return [m for m in seq.modules() if isinstance(m, nn.Linear)]
+
+
+def controller_from_sb3(model, obs_mean: np.ndarray, obs_var: np.ndarray, obs_clip: float,
+                        metadata: TrackerMetadata) -> TrackingController:
+    layers = _linears(model.policy.mlp_extractor.policy_net) + [model.policy.action_net]
+    weights = [(l.weight.detach().cpu().numpy().astype(np.float64),
+                l.bias.detach().cpu().numpy().astype(np.float64)) for l in layers]
+    return TrackingController(weights, np.asarray(obs_mean, np.float64),
+                              np.asarray(obs_var, np.float64), obs_clip, metadata)
+
+
+def critic_arrays(model) -> dict[str, np.ndarray]:
+    layers = _linears(model.policy.mlp_extractor.value_net) + [model.policy.value_net]
+    out = {}
+    for i, l in enumerate(layers):
+        out[f"critic_W{i}"] = l.weight.detach().cpu().numpy()
+        out[f"critic_b{i}"] = l.bias.detach().cpu().numpy()
+    out["log_std"] = model.policy.log_std.detach().cpu().numpy()
+    return out
+
+
+def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path) -> Path:
+    """Write the numpy tracker (+ critic and log-std, used only to fine-tune) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ctrl = controller_from_sb3(model, obs_mean, obs_var, obs_clip, metadata)
+    tmp = path.with_suffix(".tmp.npz")
+    ctrl.save(tmp)
+    with np.load(tmp) as z:
+        arrays = dict(z)
+    # float32 halves the shipped size; inference runs in float64 after loading
+    arrays = {k: (v.astype(np.float32) if v.dtype == np.float64 else v) for k, v in arrays.items()}
+    arrays.update(critic_arrays(model))
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+    return path
+
+
+def load_into_sb3(model, tracker_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Copy a tracker's actor (and critic, when stored) into ``model``; returns obs mean/var."""
+    with np.load(tracker_path, allow_pickle=False) as z:
+        arrays = dict(z)
+    actor = _linears(model.policy.mlp_extractor.policy_net) + [model.policy.action_net]
+    critic = _linears(model.policy.mlp_extractor.value_net) + [model.policy.value_net]
+    if int(arrays["num_layers"]) != len(actor):
+        raise ValueError(f"{tracker_path}: {int(arrays['num_layers'])} layers, the policy has "
+                         f"{len(actor)}; use the same net_arch")
+    with torch.no_grad():
+        for i, layer in enumerate(actor):
+            layer.weight.copy_(torch.as_tensor(arrays[f"W{i}"]))
+            layer.bias.copy_(torch.as_tensor(arrays[f"b{i}"]))
+        if "critic_W0" in arrays:
+            for i, layer in enumerate(critic):
+                layer.weight.copy_(torch.as_tensor(arrays[f"critic_W{i}"]))
+                layer.bias.copy_(torch.as_tensor(arrays[f"critic_b{i}"]))
+            model.policy.log_std.copy_(torch.as_tensor(arrays["log_std"]))
+    return arrays["obs_mean"].astype(np.float64), arrays["obs_var"].astype(np.float64)
+
+
+class _Actor(nn.Module):
+    def __init__(self, ctrl: TrackingController):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(ctrl.obs_mean, dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(ctrl.obs_std, dtype=torch.float32))
+        self.clip = float(ctrl.obs_clip)
+        layers: list[nn.Module] = []
+        for i, (W, b) in enumerate(ctrl.weights):
+            lin = nn.Linear(W.shape[1], W.shape[0])
+            lin.weight.data = torch.as_tensor(W, dtype=torch.float32)
+            lin.bias.data = torch.as_tensor(b, dtype=torch.float32)
+            layers.append(lin)
+            if i < len(ctrl.weights) - 1:
+                layers.append({"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh}[
+                    ctrl.metadata.activation]())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.clamp((obs - self.mean) / self.std, -self.clip, self.clip))
+
+
+def export_onnx(ctrl: TrackingController, path: str | Path) -> Path:
+    """ONNX file with input ``obs`` (N, D), output ``action`` (N, J), metadata_props set."""
+    import onnx
+
+    path = Path(path)
+    actor = _Actor(ctrl).eval()
+    dummy = torch.zeros(1, ctrl.metadata.obs_dim)
+    torch.onnx.export(actor, (dummy,), str(path), input_names=["obs"], output_names=["action"],
+                      dynamic_axes={"obs": {0: "batch"}, "action": {0: "batch"}},
+                      opset_version=17, dynamo=False)
+    model = onnx.load(str(path))
+    meta = model.metadata_props.add()
+    meta.key, meta.value = "twin_tracker", ctrl.metadata.to_json()
+    onnx.save(model, str(path))
+    return path

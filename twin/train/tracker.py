@@ -1,0 +1,191 @@
+"""Train the G1 tracking policy with stable-baselines3 PPO on the batched tracking env.
+
+One command, configured by Hydra (``configs/train/tracker.yaml``): resumable (re-running
+with the same ``run_dir`` continues from ``run_dir/checkpoints/latest``), TensorBoard logs in
+``run_dir/tb``, a progress bar, seeded. Physics runs on all cores (thread pool); torch uses
+``torch_threads`` (1 is fastest for small MLPs on few cores). Each checkpoint also writes
+``run_dir/tracker.npz`` (+ ``tracker.onnx``), the self-describing numpy/ONNX controller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from omegaconf import OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PPOConfig:
+    n_steps: int = 32
+    batch_size: int = 1024
+    n_epochs: int = 5
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    ent_coef: float = 0.005
+    vf_coef: float = 1.0
+    max_grad_norm: float = 1.0
+    log_std_init: float = -1.0
+    target_kl: Optional[float] = 0.02
+
+
+@dataclass
+class TrackerTrainConfig:
+    motions: str = "???"
+    robot: str = "g1"
+    action_mode: str = "reference_residual"
+    dr: bool = True
+    num_envs: int = 32
+    num_threads: Optional[int] = None
+    total_env_steps: int = 2_000_000
+    seed: int = 0
+    init: Optional[str] = None
+    run_dir: str = "runs/tracker"
+    checkpoint_every_env_steps: int = 200_000
+    torch_threads: int = 1
+    net_arch: list[int] = field(default_factory=lambda: [512, 256, 128])
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+
+
+def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
+    """Compose ``configs/train/tracker.yaml`` with Hydra-style ``key=value`` overrides."""
+    from hydra import compose, initialize_config_dir
+
+    from twin.scene.config import configs_dir
+
+    with initialize_config_dir(str(configs_dir() / "train"), version_base=None):
+        cfg = compose(config_name="tracker", overrides=list(overrides or []))
+    merged = OmegaConf.merge(OmegaConf.structured(TrackerTrainConfig), cfg)
+    if OmegaConf.is_missing(merged, "motions"):
+        raise ValueError("train tracker: motions is required (motions=PATH to a RobotMotion "
+                         ".npz, a folder or a glob)")
+    return OmegaConf.to_object(merged)  # type: ignore[return-value]
+
+
+def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int):
+    from twin.controllers.tracking_policy import TrackerMetadata
+
+    profile = task.robot.gains("tracking")
+    names = task.body_joint_names
+    return TrackerMetadata(
+        joint_names=names, default_joint_pos=tuple(float(x) for x in task.default_q),
+        kp=tuple(profile.kp[n] for n in names), kd=tuple(profile.kd[n] for n in names),
+        action_scale=tuple(float(x) for x in task.action_scale), action_mode=task.action_mode,
+        obs_layout=task.obs_layout, window_steps=tuple(int(k) for k in task.window),
+        control_dt=float(task.control_dt), robot=task.robot.name, activation="elu",
+        training={"env_steps": int(env_steps), "motions": cfg.motions, "seed": cfg.seed,
+                  "clips": list(task.library.names), "dr": cfg.dr},
+    )
+
+
+def make_env(cfg: TrackerTrainConfig):
+    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+
+    from twin.envs.sb3 import SB3VecEnv
+    from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv
+
+    venv = G1MotionTrackingVectorEnv(cfg.motions, num_envs=cfg.num_envs, robot=cfg.robot,
+                                     action_mode=cfg.action_mode, dr=cfg.dr,
+                                     num_threads=cfg.num_threads)
+    sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
+                       clip_obs=10.0, gamma=cfg.ppo.gamma)
+    return venv, sb3
+
+
+def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
+    """Train (or resume) and return the path of the exported tracker."""
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from twin.train.export import export_onnx, load_into_sb3, save_tracker
+
+    torch.set_num_threads(cfg.torch_threads)
+    run = Path(cfg.run_dir)
+    ckpt = run / "checkpoints"
+    ckpt.mkdir(parents=True, exist_ok=True)
+    (run / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
+    venv, env = make_env(cfg)
+    task = venv.task
+    latest = ckpt / "latest.zip"
+    if latest.exists():
+        log.info("resuming from %s", latest)
+        model = PPO.load(latest, env=env, device="cpu")
+        stats = np.load(ckpt / "latest_obs_rms.npz")
+        env.obs_rms.mean, env.obs_rms.var = stats["mean"], stats["var"]
+        env.obs_rms.count = float(stats["count"])
+        env.ret_rms.var = stats["ret_var"]
+    else:
+        p = cfg.ppo
+        model = PPO(
+            "MlpPolicy", env, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
+            learning_rate=p.learning_rate, gamma=p.gamma, gae_lambda=p.gae_lambda,
+            clip_range=p.clip_range, ent_coef=p.ent_coef, vf_coef=p.vf_coef,
+            max_grad_norm=p.max_grad_norm, target_kl=p.target_kl, seed=cfg.seed, device="cpu",
+            tensorboard_log=str(run / "tb"), verbose=0,
+            policy_kwargs=dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
+                               activation_fn=torch.nn.ELU, log_std_init=p.log_std_init))
+        env.seed(cfg.seed)
+        if cfg.init:
+            from twin.controllers.tracking_policy import shipped_tracker_dir
+
+            init = Path(cfg.init)
+            if not init.suffix:
+                init = shipped_tracker_dir() / f"{cfg.init}.npz"
+            mean, var = load_into_sb3(model, init)
+            if mean.shape != env.obs_rms.mean.shape:
+                raise ValueError(f"init {init}: observation size {mean.shape[0]} differs from "
+                                 f"this env's {env.obs_rms.mean.shape[0]}")
+            env.obs_rms.mean, env.obs_rms.var, env.obs_rms.count = mean, var, 1e6
+
+    def checkpoint() -> Path:
+        model.save(latest)
+        np.savez(ckpt / "latest_obs_rms.npz", mean=env.obs_rms.mean, var=env.obs_rms.var,
+                 count=env.obs_rms.count, ret_var=env.ret_rms.var)
+        meta = tracker_metadata(task, cfg, model.num_timesteps)
+        out = save_tracker(model, env.obs_rms.mean, env.obs_rms.var, env.clip_obs, meta,
+                           run / "tracker.npz")
+        try:
+            from twin.controllers.tracking_policy import TrackingController
+
+            export_onnx(TrackingController.load(out), run / "tracker.onnx")
+        except ImportError:
+            log.info("onnx not installed: skipped tracker.onnx")
+        (run / "progress.json").write_text(json.dumps({
+            "env_steps": int(model.num_timesteps), "time": time.time(),
+            "ep_rew_mean": _mean([e["r"] for e in model.ep_info_buffer]),
+            "ep_len_mean": _mean([e["l"] for e in model.ep_info_buffer]),
+        }))
+        return out
+
+    class Checkpoints(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.next = model.num_timesteps + cfg.checkpoint_every_env_steps
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= self.next:
+                checkpoint()
+                self.next += cfg.checkpoint_every_env_steps
+            return True
+
+    remaining = cfg.total_env_steps - model.num_timesteps
+    if remaining > 0:
+        model.learn(remaining, callback=Checkpoints(), reset_num_timesteps=False,
+                    progress_bar=progress_bar, tb_log_name="ppo")
+    out = checkpoint()
+    env.close()
+    return out
+
+
+def _mean(xs) -> float | None:
+    return float(np.mean(xs)) if len(xs) else None
