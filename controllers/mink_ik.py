@@ -28,7 +28,8 @@ class MinkIK:
                  ee_offset: np.ndarray, arm_joint_names: tuple[str, ...], dt: float,
                  iterations: int = 2, position_cost: float = 1.0,
                  orientation_cost: float = 0.5, posture_cost: float = 1e-3,
-                 damping: float = 1e-4, gain_profile: str | None = None):
+                 damping: float = 1e-4, gain_profile: str | None = None,
+                 ee_quat_offset: np.ndarray | None = None):
         robot = twin.robots.get(robot_name)
         spec = robot_mjspec(robot, gain_profile)
         if base_pos_w is not None:  # where the scene mounts the base (as build_scene does)
@@ -36,7 +37,9 @@ class MinkIK:
         body = spec.body(ee_body)
         if body is None:
             raise KeyError(f"unknown end-effector body {ee_body!r}")
-        body.add_site(name=EE_SITE, pos=np.asarray(ee_offset, dtype=np.float64))
+        site = body.add_site(name=EE_SITE, pos=np.asarray(ee_offset, dtype=np.float64))
+        if ee_quat_offset is not None:  # tool frame rotated in the body (wxyz)
+            site.quat = np.asarray(ee_quat_offset, dtype=np.float64)
         self.model = spec.compile()
         m = self.model
         hinge_slide = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))

@@ -24,17 +24,12 @@ from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
-from twin.controllers.ee_control import (
-    EEControlConfig,
-    EEController,
-    make_mink_ik,
-    matrix_to_quat_wxyz,
-)
+from twin.controllers.ee_control import EEControlConfig, EEController, make_mink_ik
 from twin.envs.batched_task import BatchedTask
 from twin.envs.single import TwinEnv
 from twin.envs.vector import TwinVectorEnv
 
-from twin.rotations import quat_to_matrix
+from twin.rotations import quat_conjugate, quat_to_matrix
 from twin.scene.config import load_scene_config
 from twin.sim import make_backend
 
@@ -58,6 +53,25 @@ class ArmSetup:
     gripper_q_open: tuple[float, ...]  # gripper joint positions when open (no object)
     gripper_q_closed: tuple[float, ...]  # ... and when closed on nothing
     home: dict[str, float] = field(default_factory=dict)  # arm joint -> rad at reset
+    # Tool frame = ee body frame rotated by this (wxyz): the frame ``ee_quat_wxyz`` and the
+    # ``ee_delta`` rotations refer to (identity for the Panda; a palm frame for a hand).
+    ee_quat_offset: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+
+
+@dataclass
+class StepState:
+    """What one control step reads from the backend, read once after each physics step
+    (``ManipulationTask.state()``): the backend's ``get_qpos`` copies its batched mirrors,
+    and the end-effector pose is needed by the controller, the observation and the success
+    predicate alike. ``extra`` holds task-specific arrays computed from the same state."""
+
+    qpos: np.ndarray  # (N, nq)
+    qvel: np.ndarray  # (N, nv)
+    ee_pos_b: np.ndarray  # (N, 3) m, tool-centre point, robot base frame
+    ee_rot_b: np.ndarray  # (N, 3, 3) base-from-tool rotation
+    ee_quat_b: np.ndarray  # (N, 4) wxyz, w >= 0, same rotation
+    gripper_open: np.ndarray  # (N,) measured open fraction (1 open, 0 closed)
+    extra: dict = field(default_factory=dict)
 
 
 class ManipulationTask(BatchedTask):
@@ -83,7 +97,6 @@ class ManipulationTask(BatchedTask):
         cfg = load_scene_config(scene or self.default_scene, scene_overrides)
         backend = make_backend(cfg, num_envs=num_envs, num_threads=num_threads,
                                render_profile=render_profile)
-        _tune_grasp_contacts(backend)
         super().__init__(backend, cfg.physics.decimation,
                          self.default_max_steps if max_episode_steps is None else max_episode_steps)
         self.scene_cfg = cfg
@@ -142,12 +155,19 @@ class ManipulationTask(BatchedTask):
         self.grip_open = np.array([arm.gripper_open[n] for n in arm.gripper_open])
         self.grip_closed = np.array([arm.gripper_closed.get(n, 0.0) for n in arm.gripper_open])
         self.grip_qpos_idx = b.joint_qpos_index(arm.gripper_joints)
+        self._grip_q_open = np.asarray(arm.gripper_q_open, dtype=np.float64)
+        span = np.asarray(arm.gripper_q_closed, dtype=np.float64) - self._grip_q_open
+        self._grip_span = np.where(np.abs(span) > 1e-9, span, 1.0)
         self.ee_body_id = b.body_index([arm.ee_body])
         self.ee_offset = np.asarray(arm.ee_offset, dtype=np.float64)
+        self._ee_quat_offset = np.asarray(arm.ee_quat_offset, dtype=np.float64)
         self.arm_limits = b.joint_limits(arm.arm_joints)
         self.base_body_id = b.body_index([robot.root_body_name])
         self.base_pos_w = b.body_pos_w(self.base_body_id)[0, 0].copy()
-        self.base_rot_w = quat_to_matrix(b.body_quat_wxyz(self.base_body_id)[0, 0])
+        base_quat_w = b.body_quat_wxyz(self.base_body_id)[0, 0].copy()
+        self.base_rot_w = quat_to_matrix(base_quat_w)
+        # tool orientation in the base frame: conj(q_base) * q_ee_body * q_offset
+        self._ee_quat_map = _quat_sandwich_map(quat_conjugate(base_quat_w), self._ee_quat_offset)
         self.robot_qpos_idx = b.joint_qpos_index(self.robot_joints)
         home = robot.default_joint_pos_array(self.robot_joints)
         for n, v in arm.home.items():
@@ -156,13 +176,19 @@ class ManipulationTask(BatchedTask):
         ik = None
         if self.control.mode != "joint_pos":
             ik = make_mink_ik(robot.name, self.scene_cfg.robot_base_pos, arm.ee_body,
-                              self.ee_offset, arm.arm_joints, self.control_dt)
-            self._ik_cols = np.array([self.robot_joints.index(n) for n in ik.joint_names])
-            ik.set_posture(self.home_robot_q[self._ik_cols])
+                              self.ee_offset, arm.arm_joints, self.control_dt,
+                              ee_quat_offset=self._ee_quat_offset)
+            ik_cols = np.array([self.robot_joints.index(n) for n in ik.joint_names])
+            self._controller_qpos_idx = self.robot_qpos_idx[ik_cols]
+            ik.set_posture(self.home_robot_q[ik_cols])
+        else:
+            self._controller_qpos_idx = self.robot_qpos_idx
         self.ik = ik
         self.controller = EEController(self.control, ik, self.num_envs, len(arm.arm_joints),
                                        self.base_pos_w, self.base_rot_w, self.arm_limits)
         self._ctrl = np.zeros((self.num_envs, len(b.actuator_names)))
+        self._home_arm_q = self.home_robot_q[[self.robot_joints.index(n) for n in arm.arm_joints]]
+        self._state: StepState | None = None
 
     def _setup_spaces(self) -> None:
         c = self.control
@@ -196,32 +222,52 @@ class ManipulationTask(BatchedTask):
         self.observation_space = gym.spaces.Dict(spaces)
 
     # --- kinematics helpers --------------------------------------------------------------
-    def ee_pose_b(self, env_ids=None) -> tuple[np.ndarray, np.ndarray]:
-        """End-effector pose in the base frame: pos (N, 3) m, rotation (N, 3, 3)."""
+    def state(self) -> StepState:
+        """The current ``StepState`` of all N envs, read from the backend once per physics
+        step (invalidated when actions are applied and envs reset)."""
+        if self._state is None:
+            b = self.backend
+            qpos = b.get_qpos()
+            pos, rot, quat = self._ee_pose(None)
+            self._state = StepState(qpos, b.get_qvel(), pos, rot, quat,
+                                    self._gripper_open(qpos[:, self.grip_qpos_idx]))
+        return self._state
+
+    def invalidate_state(self) -> None:
+        """Forget the cached ``StepState`` (call after changing the backend state directly)."""
+        self._state = None
+
+    def _ee_pose(self, env_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tool pose in the base frame: pos (N, 3), rotation (N, 3, 3), quat wxyz (N, 4).
+        Row-wise products and sums only (no BLAS), so one env's result does not depend on
+        how many envs are batched with it."""
         b = self.backend
         pos_w = b.body_pos_w(self.ee_body_id, env_ids)[:, 0]
-        R_w = quat_to_matrix(b.body_quat_wxyz(self.ee_body_id, env_ids)[:, 0])
-        pos_w = pos_w + R_w @ self.ee_offset
-        return (pos_w - self.base_pos_w) @ self.base_rot_w, self.base_rot_w.T @ R_w
+        quat_w = b.body_quat_wxyz(self.ee_body_id, env_ids)[:, 0]
+        # tool orientation relative to the base: conj(q_base) * q_ee * q_offset
+        quat_b = (quat_w[:, :, None] * self._ee_quat_map).sum(axis=1)
+        quat_b *= np.where(quat_b[:, :1] < 0, -1.0, 1.0)  # canonical: w >= 0
+        R_w = _quat_to_matrix(quat_w)
+        pos_w = pos_w + (R_w * self.ee_offset).sum(axis=2)
+        pos_b = ((pos_w - self.base_pos_w)[:, :, None] * self.base_rot_w).sum(axis=1)
+        return pos_b, _quat_to_matrix(quat_b), quat_b
+
+    def ee_pose_b(self, env_ids=None) -> tuple[np.ndarray, np.ndarray]:
+        """End-effector (tool) pose in the base frame, read now: pos (N, 3) m, rotation
+        (N, 3, 3)."""
+        pos, rot, _ = self._ee_pose(env_ids)
+        return pos, rot
 
     def to_base(self, p_w: np.ndarray) -> np.ndarray:
         return (np.asarray(p_w) - self.base_pos_w) @ self.base_rot_w
 
     def gripper_open_measured(self, env_ids=None) -> np.ndarray:
-        q = self.backend.get_qpos(env_ids)[:, self.grip_qpos_idx]
-        q_open = self._grip_q_open
-        q_closed = self._grip_q_closed
-        span = np.where(np.abs(q_closed - q_open) > 1e-9, q_closed - q_open, 1.0)
-        closed_frac = np.clip(((q - q_open) / span).mean(axis=1), 0.0, 1.0)
+        return self._gripper_open(self.backend.get_qpos(env_ids)[:, self.grip_qpos_idx])
+
+    def _gripper_open(self, q_grip: np.ndarray) -> np.ndarray:
+        closed_frac = np.clip(((q_grip - self._grip_q_open) / self._grip_span).mean(axis=1),
+                              0.0, 1.0)
         return 1.0 - closed_frac
-
-    @property
-    def _grip_q_open(self) -> np.ndarray:
-        return np.asarray(self.arm.gripper_q_open, dtype=np.float64)
-
-    @property
-    def _grip_q_closed(self) -> np.ndarray:
-        return np.asarray(self.arm.gripper_q_closed, dtype=np.float64)
 
     def object_pose(self, name: str, env_ids=None) -> tuple[np.ndarray, np.ndarray]:
         """World position (N, 3) and quaternion wxyz (N, 4) of a body."""
@@ -238,6 +284,7 @@ class ManipulationTask(BatchedTask):
     # --- BatchedTask hooks ---------------------------------------------------------------
     def _reset_envs(self, env_ids: np.ndarray) -> None:
         b = self.backend
+        self._state = None
         qpos = b.get_qpos(env_ids)
         for k, i in enumerate(env_ids):
             qpos[k, self.robot_qpos_idx] = self.home_robot_q
@@ -245,8 +292,7 @@ class ManipulationTask(BatchedTask):
         b.set_state(qpos, np.zeros_like(b.get_qvel(env_ids)), env_ids)
         self._post_set_state(env_ids)
         ctrl = b.get_ctrl(env_ids)
-        ctrl[:, self.arm_act_idx] = self.home_robot_q[
-            [self.robot_joints.index(n) for n in self.arm.arm_joints]]
+        ctrl[:, self.arm_act_idx] = self._home_arm_q
         ctrl[:, self.grip_act_idx] = self.grip_open
         b.set_ctrl(ctrl, env_ids)
         self._ctrl[env_ids] = ctrl
@@ -254,6 +300,7 @@ class ManipulationTask(BatchedTask):
         b.step(10, env_ids)
         pos, rot = self.ee_pose_b(env_ids)
         self.controller.reset(np.asarray(env_ids), pos, rot, 1.0)
+        self._state = None
 
     def validate_action(self, action: np.ndarray) -> np.ndarray:
         shape = (self.num_envs,) + tuple(self.action_space.shape)
@@ -283,12 +330,10 @@ class ManipulationTask(BatchedTask):
         return np.zeros(self.action_space.shape[0])
 
     def _apply_action(self, action: np.ndarray) -> None:
-        qpos = self.backend.get_qpos()
-        q_robot = qpos[:, self.robot_qpos_idx]
-        if self.ik is not None:
-            q_robot = q_robot[:, self._ik_cols]
-        pos, rot = self.ee_pose_b()
-        q_arm, open_frac = self.controller.compute(action, q_robot, None, pos, rot)
+        s = self.state()
+        q_robot = s.qpos[:, self._controller_qpos_idx]
+        q_arm, open_frac = self.controller.compute(action, q_robot, None, s.ee_pos_b, s.ee_rot_b)
+        self._state = None  # the physics step follows
         self._ctrl[:, self.arm_act_idx] = q_arm
         self._ctrl[:, self.grip_act_idx] = (self.grip_closed[None] + open_frac[:, None]
                                             * (self.grip_open - self.grip_closed)[None])
@@ -296,20 +341,21 @@ class ManipulationTask(BatchedTask):
 
     def _observe(self) -> dict:
         b = self.backend
-        qpos, qvel = b.get_qpos(), b.get_qvel()
-        pos, rot = self.ee_pose_b()
+        s = self.state()
         obs = {
             "instruction": self.instructions.copy(),
-            "joint_pos": qpos[:, self.obs_qpos_idx].astype(np.float32),
-            "joint_vel": qvel[:, self.obs_qvel_idx].astype(np.float32),
-            "ee_pos": pos.astype(np.float32),
-            "ee_quat_wxyz": matrix_to_quat_wxyz(rot).astype(np.float32),
-            "gripper": self.gripper_open_measured()[:, None].astype(np.float32),
+            "joint_pos": s.qpos[:, self.obs_qpos_idx].astype(np.float32),
+            "joint_vel": s.qvel[:, self.obs_qvel_idx].astype(np.float32),
+            "ee_pos": s.ee_pos_b.astype(np.float32),
+            "ee_quat_wxyz": s.ee_quat_b.astype(np.float32),
+            "gripper": s.gripper_open[:, None].astype(np.float32),
         }
         if self.obs_mode == "rgb":
             w, h = self.image_size
-            obs["images"] = {c: np.stack([b.render(c, w, h, "rgb", i)
-                                          for i in range(self.num_envs)])
+            # one env: a view, not a copy, of the rendered frame
+            obs["images"] = {c: (b.render(c, w, h, "rgb", 0)[None] if self.num_envs == 1 else
+                                 np.stack([b.render(c, w, h, "rgb", i)
+                                           for i in range(self.num_envs)]))
                              for c in self.cameras}
         return obs
 
@@ -331,19 +377,50 @@ class ManipulationTask(BatchedTask):
                 "step": int(self.episode_steps[env_id]), **self.oracle_targets(env_id)}
 
 
-def _tune_grasp_contacts(backend) -> None:
-    """Contact settings that hold a pinched object without slip: elliptic friction cones,
-    impratio 10, torsional friction (condim 4) on free objects. The scene schema has no
-    fields for these yet, so they are set on the MuJoCo model when there is one."""
-    m = getattr(backend, "model", None)
-    if m is None or not hasattr(m, "opt"):
-        return
-    m.opt.cone = 1  # mjCONE_ELLIPTIC
-    m.opt.impratio = 10.0
-    for name in backend.scene.config.objects if backend.scene is not None else ():
-        if name.free and not name.mocap:
-            gid = m.geom(f"{name.name}_geom").id
-            m.geom_condim[gid] = 4
+def _quat_product_tensor() -> np.ndarray:
+    """T (4, 4, 4) with (a * b)_k = sum_ij a_i b_j T[i, j, k] (Hamilton product, wxyz)."""
+    T = np.zeros((4, 4, 4))
+    w, x, y, z = range(4)
+    for (i, j, k, sgn) in [(w, w, w, 1), (x, x, w, -1), (y, y, w, -1), (z, z, w, -1),
+                           (w, x, x, 1), (x, w, x, 1), (y, z, x, 1), (z, y, x, -1),
+                           (w, y, y, 1), (x, z, y, -1), (y, w, y, 1), (z, x, y, 1),
+                           (w, z, z, 1), (x, y, z, 1), (y, x, z, -1), (z, w, z, 1)]:
+        T[i, j, k] = sgn
+    return T
+
+
+def _quat_matrix_tensor() -> np.ndarray:
+    """M (16, 9) with R.flat = vec(q q^T) @ M for a unit quaternion q (wxyz)."""
+    M = np.zeros((4, 4, 9))
+    w, x, y, z = range(4)
+    for k, (a, b_) in enumerate(((0, 0), (1, 1), (2, 2))):  # diagonal: w^2 +- ...
+        signs = {0: (1, 1, -1, -1), 1: (1, -1, 1, -1), 2: (1, -1, -1, 1)}[k]
+        for q_i, sg in zip((w, x, y, z), signs):
+            M[q_i, q_i, 4 * k] = sg
+    for (row, col, terms) in [(0, 1, ((x, y, 1), (w, z, -1))), (0, 2, ((x, z, 1), (w, y, 1))),
+                              (1, 0, ((x, y, 1), (w, z, 1))), (1, 2, ((y, z, 1), (w, x, -1))),
+                              (2, 0, ((x, z, 1), (w, y, -1))), (2, 1, ((y, z, 1), (w, x, 1)))]:
+        for (i, j, sg) in terms:  # 2 q_i q_j, split over both halves of the symmetric outer
+            M[i, j, 3 * row + col] += sg
+            M[j, i, 3 * row + col] += sg
+    return M.reshape(16, 9)
+
+
+_QUAT_PRODUCT = _quat_product_tensor()
+_QUAT_MATRIX = _quat_matrix_tensor()
+
+
+def _quat_sandwich_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """C (4, 4) with a * q * b = q @ C for constant unit quaternions a, b (wxyz)."""
+    right = np.einsum("ijk,j->ik", _QUAT_PRODUCT, b)  # q * b = q @ right
+    left = np.einsum("i,ijk->jk", a, _QUAT_PRODUCT)  # a * p = p @ left
+    return right @ left
+
+
+def _quat_to_matrix(q: np.ndarray) -> np.ndarray:
+    """(N, 4) unit wxyz -> (N, 3, 3), from the quadratic form (row-wise, no BLAS)."""
+    outer = (q[:, :, None] * q[:, None, :]).reshape(len(q), 16, 1)
+    return (outer * _QUAT_MATRIX[None]).sum(axis=1).reshape(len(q), 3, 3)
 
 
 def _describe_action(c: EEControlConfig) -> str:

@@ -62,6 +62,8 @@ class PandaTableTask(ManipulationTask):
         super()._setup_arm(arm)
         b = self.backend
         self.cube_qpos = {c: b.free_joint_qpos_index(c) for c in CUBES}
+        self.cube_body_ids = b.body_index(CUBES)
+        self._rows = np.arange(self.num_envs)
         self.roles = np.zeros((self.num_envs, len(CUBES)), dtype=np.int64)  # permutations
         self.plate_pos_w = np.tile([0.65, 0.0, TABLE_TOP_Z + 0.005], (self.num_envs, 1))
         self.init_pos_w = np.zeros((self.num_envs, len(CUBES), 3))
@@ -90,25 +92,30 @@ class PandaTableTask(ManipulationTask):
     def instruction(self, env_id: int) -> str:
         raise NotImplementedError
 
-    def _cube_state(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """World position (N, 3) and speed (N,) of each env's k-th role cube."""
-        pos = np.zeros((self.num_envs, 3))
-        speed = np.zeros(self.num_envs)
-        names = [self.role(i, k) for i in range(self.num_envs)]
-        for c in set(names):
-            ids = [i for i, n in enumerate(names) if n == c]
-            bid = self.backend.body_index([c])
-            pos[ids] = self.backend.body_pos_w(bid, ids)[:, 0]
-            lin, _ = self.backend.body_vel_w(bid, ids)
-            speed[ids] = np.linalg.norm(lin[:, 0], axis=1)
-        return pos, speed
+    def _cube_pos(self) -> np.ndarray:
+        """World positions (N, 4, 3) of the cubes in ``CUBES`` order (once per step)."""
+        st = self.state()
+        if "cube_pos" not in st.extra:
+            st.extra["cube_pos"] = self.backend.body_pos_w(self.cube_body_ids)
+        return st.extra["cube_pos"]
+
+    def _cube_pos_role(self, k: int) -> np.ndarray:
+        """World position (N, 3) of each env's k-th role cube."""
+        return self._cube_pos()[self._rows, self.roles[:, k]]
+
+    def _cube_speed_role(self, k: int) -> np.ndarray:
+        """Speed (N,) m/s of each env's k-th role cube (once per step)."""
+        st = self.state()
+        if "cube_speed" not in st.extra:
+            lin, _ = self.backend.body_vel_w(self.cube_body_ids)
+            st.extra["cube_speed"] = np.sqrt((lin * lin).sum(axis=2))
+        return st.extra["cube_speed"][self._rows, self.roles[:, k]]
 
     def _tcp_w(self) -> np.ndarray:
-        pos_b, _ = self.ee_pose_b()
-        return pos_b @ self.base_rot_w.T + self.base_pos_w
+        return self.state().ee_pos_b @ self.base_rot_w.T + self.base_pos_w
 
     def _released(self) -> np.ndarray:
-        return self.gripper_open_measured() > RELEASED_OPEN_FRACTION
+        return self.state().gripper_open > RELEASED_OPEN_FRACTION
 
     def _cube_grasp(self, env_id: int, name: str) -> dict:
         p, q = self.object_pose(name, [env_id])
@@ -136,9 +143,10 @@ class PandaPickCubeTask(PandaTableTask):
         return f"pick up the {COLOR[self.role(env_id, 0)]} cube"
 
     def _success(self):
-        pos, _ = self._cube_state(0)
+        pos = self._cube_pos_role(0)
         lift = pos[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M)
-        near = np.linalg.norm(pos - self._tcp_w(), axis=1)
+        d = pos - self._tcp_w()
+        near = np.sqrt((d * d).sum(axis=1))
         return (lift >= self.LIFT_M) & (near < 0.03), {"lift_m": lift, "tcp_dist_m": near}
 
     def oracle_targets(self, env_id: int) -> dict:
@@ -164,7 +172,7 @@ class PandaPlaceOnPlateTask(PandaTableTask):
         return f"put the {COLOR[self.role(env_id, 0)]} cube on the plate"
 
     def _success(self):
-        pos, speed = self._cube_state(0)
+        pos, speed = self._cube_pos_role(0), self._cube_speed_role(0)
         xy = np.linalg.norm(pos[:, :2] - self.plate_pos_w[:, :2], axis=1)
         dz = np.abs(pos[:, 2] - (PLATE_TOP_Z + CUBE_HALF_M))
         ok = (xy < PLATE_RADIUS_M - 0.02) & (dz < 0.01) & (speed < STATIC_SPEED_M_S)
@@ -194,8 +202,8 @@ class PandaStackCubeTask(PandaTableTask):
                 f"{COLOR[self.role(env_id, 1)]} cube")
 
     def _success(self):
-        a, speed = self._cube_state(0)
-        b, _ = self._cube_state(1)
+        a, speed = self._cube_pos_role(0), self._cube_speed_role(0)
+        b = self._cube_pos_role(1)
         xy = np.linalg.norm(a[:, :2] - b[:, :2], axis=1)
         dz = a[:, 2] - b[:, 2]
         ok = (xy < 0.02) & (np.abs(dz - 2 * CUBE_HALF_M) < 0.008) & (speed < STATIC_SPEED_M_S)
@@ -228,15 +236,14 @@ class PandaMoveNearTask(PandaTableTask):
                 f"{COLOR[self.role(env_id, 1)]} cube")
 
     def _success(self):
-        a, speed = self._cube_state(0)
-        b, _ = self._cube_state(1)
+        a, speed = self._cube_pos_role(0), self._cube_speed_role(0)
+        b = self._cube_pos_role(1)
         xy = np.linalg.norm(a[:, :2] - b[:, :2], axis=1)
         rest = np.abs(a[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M)) < 0.01
-        moved = np.zeros(self.num_envs)
-        for k in range(1, len(CUBES)):
-            pos, _ = self._cube_state(k)
-            init = self.init_pos_w[np.arange(self.num_envs), self.roles[:, k]]
-            moved = np.maximum(moved, np.linalg.norm(pos[:, :2] - init[:, :2], axis=1))
+        pos = self._cube_pos()
+        moved_each = np.linalg.norm(pos[..., :2] - self.init_pos_w[..., :2], axis=2)  # (N, 4)
+        moved_each[self._rows, self.roles[:, 0]] = 0.0  # the source cube is meant to move
+        moved = moved_each.max(axis=1)
         ok = (xy < self.NEAR_M) & rest & (speed < STATIC_SPEED_M_S) & (moved < 0.03)
         return ok & self._released(), {"xy_dist_m": xy, "others_moved_m": moved}
 

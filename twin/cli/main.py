@@ -45,6 +45,7 @@ _OPTIONAL_COMMANDS: tuple[tuple[str, str], ...] = (
     ("twin.cli.motion_cmds", "add_motion_commands"),
     ("twin.cli.record_cmds", "add_record_commands"),
     ("twin.cli.train_cmds", "add_train_commands"),
+    ("twin.cli.validate_cmds", "add_validate_commands"),
     ("twin.cli.eval_cmds", "add_eval_commands"),
 )
 
@@ -71,7 +72,13 @@ def run_envs(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # KEY=VALUE overrides may follow options (`twin validate --video scene=x`); argparse
+    # leaves those it could not place after an option, so hand them to the command.
+    if extra and hasattr(args, "items") and not any(e.startswith("-") for e in extra):
+        args.items = list(args.items) + extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

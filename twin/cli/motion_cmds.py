@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from twin.motion.robot_motion import is_robot_motion_file
+
 
 def add_motion_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``retarget`` and ``motion`` (with ``show``) to the ``twin`` subparsers."""
@@ -133,20 +135,6 @@ def run_retarget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_robot_motion(path: Path) -> bool:
-    if path.suffix.lower() == ".csv":
-        return True
-    if path.suffix.lower() != ".npz":
-        return False
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "schema" in z.files:
-                return str(z["schema"]) == "twin.robot_motion"
-            return "body_quat_w" in z.files
-    except (ValueError, OSError):
-        return False
-
-
 def robot_motion_summary(motion) -> dict:
     root = motion.root_pos_w
     return {
@@ -181,7 +169,7 @@ def human_motion_summary(human) -> dict:
 def run_motion_show(args: argparse.Namespace) -> int:
     from twin.motion.robot_motion import load_robot_motion
 
-    if _is_robot_motion(args.file):
+    if is_robot_motion_file(args.file):
         motion = load_robot_motion(args.file, csv_quat_order=args.csv_quat_order, fps=args.fps)
         summary = robot_motion_summary(motion)
     else:

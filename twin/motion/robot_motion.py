@@ -300,3 +300,19 @@ def load_robot_motion(path: str | Path, *, csv_quat_order: str | None = None,
 
 def with_source(motion: RobotMotion, **extra: object) -> RobotMotion:
     return replace(motion, source={**motion.source, **extra})
+
+
+def is_robot_motion_file(path: str | Path) -> bool:
+    """True for robot-motion files (twin/BeyondMimic .npz, deployment .csv), by content."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return True
+    if path.suffix.lower() != ".npz":
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "schema" in z.files:
+                return str(z["schema"]) == "twin.robot_motion"
+            return "body_quat_w" in z.files
+    except (ValueError, OSError):
+        return False

@@ -18,6 +18,8 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 OBJECT_TYPES = ("box", "sphere", "cylinder", "capsule", "mesh")
+FRICTION_CONES = ("pyramidal", "elliptic")
+CONDIMS = (1, 3, 4, 6)  # MuJoCo contact dimensions: frictionless, tangential, + torsional, + rolling
 
 
 class SceneConfigError(ValueError):
@@ -29,6 +31,10 @@ class PhysicsConfig:
     dt: float = 0.005  # s, physics step
     decimation: int = 4  # physics steps per control step (0.005 * 4 = 50 Hz)
     integrator: str = "implicitfast"
+    # Contact model. Pinch grasps hold without slip with elliptic cones and impratio ~10
+    # (MuJoCo's defaults, pyramidal and 1, let a squeezed cube creep out of the fingers).
+    cone: str = "pyramidal"  # one of FRICTION_CONES
+    impratio: float = 1.0  # frictional-to-normal constraint impedance ratio (>= 1 is usual)
 
 
 @dataclass
@@ -59,6 +65,7 @@ class ObjectConfig:
     quat_wxyz: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
     mass: float = 0.1  # kg
     friction: float = 1.0
+    condim: int = 3  # one of CONDIMS; 4 adds torsional friction (a pinched object cannot spin)
     rgba: list[float] = field(default_factory=lambda: [0.8, 0.2, 0.2, 1.0])
     free: bool = True  # free-floating (has a freejoint) or fixed to the world
     mocap: bool = False  # kinematic body posed by the env (targets, markers); implies not free
@@ -166,6 +173,12 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
     if cfg.physics.dt <= 0 or cfg.physics.decimation < 1:
         raise SceneConfigError(f"{source}: physics: expected dt > 0 and decimation >= 1, got "
                                f"dt={cfg.physics.dt}, decimation={cfg.physics.decimation}")
+    if cfg.physics.cone not in FRICTION_CONES:
+        raise SceneConfigError(f"{source}: physics.cone: {cfg.physics.cone!r}; expected one of "
+                               f"{list(FRICTION_CONES)}")
+    if cfg.physics.impratio <= 0:
+        raise SceneConfigError(f"{source}: physics.impratio must be > 0, got "
+                               f"{cfg.physics.impratio}")
     names: set[str] = set()
     for i, obj in enumerate(cfg.objects):
         where = f"{source}: objects[{i}] ({obj.name})"
@@ -178,6 +191,8 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
             raise SceneConfigError(f"{where}: type mesh needs mesh_file")
         if obj.mass <= 0:
             raise SceneConfigError(f"{where}: mass must be > 0 kg, got {obj.mass}")
+        if obj.condim not in CONDIMS:
+            raise SceneConfigError(f"{where}: condim {obj.condim}; expected one of {list(CONDIMS)}")
         _check_len(where, "pos", obj.pos, 3)
         _check_len(where, "quat_wxyz", obj.quat_wxyz, 4)
     cam_names: set[str] = set()

@@ -78,6 +78,10 @@ class SimBackend(ABC):
     def site_index(self, names: Sequence[str]) -> np.ndarray: ...
 
     @abstractmethod
+    def body_parent_index(self) -> np.ndarray:
+        """(nbody,) parent body id of every body (the world's parent is itself, 0)."""
+
+    @abstractmethod
     def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
         """qpos slice (7,) [x y z qw qx qy qz] of a body's free joint, or None if it has none."""
 
@@ -154,9 +158,9 @@ class SimBackend(ABC):
 
     @abstractmethod
     def render(self, camera: str, width: int, height: int, mode: RenderMode = "rgb",
-               env_id: int = 0) -> np.ndarray:
+               env_id: int = 0, ghost_qpos: np.ndarray | None = None) -> np.ndarray:
         """rgb: (H, W, 3) uint8; depth: (H, W) float32 m; segmentation: (H, W) int32 body id
-        (-1 = background)."""
+        (-1 = background). ``ghost_qpos``: also draw that state translucent (a reference)."""
 
     def close(self) -> None:
         """Release threads and renderers."""

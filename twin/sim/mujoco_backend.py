@@ -62,6 +62,7 @@ class MujocoBackend(SimBackend):
         self._render_profile = render_profile
         self._renderer: MujocoRenderer | None = None
         self._render_data: mujoco.MjData | None = None
+        self._ghost_data: dict[int, mujoco.MjData] = {}
         self._init_names()
 
     @classmethod
@@ -137,6 +138,9 @@ class MujocoBackend(SimBackend):
 
     def site_index(self, names: Sequence[str]) -> np.ndarray:
         return self._lookup(names, self._site_names, "sites")
+
+    def body_parent_index(self) -> np.ndarray:
+        return self.model.body_parentid.astype(np.int64).copy()
 
     def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
         m = self.model
@@ -333,7 +337,7 @@ class MujocoBackend(SimBackend):
         return self._renderer
 
     def render(self, camera: str, width: int, height: int, mode: RenderMode = "rgb",
-               env_id: int = 0) -> np.ndarray:
+               env_id: int = 0, ghost_qpos: np.ndarray | None = None) -> np.ndarray:
         if camera not in self._camera_names:
             raise KeyError(f"unknown camera {camera!r}; expected one of {list(self._camera_names)}")
         renderer = self._get_renderer()
@@ -347,7 +351,14 @@ class MujocoBackend(SimBackend):
             mujoco.mj_comPos(renderer.model, rd)  # lights that track a CoM need it
             mujoco.mj_camlight(renderer.model, rd)
             data = rd
-        return renderer.render(data, camera, width, height, mode)
+        ghost = None
+        if ghost_qpos is not None:
+            ghost = self._ghost_data.get(id(renderer.model))
+            if ghost is None:
+                ghost = self._ghost_data[id(renderer.model)] = mujoco.MjData(renderer.model)
+            ghost.qpos[:] = ghost_qpos
+            mujoco.mj_kinematics(renderer.model, ghost)
+        return renderer.render(data, camera, width, height, mode, ghost=ghost)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -79,7 +79,10 @@ class MujocoRenderer:
         vis.offheight = max(vis.offheight, height)
 
     def render(self, data: mujoco.MjData, camera: str | int | mujoco.MjvCamera, width: int,
-               height: int, mode: str = "rgb") -> np.ndarray:
+               height: int, mode: str = "rgb", ghost: mujoco.MjData | None = None,
+               ghost_rgba: tuple[float, float, float, float] = (0.3, 0.6, 1.0, 0.35),
+               ) -> np.ndarray:
+        """Render ``data``; with ``ghost``, also draw that state's dynamic geoms translucent."""
         r = self._renderer(width, height)
         if mode == "depth":
             r.enable_depth_rendering()
@@ -89,6 +92,8 @@ class MujocoRenderer:
             raise ValueError(f"unknown render mode {mode!r}; expected rgb, depth or segmentation")
         try:
             r.update_scene(data, camera=camera, scene_option=self._option)
+            if ghost is not None:
+                self._add_ghost(r.scene, ghost, ghost_rgba)
             img = r.render()
         finally:
             r.disable_depth_rendering()
@@ -96,6 +101,16 @@ class MujocoRenderer:
         if mode == "segmentation":
             return self._segmentation_to_body_ids(img)
         return img.copy() if mode == "rgb" else img.astype(np.float32, copy=True)
+
+    def _add_ghost(self, scn: mujoco.MjvScene, ghost: mujoco.MjData, rgba) -> None:
+        first = scn.ngeom
+        mujoco.mjv_addGeoms(self.model, ghost, self._option, mujoco.MjvPerturb(),
+                            int(mujoco.mjtCatBit.mjCAT_DYNAMIC), scn)
+        for i in range(first, scn.ngeom):
+            g = scn.geoms[i]
+            g.rgba[:] = rgba
+            g.segid = -1  # the ghost is not part of the segmentation
+            g.matid = -1
 
     def _segmentation_to_body_ids(self, seg: np.ndarray) -> np.ndarray:
         obj_id, obj_type = seg[..., 0], seg[..., 1]

@@ -20,6 +20,10 @@ _GEOM_TYPES = {
     "capsule": mujoco.mjtGeom.mjGEOM_CAPSULE,
     "mesh": mujoco.mjtGeom.mjGEOM_MESH,
 }
+_CONES = {
+    "pyramidal": mujoco.mjtCone.mjCONE_PYRAMIDAL,
+    "elliptic": mujoco.mjtCone.mjCONE_ELLIPTIC,
+}
 _INTEGRATORS = {
     "implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
     "implicit": mujoco.mjtIntegrator.mjINT_IMPLICIT,
@@ -50,6 +54,8 @@ def build_scene_mjspec(cfg: SceneConfig, robot: RobotSpec | None = None) -> mujo
         raise SceneConfigError(f"physics.integrator {cfg.physics.integrator!r}; expected one of "
                                f"{sorted(_INTEGRATORS)}")
     spec.option.integrator = _INTEGRATORS[cfg.physics.integrator]
+    spec.option.cone = _CONES[cfg.physics.cone]
+    spec.option.impratio = float(cfg.physics.impratio)
     spec.visual.global_.offwidth = max([640] + [c.width for c in cfg.cameras])
     spec.visual.global_.offheight = max([480] + [c.height for c in cfg.cameras])
     world = spec.worldbody
@@ -81,7 +87,8 @@ def build_scene_mjspec(cfg: SceneConfig, robot: RobotSpec | None = None) -> mujo
         if obj.free and not obj.mocap:
             body.add_freejoint(name=f"{obj.name}_joint")
         kwargs = dict(name=f"{obj.name}_geom", type=_GEOM_TYPES[obj.type], rgba=obj.rgba,
-                      mass=obj.mass, friction=[obj.friction, 0.005, 0.0001])
+                      mass=obj.mass, friction=[obj.friction, 0.005, 0.0001],
+                      condim=obj.condim)
         if not obj.collision:
             kwargs.update(contype=0, conaffinity=0)
         if obj.type == "mesh":

@@ -1,0 +1,151 @@
+"""twin validate: reports, verdicts with reasons, executed trajectories, bad input."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from twin.motion.robot_motion import save_robot_motion
+from twin.retarget.kinematics import robot_motion_from_qpos
+from twin.robots import get
+from twin.robots.g1 import G1_JOINT_NAMES
+from twin.validate import ValidateConfig, validate
+from twin.validate.config import Predicate
+
+
+def standing_clip(T=100, arm=0.0):
+    q = np.tile(get("g1").default_joint_pos_array(), (T, 1))
+    q[:, G1_JOINT_NAMES.index("right_shoulder_pitch_joint")] += arm * np.linspace(0, 1, T)
+    return robot_motion_from_qpos("g1", np.tile([0, 0, 0.755], (T, 1)),
+                                  np.tile([1.0, 0, 0, 0], (T, 1)), q, 50.0,
+                                  source={"name": "stand"})
+
+
+@pytest.fixture(scope="module")
+def stand_file(tmp_path_factory):
+    p = tmp_path_factory.mktemp("val") / "stand.npz"
+    save_robot_motion(standing_clip(arm=-0.8), p)
+    return p
+
+
+def test_go_report_files_and_numbers(stand_file, tmp_path):
+    cfg = ValidateConfig(motion=str(stand_file), controller="pd", out=str(tmp_path / "r"),
+                         predicates=[Predicate(name="hand_up", kind="at",
+                                               body="right_wrist_yaw_link",
+                                               point=[0.0, 0.0, 0.0], distance_m=10.0)])
+    report = validate(cfg)
+    assert report["verdict"] == "go", report["reasons"]
+    m = report["metrics"]
+    assert not m["fell"] and m["mpjpe_local_mm"] < 20 and m["root_drift_max_m"] < 0.05
+    assert m["predicates"] == {"hand_up": True}
+    assert len(m["series"]["time_s"]) == 99
+    out = tmp_path / "r"
+    on_disk = json.loads((out / "report.json").read_text())
+    assert on_disk["schema"] == "twin.validate_report" and on_disk["verdict"] == "go"
+    assert "GO" in (out / "report.html").read_text()
+    ex = np.load(out / "executed.npz")
+    assert ex["joint_pos"].shape == (99, 29) and float(ex["fps"]) == 50.0
+    assert tuple(ex["joint_names"]) == G1_JOINT_NAMES
+    header = (out / "executed.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["time_s", "root_x", "root_y", "root_z"] and len(header) == 8 + 29
+    # the executed trajectory follows the reference within a few centiradians
+    ref = standing_clip(arm=-0.8).joint_pos[1:]
+    assert np.abs(ex["joint_pos"] - ref).mean() < 0.03
+
+
+def test_fall_is_a_no_go_with_reasons_not_an_exception(stand_file, tmp_path):
+    T = 80
+    q = np.tile(get("g1").default_joint_pos_array(), (T, 1))
+    m = robot_motion_from_qpos("g1", np.tile([0, 0, 0.755], (T, 1)),
+                               np.tile([1.0, 0, 0, 0], (T, 1)), q, 50.0)
+    p = tmp_path / "m.npz"
+    save_robot_motion(m, p)
+    # soft tracking gains with no policy (zero residual) cannot hold the robot up
+    from twin.controllers.tracking_policy import TrackingController, TrackerMetadata
+
+    class ZeroPolicy:
+        def __call__(self, obs):
+            return np.zeros((len(obs), 29), np.float32)
+
+    import twin.validate.execute as ex
+
+    orig = TrackingController.load
+    TrackingController.load = classmethod(lambda cls, name: _zero_controller())
+    try:
+        report = validate(ValidateConfig(motion=str(p), controller="zero", out=str(tmp_path / "f")))
+    finally:
+        TrackingController.load = orig
+    assert report["verdict"] == "no-go"
+    assert any(r.startswith("robot fell at t = ") for r in report["reasons"])
+    assert report["metrics"]["fall_time_s"] < 1.6
+    assert ex and TrackerMetadata and ZeroPolicy
+
+
+def _zero_controller():
+    from twin.controllers.tracking_policy import TrackerMetadata, TrackingController
+    from twin.envs.tracking.g1_tracking import G1TrackingTask
+
+    layout = G1TrackingTask([standing_clip(T=10)]).obs_layout
+    meta = TrackerMetadata(joint_names=G1_JOINT_NAMES, default_joint_pos=(0.0,) * 29,
+                           kp=(1.0,) * 29, kd=(1.0,) * 29, action_scale=(1.0,) * 29,
+                           action_mode="reference_residual", obs_layout=layout,
+                           window_steps=(1, 2, 5, 10, 25), control_dt=0.02, robot="g1",
+                           activation="elu", training={})
+    D = sum(k for _, k in layout)
+    return TrackingController([(np.zeros((29, D)), np.zeros(29))], np.zeros(D), np.ones(D),
+                              10.0, meta, "zero")
+
+
+def test_predicate_errors_name_what_is_valid(stand_file, tmp_path):
+    base = ValidateConfig(motion=str(stand_file), controller="pd", out=str(tmp_path))
+    with pytest.raises(ValueError, match=r"predicates\[0\] \(p\): unknown body 'tail'"):
+        validate(replace(base, predicates=[Predicate(name="p", kind="at", body="tail",
+                                                     point=[0, 0, 0])]))
+    with pytest.raises(ValueError, match="unknown object 'cup'; the scene has \\[\\]"):
+        validate(replace(base, predicates=[Predicate(name="q", kind="lifted", object="cup")]))
+    with pytest.raises(ValueError, match="kind 'touch'"):
+        validate(replace(base, predicates=[Predicate(name="r", kind="touch")]))
+
+
+def test_missing_motion_and_bad_scene(tmp_path):
+    from twin.scene.config import SceneConfigError
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        validate(ValidateConfig(motion=str(tmp_path / "nope.npz"), controller="pd"))
+    with pytest.raises(SceneConfigError, match="unknown scene 'kitchen'"):
+        validate(ValidateConfig(motion="x.npz", scene="kitchen", controller="pd"))
+
+
+def test_cli_demo_with_pd_baseline_and_video(tmp_path, capsys):
+    from twin.cli.main import main
+
+    out = tmp_path / "demo"
+    rc = main(["validate", "--demo", "controller=pd", "--video", "-o", str(out),
+               "video_size=[160,120]"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert text.startswith("verdict: ")
+    report = json.loads((out / "report.json").read_text())
+    assert report["input"]["kind"] == "human_motion"
+    assert report["input"]["retarget"]["root_drift_xy_max_m"] < 0.05
+    import av
+
+    with av.open(str(out / "video.mp4")) as c:
+        s = c.streams.video[0]
+        assert (s.width, s.height) == (160, 120) and s.frames > 50
+
+
+def test_batch_summary(tmp_path, stand_file):
+    import shutil
+
+    from twin.validate.batch import format_summary, validate_batch
+
+    d = tmp_path / "many"
+    d.mkdir()
+    shutil.copy(stand_file, d / "a.npz")
+    (d / "broken.npz").write_bytes(b"not a zip")
+    rows = validate_batch(d, ValidateConfig(controller="pd", out=str(tmp_path / "o")), workers=2)
+    verdicts = {r["motion"].split("/")[-1]: r["verdict"] for r in rows}
+    assert verdicts == {"a.npz": "go", "broken.npz": "error"}
+    assert "1 of 2 go" in format_summary(rows)

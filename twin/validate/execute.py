@@ -1,0 +1,172 @@
+"""Execute a reference motion with a tracking controller and log what happened.
+
+The rollout uses the G1 tracking task (same observations, gains and control rate as
+training) with its own terminations disabled: validation decides a fall itself and keeps
+simulating ``settle_s`` after it, so the report and video show the fall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twin.motion.robot_motion import RobotMotion
+from twin.rotations import projected_gravity
+from twin.validate.config import ValidateConfig
+
+_NEVER = 1e9
+
+
+@dataclass
+class ExecutionLog:
+    """Per control step arrays (T steps at ``fps``) of one rollout, world frame, SI units."""
+
+    fps: float
+    joint_names: tuple[str, ...]
+    body_names: tuple[str, ...]
+    qpos: np.ndarray  # (T, nq) full simulator state positions
+    joint_pos: np.ndarray  # (T, J) executed joint angles, G1 order
+    joint_target: np.ndarray  # (T, J) commanded position targets
+    ref_joint_pos: np.ndarray  # (T, J)
+    root_pos_w: np.ndarray  # (T, 3) pelvis
+    root_quat_wxyz: np.ndarray  # (T, 4)
+    body_pos_w: np.ndarray  # (T, B, 3) tracked bodies
+    ref_body_pos_w: np.ndarray  # (T, B, 3)
+    ref_body_quat_wxyz: np.ndarray  # (T, B, 4)
+    body_quat_wxyz: np.ndarray  # (T, B, 4)
+    actuator_force: np.ndarray  # (T, J) N m
+    force_limit: np.ndarray  # (J,)
+    joint_limits: np.ndarray  # (J, 2)
+    tilt_rad: np.ndarray  # (T,) torso tilt from vertical
+    contacts: list[list[tuple[str, str, float]]]  # per step: (body1, body2, normal force N)
+    foot_speed_in_contact: np.ndarray  # (T, 2) horizontal foot speed, NaN when airborne
+    object_pos_w: dict[str, np.ndarray] = field(default_factory=dict)  # (T, 3) per object
+    hand_targets: np.ndarray | None = None  # (T, 14) Dex3-1
+    hand_joint_names: tuple[str, ...] = ()
+    fall_step: int | None = None
+    diverged: bool = False
+    robot_bodies: frozenset[str] = frozenset()
+    qpos_names: tuple[str, ...] = ()
+
+
+def execute(motion: RobotMotion, cfg: ValidateConfig) -> ExecutionLog:
+    from twin.controllers.tracking_policy import TrackingController
+    from twin.envs.tracking.g1_tracking import G1TrackingTask, TerminationThresholds
+
+    policy = None
+    gains, action_mode, window = "stiff", "reference_residual", (1, 2, 5, 10, 25)
+    if cfg.controller != "pd":
+        policy = TrackingController.load(cfg.controller)
+        gains, action_mode = "tracking", policy.metadata.action_mode
+        window = policy.metadata.window_steps
+    robot = "g1_dex3" if motion.hand_joint_pos is not None else "g1"
+    task = G1TrackingTask([motion], num_envs=1, robot=robot, gains=gains,
+                          action_mode=action_mode, window_steps=tuple(window), dr=False,
+                          random_start=False, scene=cfg.scene,
+                          thresholds=TerminationThresholds(_NEVER, _NEVER, _NEVER),
+                          render_profile=cfg.render_profile)
+    if policy is not None and policy.metadata.obs_dim != task.observation_space.shape[0]:
+        raise ValueError(f"controller {cfg.controller}: observation size "
+                         f"{policy.metadata.obs_dim} != this env's "
+                         f"{task.observation_space.shape[0]}")
+    try:
+        return _rollout(task, policy, cfg)
+    finally:
+        task.close()
+
+
+def _rollout(task, policy, cfg: ValidateConfig) -> ExecutionLog:
+    b, lib = task.backend, task.library
+    th = cfg.thresholds
+    task.fixed_clips = np.array([0])
+    task.reset()
+    obs = task.observe()
+    J = len(task.body_joint_names)
+    torso = b.body_index(["torso_link"])
+    feet = b.body_index(["left_ankle_roll_link", "right_ankle_roll_link"])
+    foot_names = ("left_ankle_roll_link", "right_ankle_roll_link")
+    robot_bodies = _robot_bodies(b, task.robot.root_body_name)
+    objects = [o.name for o in b.scene.config.objects]
+    object_ids = b.body_index(objects) if objects else np.zeros(0, dtype=np.int64)
+    rows: dict[str, list] = {k: [] for k in (
+        "qpos", "joint_pos", "joint_target", "ref_joint_pos", "root_pos", "root_quat",
+        "body_pos", "body_quat", "ref_body_pos", "ref_body_quat", "force", "tilt", "foot_speed",
+        "objects", "hands")}
+    contacts: list[list[tuple[str, str, float]]] = []
+    fall_step, diverged = None, False
+    n_steps = int(lib.clip_len[0]) - 1
+    settle = int(round(cfg.settle_s / task.control_dt))
+    for step in range(n_steps):
+        action = np.zeros((1, J)) if policy is None else policy(obs)
+        r = task.step(action)
+        obs = r.obs
+        if r.info["termination"][0] == "nan":
+            diverged = True
+            break
+        f = lib.frame(task.clip, task.t)[0]
+        qpos = b.get_qpos()[0]
+        lin, _ = b.body_vel_w(feet)
+        in_contact = _feet_on_floor(b, foot_names)
+        speed = np.linalg.norm(lin[0, :, :2], axis=1)
+        tilt = float(np.arccos(np.clip(-projected_gravity(
+            b.body_quat_wxyz(torso)[0, 0])[2], -1, 1)))
+        rows["qpos"].append(qpos)
+        rows["joint_pos"].append(qpos[task.qpos_idx])
+        rows["joint_target"].append(task._ctrl[0, task.act_idx].copy())
+        rows["ref_joint_pos"].append(lib.joint_pos[f])
+        rows["root_pos"].append(qpos[task.root_qpos[:3]])
+        rows["root_quat"].append(qpos[task.root_qpos[3:]])
+        rows["body_pos"].append(b.body_pos_w(task.body_ids)[0])
+        rows["body_quat"].append(b.body_quat_wxyz(task.body_ids)[0])
+        rows["ref_body_pos"].append(lib.body_pos_w[f])
+        rows["ref_body_quat"].append(lib.body_quat_wxyz[f])
+        rows["force"].append(b.actuator_force()[0, task.act_idx])
+        rows["tilt"].append(tilt)
+        rows["foot_speed"].append(np.where(in_contact, speed, np.nan))
+        rows["objects"].append(b.body_pos_w(object_ids)[0] if len(object_ids) else np.zeros((0, 3)))
+        if lib.hand_joint_pos is not None and len(task.hand_act_idx):
+            rows["hands"].append(task._ctrl[0, task.hand_act_idx].copy())
+        contacts.append([(c.body1, c.body2, c.force_normal_n) for c in b.contacts(0)])
+        fell = qpos[task.root_qpos[2]] < th.fall_pelvis_height_m or tilt > th.fall_tilt_rad
+        if fall_step is None and fell:
+            fall_step = step
+        if fall_step is not None and step - fall_step >= settle:
+            break
+    arr = {k: np.asarray(v) for k, v in rows.items() if k not in ("objects", "hands")}
+    obj = np.asarray(rows["objects"]) if rows["objects"] else np.zeros((0, len(objects), 3))
+    return ExecutionLog(
+        fps=1.0 / task.control_dt, joint_names=task.body_joint_names,
+        body_names=task.body_names, qpos=arr["qpos"], joint_pos=arr["joint_pos"],
+        joint_target=arr["joint_target"], ref_joint_pos=arr["ref_joint_pos"],
+        root_pos_w=arr["root_pos"], root_quat_wxyz=arr["root_quat"], body_pos_w=arr["body_pos"],
+        body_quat_wxyz=arr["body_quat"], ref_body_pos_w=arr["ref_body_pos"],
+        ref_body_quat_wxyz=arr["ref_body_quat"], actuator_force=arr["force"],
+        force_limit=b.actuator_force_limits()[task.act_idx],
+        joint_limits=b.joint_limits(task.body_joint_names), tilt_rad=arr["tilt"],
+        contacts=contacts, foot_speed_in_contact=arr["foot_speed"],
+        object_pos_w={n: obj[:, k] for k, n in enumerate(objects)},
+        hand_targets=np.asarray(rows["hands"]) if rows["hands"] else None,
+        hand_joint_names=task.hand_joint_names if rows["hands"] else (),
+        fall_step=fall_step, diverged=diverged, robot_bodies=robot_bodies,
+    )
+
+
+def _robot_bodies(backend, root: str) -> frozenset[str]:
+    parent = backend.body_parent_index()
+    names = backend.body_names
+    root_id = int(backend.body_index([root])[0])
+    out = set()
+    for i in range(len(names)):
+        j = i
+        while j > 0 and j != root_id:
+            j = int(parent[j])
+        if j == root_id:
+            out.add(names[i])
+    return frozenset(out)
+
+
+def _feet_on_floor(backend, foot_names: tuple[str, ...]) -> np.ndarray:
+    touching = {c.body1 if c.body2 == "world" else c.body2 for c in backend.contacts(0)
+                if "world" in (c.body1, c.body2)}
+    return np.array([n in touching for n in foot_names])

@@ -1,0 +1,56 @@
+"""One validation: motion + scene + controller -> report folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from twin.validate.config import ValidateConfig
+from twin.validate.execute import execute
+from twin.validate.inputs import load_plan_motion
+from twin.validate.metrics import compute_metrics, metrics_dict, verdict
+from twin.validate.report import build_report, write_executed, write_html, write_json
+
+PREDICATE_KINDS = ("near", "lifted", "at")
+
+
+def check_predicates(cfg: ValidateConfig, body_names: tuple[str, ...], objects: list[str]) -> None:
+    for k, p in enumerate(cfg.predicates):
+        where = f"predicates[{k}] ({p.name or p.kind})"
+        if p.kind not in PREDICATE_KINDS:
+            raise ValueError(f"{where}: kind {p.kind!r}; expected one of {PREDICATE_KINDS}")
+        if p.kind in ("near", "at") and p.body not in body_names:
+            raise ValueError(f"{where}: unknown body {p.body!r}; expected one of "
+                             f"{list(body_names)}")
+        if p.kind in ("near", "lifted") and p.object not in objects:
+            raise ValueError(f"{where}: unknown object {p.object!r}; the scene has {objects}")
+        if p.kind == "at" and (p.point is None or len(p.point) != 3):
+            raise ValueError(f"{where}: kind 'at' needs point: [x, y, z]")
+
+
+def validate(cfg: ValidateConfig) -> dict:
+    """Run one validation and write its report folder; returns the report dict."""
+    from twin.robots.g1 import G1_KEY_BODY_NAMES
+    from twin.scene.config import load_scene_config
+
+    if not cfg.motion:
+        raise ValueError("validate: a motion file is required (or --demo)")
+    scene = load_scene_config(cfg.scene)
+    check_predicates(cfg, G1_KEY_BODY_NAMES, [o.name for o in scene.objects])
+    t0 = time.perf_counter()
+    motion, info = load_plan_motion(cfg.motion, cfg.fps, cfg.body_model)
+    log = execute(motion, cfg)
+    metrics = compute_metrics(log, cfg, motion.duration_s)
+    go, reasons = verdict(metrics, cfg)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    info.update(scene=cfg.scene, controller=cfg.controller, wall_s=time.perf_counter() - t0)
+    write_executed(log, out)
+    if cfg.video:
+        from twin.validate.video import write_video
+
+        write_video(log, cfg, out)
+    report = build_report(go, reasons, metrics_dict(metrics), info)
+    write_json(report, out)
+    write_html(report, out, cfg)
+    return report
