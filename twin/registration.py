@@ -50,6 +50,16 @@ ENV_IDS: dict[str, dict] = {
         vector_entry_point="twin.envs.manipulation.panda_tasks:PandaMoveNearVectorEnv",
         max_episode_steps=160,
     ),
+    "twin/PandaOpenDrawer-v0": dict(
+        entry_point="twin.envs.manipulation.panda_drawer:PandaOpenDrawerEnv",
+        vector_entry_point="twin.envs.manipulation.panda_drawer:PandaOpenDrawerVectorEnv",
+        max_episode_steps=100,
+    ),
+    "twin/PandaCloseDrawer-v0": dict(
+        entry_point="twin.envs.manipulation.panda_drawer:PandaCloseDrawerEnv",
+        vector_entry_point="twin.envs.manipulation.panda_drawer:PandaCloseDrawerVectorEnv",
+        max_episode_steps=100,
+    ),
 }
 
 

@@ -255,16 +255,18 @@ class G1TrackingTask(BatchedTask):
         parts = [qvel[:, self.root_qpos[0] + 3:self.root_qpos[0] + 6], projected_gravity(root_q),
                  qpos[:, self.qpos_idx] - self.default_q + self.encoder_offset,
                  qvel[:, self.qvel_idx], self.last_action]
-        for k in self.window:
-            f = lib.frame(self.clip, self.t + k)
-            r_pos, r_quat = lib.body_pos_w[f], lib.body_quat_wxyz[f]
-            ra_pos, ra_quat = r_pos[:, self.anchor], r_quat[:, self.anchor]
-            rel_pos = quat_apply_inverse(a_quat, ra_pos - a_pos)
-            rel_rot = quat_to_matrix(quat_mul(quat_conjugate(a_quat), ra_quat))[..., :, :2]
-            key = r_pos[:, self.obs_body_idx] - ra_pos[:, None]
-            key_b = quat_apply_inverse(np.repeat(ra_quat[:, None], len(self.obs_body_idx), 1), key)
-            parts += [lib.joint_pos[f] - self.default_q, lib.joint_vel[f], rel_pos,
-                      rel_rot.reshape(-1, 6), key_b.reshape(len(f), -1)]
+        # all window offsets at once: (N, W, ...) arrays, concatenated per offset
+        fw = lib.frame(self.clip[:, None], self.t[:, None] + self.window[None, :])
+        r_pos, r_quat = lib.body_pos_w[fw], lib.body_quat_wxyz[fw]
+        ra_pos, ra_quat = r_pos[:, :, self.anchor], r_quat[:, :, self.anchor]
+        rel_pos = quat_apply_inverse(a_quat[:, None], ra_pos - a_pos[:, None])
+        rel_rot = quat_to_matrix(quat_mul(quat_conjugate(a_quat)[:, None], ra_quat))[..., :2]
+        key = r_pos[:, :, self.obs_body_idx] - ra_pos[:, :, None]
+        key_b = quat_apply_inverse(ra_quat[:, :, None], key)
+        n, w = fw.shape
+        window = np.concatenate([lib.joint_pos[fw] - self.default_q, lib.joint_vel[fw], rel_pos,
+                                 rel_rot.reshape(n, w, 6), key_b.reshape(n, w, -1)], axis=2)
+        parts.append(window.reshape(n, -1))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def _time_out(self) -> np.ndarray:

@@ -34,6 +34,9 @@ PLANS = {
                    "retreat", "hold"),
     "push": ("prepush", "contact", "push", "retreat", "hold"),
     "pull": ("pregrasp", "descend", "close", "pull", "open", "retreat", "hold"),
+    # drawers: a closed gripper dropped between the handle bar and the drawer front, then
+    # moved along the drawer's axis (pulls the bar to open, pushes the front to close)
+    "hook_slide": ("prehook", "hook", "slide", "hold"),
 }
 
 
@@ -100,6 +103,12 @@ class OraclePolicy(Policy):
             return s["push_end"], 1.0, 0.0
         if name == "pull":
             return self.anchor + s["pull_vec"], 1.0, 0.0
+        if name == "prehook":
+            return s["hook_pos"] + self.approach * up, 0.0, 0.0
+        if name == "hook":
+            return s["hook_pos"], 1.0, 0.0
+        if name == "slide":
+            return s["slide_goal"], 1.0, 0.0
         return self.anchor, 1.0, self.open_cmd  # hold
 
     def _advance(self, s: dict) -> None:
@@ -164,7 +173,7 @@ class OraclePolicy(Policy):
         the current tool yaw (fingers close across two faces)."""
         base = s.get("grasp_yaw", _yaw_of(s["ee_rot"]))
         cur = _yaw_of(s["ee_rot"])
-        cands = base + np.pi / 2 * np.arange(-4, 5)
+        cands = base + s.get("yaw_period", np.pi / 2) * np.arange(-4, 5)
         return float(cands[np.argmin(np.abs([_wrap(c_ - cur) for c_ in cands]))])
 
 

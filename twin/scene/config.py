@@ -73,6 +73,38 @@ class ObjectConfig:
 
 
 @dataclass
+class DrawerConfig:
+    """An articulated cabinet: a box open at its front, one drawer on a slide (prismatic)
+    joint, and a bar handle on the drawer front.
+
+    Frame: the cabinet's origin is the centre of its bottom face at ``pos`` (world, m),
+    turned by ``yaw`` (rad) about z; the drawer slides out along the cabinet's local +x
+    (its front). Names: body ``{name}`` (cabinet), body ``{name}_drawer``, joint
+    ``{name}_slide`` (0 = closed, ``travel`` = fully open, m), geom ``{name}_handle``, site
+    ``{name}_handle`` (the bar's centre).
+    """
+
+    name: str = MISSING
+    pos: list[float] = field(default_factory=lambda: [0.7, 0.0, 0.4])
+    yaw: float = 0.0  # rad; pi makes the drawer open towards world -x
+    half_size: list[float] = field(default_factory=lambda: [0.15, 0.18, 0.07])  # outer, m
+    wall: float = 0.01  # panel thickness, m
+    travel: float = 0.18  # slide range, m
+    drawer_mass: float = 0.5  # kg
+    damping: float = 4.0  # slide damping, N s/m
+    frictionloss: float = 0.5  # dry friction of the slide, N
+    handle_length: float = 0.1  # bar length along the front, m
+    handle_radius: float = 0.008  # m
+    handle_standoff: float = 0.05  # front face to bar axis, m
+    handle_height: float = 0.0  # bar above the drawer front's centre, m
+    friction: float = 1.0
+    mocap: bool = False  # cabinet posed by the env at reset (e.g. randomised per seed)
+    rgba: list[float] = field(default_factory=lambda: [0.45, 0.5, 0.55, 1.0])
+    drawer_rgba: list[float] = field(default_factory=lambda: [0.75, 0.62, 0.45, 1.0])
+    handle_rgba: list[float] = field(default_factory=lambda: [0.15, 0.15, 0.15, 1.0])
+
+
+@dataclass
 class LightConfig:
     pos: list[float] = field(default_factory=lambda: [0.0, 0.0, 3.0])
     dir: list[float] = field(default_factory=lambda: [0.0, 0.0, -1.0])
@@ -108,6 +140,7 @@ class SceneConfig:
     floor: FloorConfig = field(default_factory=FloorConfig)
     table: Optional[TableConfig] = None
     objects: list[ObjectConfig] = field(default_factory=list)
+    drawers: list[DrawerConfig] = field(default_factory=list)
     lights: list[LightConfig] = field(default_factory=lambda: [LightConfig()])
     cameras: list[CameraConfig] = field(default_factory=list)
 
@@ -195,6 +228,26 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
             raise SceneConfigError(f"{where}: condim {obj.condim}; expected one of {list(CONDIMS)}")
         _check_len(where, "pos", obj.pos, 3)
         _check_len(where, "quat_wxyz", obj.quat_wxyz, 4)
+    for i, dr in enumerate(cfg.drawers):
+        where = f"{source}: drawers[{i}] ({dr.name})"
+        if dr.name in names:
+            raise SceneConfigError(f"{where}: name already used by another object or drawer")
+        names.add(dr.name)
+        _check_len(where, "pos", dr.pos, 3)
+        _check_len(where, "half_size", dr.half_size, 3)
+        hx, hy, hz = dr.half_size
+        if min(dr.half_size) <= 0 or dr.wall <= 0 or 2 * dr.wall >= min(hy, hz):
+            raise SceneConfigError(f"{where}: expected positive half_size and a wall thinner "
+                                   f"than a quarter of the front, got half_size={list(dr.half_size)}, "
+                                   f"wall={dr.wall}")
+        if not 0 < dr.travel < 2 * hx - 2 * dr.wall:
+            raise SceneConfigError(f"{where}: travel must be in (0, depth - 2 walls) = "
+                                   f"(0, {2 * hx - 2 * dr.wall:.3f}) m, got {dr.travel}")
+        if dr.drawer_mass <= 0:
+            raise SceneConfigError(f"{where}: drawer_mass must be > 0 kg, got {dr.drawer_mass}")
+        if dr.handle_standoff <= dr.handle_radius or dr.handle_length <= 0:
+            raise SceneConfigError(f"{where}: the handle needs handle_standoff > handle_radius "
+                                   "and a positive handle_length")
     cam_names: set[str] = set()
     for i, cam in enumerate(cfg.cameras):
         where = f"{source}: cameras[{i}] ({cam.name})"

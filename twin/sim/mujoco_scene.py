@@ -11,7 +11,7 @@ import numpy as np
 import twin.robots
 from twin.robots.spec import RobotSpec
 from twin.scene.camera import look_at_rotation_opencv, mujoco_from_opencv_rotation
-from twin.scene.config import CameraConfig, SceneConfig, SceneConfigError
+from twin.scene.config import CameraConfig, DrawerConfig, SceneConfig, SceneConfigError
 
 _GEOM_TYPES = {
     "box": mujoco.mjtGeom.mjGEOM_BOX,
@@ -98,6 +98,8 @@ def build_scene_mjspec(cfg: SceneConfig, robot: RobotSpec | None = None) -> mujo
         else:
             kwargs.update(size=_geom_size(obj.type, obj.size, obj.name))
         body.add_geom(**kwargs)
+    for drawer in cfg.drawers:
+        _add_drawer(world, drawer)
     for i, light in enumerate(cfg.lights):
         world.add_light(name=f"light{i}", pos=light.pos, dir=light.dir,
                         type=(mujoco.mjtLightType.mjLIGHT_DIRECTIONAL if light.directional
@@ -124,6 +126,58 @@ def _geom_size(kind: str, size: list[float], name: str) -> list[float]:
         raise SceneConfigError(f"objects ({name}): a {kind} needs {need} positive size values "
                                f"(MuJoCo half-sizes), got {list(size)}")
     return list(size[:need]) + [0.0] * (3 - need)
+
+
+def _add_drawer(world, dr: DrawerConfig) -> None:
+    """Cabinet (five panels, open at +x) with a drawer on a slide joint along +x; the drawer
+    is the cabinet's child, so MuJoCo's parent filter skips drawer-cabinet contacts and the
+    joint range alone bounds the travel."""
+    hx, hy, hz = dr.half_size
+    w = dr.wall
+    box = mujoco.mjtGeom.mjGEOM_BOX
+    fr = [dr.friction, 0.005, 0.0001]
+    cab = world.add_body(name=dr.name, pos=dr.pos, quat=[np.cos(dr.yaw / 2), 0, 0,
+                                                         np.sin(dr.yaw / 2)], mocap=dr.mocap)
+    for name, size, pos in (
+            ("bottom", [hx, hy, w / 2], [0, 0, w / 2]),
+            ("top", [hx, hy, w / 2], [0, 0, 2 * hz - w / 2]),
+            ("back", [w / 2, hy, hz], [-hx + w / 2, 0, hz]),
+            ("left", [hx, w / 2, hz], [0, hy - w / 2, hz]),
+            ("right", [hx, w / 2, hz], [0, -hy + w / 2, hz])):
+        cab.add_geom(name=f"{dr.name}_{name}", type=box, size=size, pos=pos, rgba=dr.rgba,
+                     friction=fr)
+    gap = 0.002  # clearance between drawer and cabinet panels
+    dx = hx - w / 2 - gap  # drawer box half depth: from the back panel to the front opening
+    dy = hy - w - gap
+    dz = hz - w - gap
+    cx = w / 2  # drawer box centre x when closed (front of the box at the cabinet front)
+    drawer = cab.add_body(name=f"{dr.name}_drawer", pos=[cx, 0, hz])
+    drawer.add_joint(name=f"{dr.name}_slide", type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[1, 0, 0],
+                     range=[0.0, dr.travel], limited=mujoco.mjtLimited.mjLIMITED_TRUE,
+                     damping=dr.damping, frictionloss=dr.frictionloss, armature=0.01)
+    panels = (("bottom", [dx, dy, w / 2], [0, 0, -dz + w / 2]),
+              ("back", [w / 2, dy, dz], [-dx + w / 2, 0, 0]),
+              ("left", [dx, w / 2, dz], [0, dy - w / 2, 0]),
+              ("right", [dx, w / 2, dz], [0, -dy + w / 2, 0]),
+              ("front", [w / 2, hy - gap, hz - gap], [dx + w / 2, 0, 0]))
+    for name, size, pos in panels:
+        drawer.add_geom(name=f"{dr.name}_drawer_{name}", type=box, size=size, pos=pos,
+                        rgba=dr.drawer_rgba, friction=fr, mass=dr.drawer_mass / len(panels))
+    front_x = dx + w  # outer face of the drawer front, drawer frame
+    bar_x = front_x + dr.handle_standoff
+    hl = dr.handle_length / 2
+    drawer.add_geom(name=f"{dr.name}_handle", type=mujoco.mjtGeom.mjGEOM_CAPSULE,
+                    size=[dr.handle_radius, 0, 0], fromto=[bar_x, -hl, dr.handle_height,
+                                                           bar_x, hl, dr.handle_height],
+                    rgba=dr.handle_rgba, friction=fr, mass=0.02)
+    for side in (-1, 1):
+        drawer.add_geom(name=f"{dr.name}_handle_post{'lr'[side > 0]}",
+                        type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[dr.handle_radius * 0.8, 0, 0],
+                        fromto=[front_x, side * hl, dr.handle_height,
+                                bar_x, side * hl, dr.handle_height],
+                        rgba=dr.handle_rgba, friction=fr, mass=0.01)
+    drawer.add_site(name=f"{dr.name}_handle", pos=[bar_x, 0, dr.handle_height],
+                    size=[0.005, 0, 0], group=4)
 
 
 def _add_camera(spec: mujoco.MjSpec, cam: CameraConfig) -> None:

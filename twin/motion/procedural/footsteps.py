@@ -151,13 +151,12 @@ def plan_footsteps(cmd: WalkCommand, timing: GaitTiming | None = None,
 
     t0 = cmd.stand_before_s
     start = np.array(start_xy, dtype=float)
-    place = lambda foot, f, off: f[:2] + _rot(f[2]) @ np.array([0.0, SIDES[foot] * off])  # noqa: E731
+    place = lambda foot, f, off: f[:2] + _rot(f[2]) @ np.array([0.0, SIDES[foot] * off])
     cur = {ft: Footstep(ft, place(ft, np.array([*start, start_yaw]), 0.5 * timing.width_m),
                         start_yaw, 0.0, np.inf) for ft in FEET}
     done: list[Footstep] = []
     phases: list = []
-    swing_order = [first if k % 2 == 0 else other for k in range(n)] + [other if n % 2 == 0
-                                                                       else first]
+    swing_order = [first if k % 2 == 0 else other for k in range(n + 1)]  # + closing step
     frames.append(frames[-1])  # the closing step squares the feet on the last frame
     t = t0
     phases.append((0.0, t0, FEET, None))

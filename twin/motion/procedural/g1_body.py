@@ -63,12 +63,12 @@ def g1_body(robot: str = "g1") -> G1Body:
     radius = float(model.geom_size[spheres[0], 0])
     poly = centres[:, :2]
     hull = poly[np.argsort(np.arctan2(*(poly - poly.mean(0)).T[::-1]))]  # counter-clockwise
-    pos = lambda name: data.xpos[model.body(name).id].copy()  # noqa: E731
+    pos = lambda name: data.xpos[model.body(name).id].copy()
 
     straight = mujoco.MjData(model)
     straight.qpos[3] = 1.0
     mujoco.mj_kinematics(model, straight)
-    spos = lambda name: straight.xpos[model.body(name).id]  # noqa: E731
+    spos = lambda name: straight.xpos[model.body(name).id]
     return G1Body(
         sole_polygon_in_ankle=hull,
         sole_spheres_in_ankle=centres,

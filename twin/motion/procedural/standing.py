@@ -240,6 +240,9 @@ def squat_script(seed: int, duration_s: float = 8.0, fps: float = 50.0) -> tuple
     keys_t, zs, ps = [0.0], [z0], [0.0]
     t0, n = 0.5, 0
     pitch = rng.uniform(0.1, 0.3)
+    fit = (duration_s - 0.8) / (down + hold + up)
+    if fit < 1.0:  # a short clip still holds one (faster) squat
+        down, hold, up = fit * down, fit * hold, fit * up
     while t0 + down + hold + up < duration_s - 0.3:
         keys_t += [t0, t0 + down, t0 + down + hold, t0 + down + hold + up]
         zs += [z0, depth, depth, z0]

@@ -102,5 +102,11 @@ def stance_foot(plan: FootstepPlan, time: float) -> tuple[str, ...]:
     return FEET
 
 
-__all__ = ["foot_trajectories", "zmp_reference", "min_jerk", "sole_center", "stance_foot",
-           "other_foot"]
+__all__ = [
+    "foot_trajectories",
+    "min_jerk",
+    "other_foot",
+    "sole_center",
+    "stance_foot",
+    "zmp_reference",
+]

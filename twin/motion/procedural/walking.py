@@ -113,7 +113,7 @@ def generate_walk(params: WalkParams, fps: float = 50.0, settings: IKSettings = 
             break
         h = h_new
     com_z = h + body.com_minus_pelvis_z_m
-    pick = lambda a: a[::sub]  # noqa: E731
+    pick = lambda a: a[::sub]
     lipm = LipmTrajectory(*(pick(a) for a in (lipm_fine.com, lipm_fine.com_vel,
                                               lipm_fine.com_acc, lipm_fine.zmp)))
     zref = pick(ref_fine)

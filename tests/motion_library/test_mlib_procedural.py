@@ -1,0 +1,152 @@
+"""Physical consistency of the procedural G1 motions (twin.motion.procedural): LIPM ZMP
+tracking, flat planted feet, no floor penetration, ZMP inside the support polygon, small IK
+residuals, and the committed small held-out clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import twin  # noqa: F401  (before mujoco)
+from twin.motion.procedural import (
+    WalkCommand,
+    WalkParams,
+    generate_standing,
+    generate_walk,
+    physical_report,
+    plan_footsteps,
+    track_zmp,
+)
+from twin.motion.procedural.g1_body import FEET, HANDS, g1_body
+from twin.motion.procedural.swing import zmp_reference
+from twin.motion.robot_motion import load_robot_motion, save_robot_motion
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = REPO / "assets/motions/heldout_small"
+
+
+@pytest.fixture(scope="module")
+def slow_walk():
+    return generate_walk(WalkParams(vx=0.4, walk_s=3.0, stand_after_s=0.6), name="slow")
+
+
+@pytest.fixture(scope="module")
+def curve_walk():
+    return generate_walk(WalkParams(vx=0.9, wz=0.6, walk_s=3.0, stand_after_s=0.6))
+
+
+@pytest.fixture(scope="module")
+def squat():
+    return generate_standing("squat", seed=3, duration_s=5.0)
+
+
+@pytest.mark.parametrize("cmd", [WalkCommand(vx=1.0), WalkCommand(vx=-0.5),
+                                 WalkCommand(vy=0.2), WalkCommand(vx=0.6, wz=0.5),
+                                 WalkCommand(wz=0.9)], ids=str)
+def test_mlib_lipm_zmp_tracks_reference_within_2cm(cmd):
+    plan = plan_footsteps(cmd)
+    dt = 0.005
+    t = np.arange(0, plan.duration_s, dt)
+    ref = zmp_reference(plan, t, g1_body())
+    traj = track_zmp(ref, dt, 0.64)
+    err = np.linalg.norm(traj.zmp - ref, axis=1)
+    assert err.max() < 0.02, err.max()  # measured 6-17 mm
+    assert err.mean() < 0.002
+    # the CoM starts (nearly) at rest and ends over the final support midpoint
+    assert np.linalg.norm(traj.com_vel[0]) < 0.01
+    assert np.linalg.norm(traj.com[-1] - ref[-1]) < 0.01
+
+
+def test_mlib_footsteps_alternate_and_never_cross():
+    plan = plan_footsteps(WalkCommand(vy=-0.2, walk_s=3.0))
+    swings = [p[3] for p in plan.phases if p[3]]
+    assert all(a != b for a, b in zip(swings, swings[1:]))
+    assert swings[0] == FEET[1]  # moving right: the right foot leads
+    for t in np.arange(0, plan.duration_s, 0.02):
+        a, b = plan.contact(FEET[0], t), plan.contact(FEET[1], t)
+        if a and b:
+            lateral = np.array([-np.sin(a.yaw), np.cos(a.yaw)]) @ (a.pos_xy - b.pos_xy)
+            assert lateral > 0.14  # left foot stays left of the right, >= 14 cm apart
+
+
+def _stance_mask(res):
+    return {f: res.feet[f][2] for f in FEET}
+
+
+@pytest.mark.parametrize("which", ["slow_walk", "curve_walk"])
+def test_mlib_walk_is_physically_consistent(which, request):
+    res = request.getfixturevalue(which)
+    m = res.motion
+    rep = physical_report(m, contact=_stance_mask(res))
+    print(which, rep.as_dict())
+    assert m.fps == 50.0 and m.source["generator"] == "twin.motion.procedural.walking"
+    assert m.source["params"]["vx"] in (0.4, 0.9)
+    assert rep.stance_slide_max_m < 0.005  # measured < 0.3 mm
+    assert rep.sole_min_z_m > -0.005  # measured ~0
+    assert rep.zmp_outside_max_m < 0.01  # multibody cart-table ZMP inside the support
+    assert rep.flight_frames == 0
+    for f in FEET:
+        assert res.ik_residual_m[f].max() < 0.001
+    assert res.ik_residual_m["com"].max() < 0.005
+    # the walk covers the commanded distance (speed ramps make it a little shorter)
+    if which == "slow_walk":
+        travelled = m.root_pos_w[-1, 0] - m.root_pos_w[0, 0]
+        assert 0.6 * 0.4 * 3.0 < travelled < 1.1 * 0.4 * 3.0
+    # swing feet clear the floor by ~the apex height
+    z = np.concatenate([res.feet[f][0][~res.feet[f][2], 2] for f in FEET])
+    assert z.max() - g1_body().sole_below_ankle_m == pytest.approx(0.07, abs=0.005)
+
+
+def test_mlib_standing_motions_keep_feet_and_balance(squat):
+    m = squat.motion
+    rep = physical_report(m)
+    print(rep.as_dict(), m.source["params"])
+    assert rep.stance_slide_max_m < 0.001 and rep.sole_min_z_m > -0.005
+    assert rep.com_outside_max_m == 0.0 and rep.zmp_outside_max_m < 0.01
+    assert m.root_pos_w[:, 2].min() < 0.65  # it squats
+    assert squat.ik_residual_m["com"].max() < 0.002
+    for kind in ("reach", "sit"):
+        r = generate_standing(kind, seed=1, duration_s=4.0)
+        rep = physical_report(r.motion)
+        assert rep.stance_slide_max_m < 0.001 and rep.zmp_outside_max_m < 0.01, kind
+        assert max(r.ik_residual_m[h].max() for h in HANDS) < 0.05, kind
+
+
+def test_mlib_generation_is_deterministic():
+    a = generate_standing("wave", seed=5, duration_s=2.0).motion
+    b = generate_standing("wave", seed=5, duration_s=2.0).motion
+    assert np.array_equal(a.joint_pos, b.joint_pos)
+    assert a.source["params"] == b.source["params"]
+
+
+def test_mlib_clip_roundtrips_and_loads_in_tracking_env(slow_walk, tmp_path):
+    import gymnasium as gym
+
+    path = tmp_path / "walk.npz"
+    save_robot_motion(slow_walk.motion, path)
+    back = load_robot_motion(path)
+    assert back.source["params"]["vx"] == 0.4
+    env = gym.make("twin/G1MotionTracking-v0", motions=str(path))
+    obs, _ = env.reset(seed=0)
+    assert np.isfinite(obs).all()
+    obs, r, term, trunc, info = env.step(np.zeros(env.action_space.shape))
+    assert np.isfinite(obs).all() and np.isfinite(r)
+    env.close()
+
+
+@pytest.mark.skipif(not SMALL.is_dir(), reason="small held-out clips not built")
+def test_mlib_committed_small_heldout_clips():
+    files = sorted(SMALL.glob("*.npz"))
+    assert 2 <= len(files) <= 3
+    assert sum(f.stat().st_size for f in files) <= 300_000
+    manifest = json.loads((REPO / "assets/motions/library_manifest.json").read_text())
+    by_name = {c["name"]: c for c in manifest["clips"]}
+    for f in files:
+        m = load_robot_motion(f)
+        assert m.fps == 50.0 and m.joint_pos.dtype == np.float64
+        assert by_name[f.stem]["split"] == "heldout"
+        rep = physical_report(m)
+        assert rep.sole_min_z_m > -0.005 and rep.zmp_outside_max_m < 0.02
