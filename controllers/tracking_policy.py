@@ -52,7 +52,7 @@ class TrackerMetadata:
         return json.dumps({"schema": TRACKER_SCHEMA, "version": TRACKER_VERSION, **d})
 
     @classmethod
-    def from_json(cls, text: str, where: str = "<tracker>") -> "TrackerMetadata":
+    def from_json(cls, text: str, where: str = "<tracker>") -> TrackerMetadata:
         d = json.loads(text)
         if d.pop("schema", None) != TRACKER_SCHEMA:
             raise ValueError(f"{where}: not a twin tracker (metadata schema missing)")
@@ -89,7 +89,7 @@ class TrackingController:
                              f"layout size {metadata.obs_dim}")
 
     @classmethod
-    def load(cls, name_or_path: str | Path = "default") -> "TrackingController":
+    def load(cls, name_or_path: str | Path = "default") -> TrackingController:
         path = Path(name_or_path)
         if not path.suffix:
             path = shipped_tracker_dir() / f"{name_or_path}.npz"

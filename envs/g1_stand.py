@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-
 from twin.envs.batched_task import BatchedTask
 from twin.envs.single import TwinEnv
 from twin.envs.vector import TwinVectorEnv
+
 from twin.rotations import projected_gravity
 from twin.scene.config import load_scene_config
 from twin.sim import make_backend
@@ -44,7 +44,7 @@ class G1StandTask(BatchedTask):
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = 1000,
                  scene: str = "empty", gains: str = "tracking", num_threads: int | None = None,
                  render_profile: str = "fast"):
-        cfg = load_scene_config(scene, [f"robot=g1", f"gains={gains}"])
+        cfg = load_scene_config(scene, ["robot=g1", f"gains={gains}"])
         backend = make_backend(cfg, num_envs=num_envs, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, cfg.physics.decimation, max_episode_steps)

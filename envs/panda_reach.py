@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-
 from twin.envs.batched_task import BatchedTask
 from twin.envs.single import TwinEnv
 from twin.envs.vector import TwinVectorEnv
+
 from twin.sim import make_backend
 
 JOINT_STEP_RAD = 0.05

@@ -9,11 +9,11 @@ so this adapter only reshapes infos. Import it only where stable-baselines3 is i
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
-
 from twin.envs.vector import TwinVectorEnv
 
 

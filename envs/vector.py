@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
-
 from twin.envs.batched_task import BatchedTask
 
 

@@ -165,7 +165,6 @@ def test_sb3_adapter_learns_a_few_steps():
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_checker import check_env as sb3_check  # noqa: F401
     from stable_baselines3.common.vec_env import VecMonitor
-
     from twin.envs.sb3 import SB3VecEnv
 
     torch.set_num_threads(1)

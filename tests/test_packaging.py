@@ -22,6 +22,7 @@ def test_namespaced_packages_import_from_sibling_folders():
 
 def test_setup_lists_every_package_folder():
     import runpy
+
     import setuptools
 
     captured = {}

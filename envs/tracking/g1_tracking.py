@@ -29,17 +29,17 @@ Success Conditions: ``info["is_success"]`` is True at the end of the clip when t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import gymnasium as gym
 import numpy as np
-
 from twin.envs.batched_task import BatchedTask
 from twin.envs.single import TwinEnv
 from twin.envs.tracking.motion_library import MotionLibrary
 from twin.envs.vector import TwinVectorEnv
+
 from twin.motion.robot_motion import RobotMotion, load_robot_motion
 from twin.robots.g1 import G1_HAND_JOINT_NAMES, G1_KEY_BODY_NAMES
 from twin.rotations import (

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.motion.robot_motion import RobotMotion
+from twin.motion.rotations import quat_slerp
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +35,6 @@ class _Frames:
     hand_joint_pos: np.ndarray | None  # (F, H)
 
 
-def _slerp(q0: np.ndarray, q1: np.ndarray, a: np.ndarray) -> np.ndarray:
-    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
-    q1 = np.where(dot < 0, -q1, q1)
-    dot = np.abs(dot)
-    theta = np.arccos(np.clip(dot, -1.0, 1.0))
-    s = np.sin(theta)
-    small = s < 1e-6
-    w0 = np.where(small, 1.0 - a, np.sin((1.0 - a) * theta) / np.where(small, 1.0, s))
-    w1 = np.where(small, a, np.sin(a * theta) / np.where(small, 1.0, s))
-    q = w0 * q0 + w1 * q1
-    return q / np.linalg.norm(q, axis=-1, keepdims=True)
-
-
 def resample_motion_arrays(m: RobotMotion, body_ids: np.ndarray, fps: float) -> _Frames:
     """Frames of ``m`` at ``fps`` for the selected bodies."""
     n_out = max(1, int(np.floor(m.duration_s * fps + 1e-9)) + 1) if m.num_frames > 1 else 1
@@ -63,7 +51,7 @@ def resample_motion_arrays(m: RobotMotion, body_ids: np.ndarray, fps: float) -> 
     return _Frames(
         joint_pos=lerp(m.joint_pos), joint_vel=lerp(m.joint_vel),
         body_pos_w=lerp(m.body_pos_w[:, body_ids]),
-        body_quat_wxyz=_slerp(bq[i0], bq[i1], a[:, :, None]),
+        body_quat_wxyz=quat_slerp(bq[i0], bq[i1], a),
         body_lin_vel_w=lerp(m.body_lin_vel_w[:, body_ids]),
         body_ang_vel_w=lerp(m.body_ang_vel_w[:, body_ids]),
         hand_joint_pos=None if m.hand_joint_pos is None else lerp(m.hand_joint_pos),
@@ -96,7 +84,7 @@ class MotionLibrary:
             self.names.append(name)
         self.clip_len = np.array([p.joint_pos.shape[0] for p in parts], dtype=np.int64)
         self.clip_start = np.concatenate([[0], np.cumsum(self.clip_len)[:-1]]).astype(np.int64)
-        cat = lambda key: np.concatenate([getattr(p, key) for p in parts])  # noqa: E731
+        cat = lambda key: np.concatenate([getattr(p, key) for p in parts])
         self.joint_pos, self.joint_vel = cat("joint_pos"), cat("joint_vel")
         self.body_pos_w, self.body_quat_wxyz = cat("body_pos_w"), cat("body_quat_wxyz")
         self.body_lin_vel_w, self.body_ang_vel_w = cat("body_lin_vel_w"), cat("body_ang_vel_w")

@@ -6,8 +6,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
-
 from twin.envs.tracking.motion_library import MotionLibrary, MotionLibraryError
+
 from twin.retarget.kinematics import robot_motion_from_qpos
 from twin.robots import get
 from twin.robots.g1 import G1_JOINT_NAMES, G1_KEY_BODY_NAMES

@@ -8,9 +8,10 @@ import pytest
 pytest.importorskip("stable_baselines3", reason="needs the train extra (stable-baselines3)")
 torch = pytest.importorskip("torch", reason="needs the train extra (torch)")
 
-from twin.controllers.tracking_policy import TrackingController  # noqa: E402
-from twin.motion.robot_motion import save_robot_motion  # noqa: E402
-from twin.train.tracker import load_train_config, train  # noqa: E402
+from twin.controllers.tracking_policy import TrackingController
+
+from twin.motion.robot_motion import save_robot_motion
+from twin.train.tracker import load_train_config, train
 
 
 @pytest.fixture(scope="module")

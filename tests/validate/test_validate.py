@@ -62,7 +62,7 @@ def test_fall_is_a_no_go_with_reasons_not_an_exception(stand_file, tmp_path):
     p = tmp_path / "m.npz"
     save_robot_motion(m, p)
     # soft tracking gains with no policy (zero residual) cannot hold the robot up
-    from twin.controllers.tracking_policy import TrackingController, TrackerMetadata
+    from twin.controllers.tracking_policy import TrackerMetadata, TrackingController
 
     class ZeroPolicy:
         def __call__(self, obs):

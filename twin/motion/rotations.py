@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.rotations import quat_conjugate as quat_conj
+from twin.rotations import quat_mul, quat_to_matrix  # noqa: F401  (re-exported)
+
 # y-up world (x, y, z) -> z-up world (x, -z, y): +90 degrees about x.
 R_ZUP_FROM_YUP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
@@ -73,39 +76,6 @@ def matrix_to_quat(m: np.ndarray) -> np.ndarray:
     q *= np.where(q[:, :1] < 0, -1.0, 1.0)
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     return q.reshape(shp + (4,))
-
-
-def quat_to_matrix(q: np.ndarray) -> np.ndarray:
-    """(..., 4) quaternions (w, x, y, z) -> (..., 3, 3) matrices (normalises first)."""
-    q = np.asarray(q, dtype=np.float64)
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    return np.stack(
-        [
-            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-        ],
-        axis=-1,
-    ).reshape(q.shape[:-1] + (3, 3))
-
-
-def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product a * b of (w, x, y, z) quaternions."""
-    aw, ax, ay, az = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
-    return np.stack([
-        aw * bw - ax * bx - ay * by - az * bz,
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-    ], axis=-1)
-
-
-def quat_conj(q: np.ndarray) -> np.ndarray:
-    q = np.array(q, dtype=np.float64)
-    q[..., 1:] *= -1.0
-    return q
 
 
 def quat_to_rotvec(q: np.ndarray) -> np.ndarray:

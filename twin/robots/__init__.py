@@ -5,7 +5,7 @@ Specs are data (files, names, default pose, gains); ``twin.sim`` builds models f
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from twin.robots.g1 import g1_dex3_spec, g1_spec, g1_upper_spec
 from twin.robots.panda import panda_2f85_spec, panda_spec
@@ -37,4 +37,4 @@ def get(name: str) -> RobotSpec:
     return _REGISTRY[name]()
 
 
-__all__ = ["GainProfile", "RobotSpec", "get", "names", "UnknownRobotError"]
+__all__ = ["GainProfile", "RobotSpec", "UnknownRobotError", "get", "names"]

@@ -87,7 +87,7 @@ G1_EE_BODY_NAMES: tuple[str, ...] = (
 
 
 def _tracking_profile(joint_names: tuple[str, ...]) -> GainProfile:
-    motors = {n: g1_motor_for_joint(n) for n in joint_names if not n.split("_")[1] == "hand"}
+    motors = {n: g1_motor_for_joint(n) for n in joint_names if n.split("_")[1] != "hand"}
     return GainProfile(
         name="tracking",
         description="motor-physics PD (armature from rotor inertia, 10 Hz, damping ratio 2); "

@@ -38,7 +38,7 @@ class CameraIntrinsics:
         return math.degrees(2.0 * math.atan(0.5 * self.height / self.fy))
 
     @classmethod
-    def from_fovy(cls, fovy_deg: float, width: int, height: int) -> "CameraIntrinsics":
+    def from_fovy(cls, fovy_deg: float, width: int, height: int) -> CameraIntrinsics:
         """Square pixels, principal point at the image centre (MuJoCo's fovy cameras)."""
         if not 0.0 < fovy_deg < 180.0:
             raise ValueError(f"fovy must be in (0, 180) degrees, got {fovy_deg}")
@@ -46,7 +46,7 @@ class CameraIntrinsics:
         return cls(f, f, width / 2.0, height / 2.0, int(width), int(height))
 
     @classmethod
-    def from_K(cls, K: np.ndarray, width: int, height: int) -> "CameraIntrinsics":
+    def from_K(cls, K: np.ndarray, width: int, height: int) -> CameraIntrinsics:
         K = np.asarray(K, dtype=np.float64)
         if K.shape != (3, 3):
             raise ValueError(f"K must be 3x3, got shape {K.shape}")
@@ -55,7 +55,7 @@ class CameraIntrinsics:
         return cls(float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2]),
                    int(width), int(height))
 
-    def scaled(self, width: int, height: int) -> "CameraIntrinsics":
+    def scaled(self, width: int, height: int) -> CameraIntrinsics:
         """The same camera rendered at another resolution."""
         sx, sy = width / self.width, height / self.height
         return CameraIntrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -59,7 +59,7 @@ class ObjectConfig:
     name: str = MISSING
     type: str = "box"  # one of OBJECT_TYPES
     size: list[float] = field(default_factory=lambda: [0.02, 0.02, 0.02])  # MuJoCo geom size
-    mesh_file: Optional[str] = None  # for type=mesh: .obj/.stl path
+    mesh_file: str | None = None  # for type=mesh: .obj/.stl path
     mesh_scale: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
     pos: list[float] = field(default_factory=lambda: [0.5, 0.0, 0.45])
     quat_wxyz: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
@@ -119,26 +119,26 @@ class CameraConfig:
     width: int = 256
     height: int = 256
     # Pose form: pos + (lookat | quat_wxyz of the MuJoCo camera frame) + fovy.
-    pos: Optional[list[float]] = None
-    lookat: Optional[list[float]] = None
-    quat_wxyz: Optional[list[float]] = None
-    fovy: Optional[float] = None  # degrees
+    pos: list[float] | None = None
+    lookat: list[float] | None = None
+    quat_wxyz: list[float] | None = None
+    fovy: float | None = None  # degrees
     # Calibration form: OpenCV K (3x3 rows) + world_from_camera (4x4 rows, OpenCV axes).
-    K: Optional[list[Any]] = None
-    world_from_camera: Optional[list[Any]] = None
+    K: list[Any] | None = None
+    world_from_camera: list[Any] | None = None
     # Mount on a robot body instead of the world (pos/quat then relative to that body).
-    body: Optional[str] = None
+    body: str | None = None
 
 
 @dataclass
 class SceneConfig:
     name: str = "scene"
     robot: str = "g1"
-    gains: Optional[str] = None  # gain profile; None = the robot's default
-    robot_base_pos: Optional[list[float]] = None  # where a fixed base is mounted, m
+    gains: str | None = None  # gain profile; None = the robot's default
+    robot_base_pos: list[float] | None = None  # where a fixed base is mounted, m
     physics: PhysicsConfig = field(default_factory=PhysicsConfig)
     floor: FloorConfig = field(default_factory=FloorConfig)
-    table: Optional[TableConfig] = None
+    table: TableConfig | None = None
     objects: list[ObjectConfig] = field(default_factory=list)
     drawers: list[DrawerConfig] = field(default_factory=list)
     lights: list[LightConfig] = field(default_factory=lambda: [LightConfig()])

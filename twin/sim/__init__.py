@@ -8,7 +8,7 @@ from twin.sim.gl import configure_gl
 
 configure_gl()
 
-from twin.sim.backend import Contact, SimBackend  # noqa: E402
+from twin.sim.backend import Contact, SimBackend
 
 
 def make_backend(scene, num_envs: int = 1, backend: str = "mujoco", **kwargs) -> SimBackend:

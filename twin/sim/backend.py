@@ -9,8 +9,9 @@ Quaternions are wxyz, positions metres in the z-up world, velocities in the worl
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 

@@ -8,9 +8,9 @@ gathered for all N at once as numpy arrays.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
 
 import mujoco
 import numpy as np
@@ -67,7 +67,7 @@ class MujocoBackend(SimBackend):
 
     @classmethod
     def from_scene(cls, scene: SceneConfig | str | Path, num_envs: int = 1,
-                   overrides: list[str] | None = None, **kwargs) -> "MujocoBackend":
+                   overrides: list[str] | None = None, **kwargs) -> MujocoBackend:
         cfg = scene if isinstance(scene, SceneConfig) else load_scene_config(scene, overrides)
         built = build_scene(cfg)
         return cls(built.model, num_envs=num_envs, scene=built, **kwargs)

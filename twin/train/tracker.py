@@ -14,7 +14,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 from omegaconf import OmegaConf
@@ -35,7 +34,7 @@ class PPOConfig:
     vf_coef: float = 1.0
     max_grad_norm: float = 1.0
     log_std_init: float = -1.0
-    target_kl: Optional[float] = 0.02
+    target_kl: float | None = 0.02
 
 
 @dataclass
@@ -45,10 +44,10 @@ class TrackerTrainConfig:
     action_mode: str = "reference_residual"
     dr: bool = True
     num_envs: int = 32
-    num_threads: Optional[int] = None
+    num_threads: int | None = None
     total_env_steps: int = 2_000_000
     seed: int = 0
-    init: Optional[str] = None
+    init: str | None = None
     run_dir: str = "runs/tracker"
     checkpoint_every_env_steps: int = 200_000
     torch_threads: int = 1

@@ -4,7 +4,6 @@ task predicates."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 @dataclass
@@ -32,22 +31,22 @@ class Predicate:
 
     name: str = ""
     kind: str = "near"
-    body: Optional[str] = None
-    object: Optional[str] = None
-    point: Optional[list[float]] = None
+    body: str | None = None
+    object: str | None = None
+    point: list[float] | None = None
     distance_m: float = 0.05
     height_m: float = 0.1
 
 
 @dataclass
 class ValidateConfig:
-    motion: Optional[str] = None
+    motion: str | None = None
     scene: str = "empty"
     controller: str = "default"  # a shipped tracker name, a tracker .npz, or "pd" (stiff replay)
-    fps: Optional[float] = None  # for motion files without a frame rate
-    body_model: Optional[str] = None
+    fps: float | None = None  # for motion files without a frame rate
+    body_model: str | None = None
     video: bool = False
-    video_camera: Optional[str] = None  # default: the scene's first camera
+    video_camera: str | None = None  # default: the scene's first camera
     video_size: list[int] = field(default_factory=lambda: [480, 360])
     render_profile: str = "fast"
     out: str = "validate_out"

@@ -84,7 +84,7 @@ def write_html(report: dict, out: Path, cfg) -> Path:
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in report["reasons"]) or "<li>none</li>"
     worst_margin = sorted(m["min_joint_limit_margin_rad"].items(), key=lambda kv: kv[1])[:6]
     worst_sat = sorted(m["torque_saturation_fraction"].items(), key=lambda kv: -kv[1])[:6]
-    rows = lambda items, fmt: "".join(  # noqa: E731
+    rows = lambda items, fmt: "".join(
         f"<tr><td>{html.escape(k)}</td><td>{fmt(v)}</td></tr>" for k, v in items)
     summary = [
         ("fall time", "none" if m["fall_time_s"] is None else f"{m['fall_time_s']:.2f} s"),
