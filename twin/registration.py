@@ -60,6 +60,16 @@ ENV_IDS: dict[str, dict] = {
         vector_entry_point="twin.envs.manipulation.panda_drawer:PandaCloseDrawerVectorEnv",
         max_episode_steps=100,
     ),
+    "twin/G1PickCube-v0": dict(
+        entry_point="twin.envs.manipulation.g1_tasks:G1PickCubeEnv",
+        vector_entry_point="twin.envs.manipulation.g1_tasks:G1PickCubeVectorEnv",
+        max_episode_steps=100,
+    ),
+    "twin/G1PlaceOnPlate-v0": dict(
+        entry_point="twin.envs.manipulation.g1_tasks:G1PlaceOnPlateEnv",
+        vector_entry_point="twin.envs.manipulation.g1_tasks:G1PlaceOnPlateVectorEnv",
+        max_episode_steps=160,
+    ),
 }
 
 

@@ -188,6 +188,11 @@ class ManipulationTask(BatchedTask):
                                        self.base_pos_w, self.base_rot_w, self.arm_limits)
         self._ctrl = np.zeros((self.num_envs, len(b.actuator_names)))
         self._home_arm_q = self.home_robot_q[[self.robot_joints.index(n) for n in arm.arm_joints]]
+        # other actuated joints (e.g. the G1's idle arm and hand) hold their default pose
+        others = [n for n in robot.actuated_joint_names
+                  if n not in arm.arm_joints and n not in arm.gripper_joints]
+        self._idle_act_idx = b.actuator_index_for_joints(others)
+        self._idle_q = robot.default_joint_pos_array(tuple(others))
         self._state: StepState | None = None
 
     def _setup_spaces(self) -> None:
@@ -292,6 +297,7 @@ class ManipulationTask(BatchedTask):
         b.set_state(qpos, np.zeros_like(b.get_qvel(env_ids)), env_ids)
         self._post_set_state(env_ids)
         ctrl = b.get_ctrl(env_ids)
+        ctrl[:, self._idle_act_idx] = self._idle_q
         ctrl[:, self.arm_act_idx] = self._home_arm_q
         ctrl[:, self.grip_act_idx] = self.grip_open
         b.set_ctrl(ctrl, env_ids)
