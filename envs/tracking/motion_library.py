@@ -10,6 +10,7 @@ terminating are sampled more, with a uniform floor so that every bin stays in pl
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +73,7 @@ class MotionLibrary:
         self.names: list[str] = []
         parts: list[_Frames] = []
         for k, m in enumerate(motions):
-            name = str(m.source.get("name") or m.source.get("file") or f"clip{k}")
+            name = str(m.source.get("name") or Path(str(m.source.get("file") or f"clip{k}")).stem)
             self._check(m, name)
             if abs(m.fps - self.fps) > 1e-6:
                 log.info("motion %s: resampled from %.3g to %.3g fps", name, m.fps, self.fps)
