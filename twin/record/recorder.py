@@ -316,10 +316,12 @@ class RecordVectorEpisodes(VectorWrapper):
         resume: bool = False,
         video: VideoEncoding | None = None,
         max_episodes: int | None = None,
+        task_key: ObsPath | None = None,
         **writer_kwargs: Any,
     ) -> None:
         super().__init__(envs)
         self.task = task
+        self.task_key = task_key  # read each episode's task from its first observation
         self.max_episodes = max_episodes
         self.autoreset_mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         features = features_from_spaces(
@@ -346,6 +348,7 @@ class RecordVectorEpisodes(VectorWrapper):
         self.saved: list[SavedEpisode] = []
         n = envs.num_envs
         self._buffers: list[EpisodeBuffer | None] = [None] * n
+        self._episode_task: list[str | None] = [None] * n
         self._obs: Any = None
         self._resetting = np.zeros(n, dtype=bool)  # NEXT_STEP: next step() resets env i
 
@@ -358,6 +361,7 @@ class RecordVectorEpisodes(VectorWrapper):
         if buf is not None and not buf.closed:
             self.writer.discard_episode(buf)
         self._buffers[i] = None if self.done_recording else self.writer.new_episode()
+        self._episode_task[i] = None
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
         mask = (options or {}).get("reset_mask")  # read first: SyncVectorEnv pops it
@@ -385,13 +389,17 @@ class RecordVectorEpisodes(VectorWrapper):
                 step_info = info.get("final_info", {}) if (same_step and done) else info
                 success = bool(_info_at(step_info, "is_success", i, False))
                 action_i = _obs_at(actions, i)
+                if self.task_key is not None and self._episode_task[i] is None:
+                    self._episode_task[i] = str(_lookup(_obs_at(self._obs, i), self.task_key,
+                                                        "task_key"))
                 buf.add_frame(
                     self._build(_obs_at(self._obs, i), action_i, float(rewards[i]), done, success)
                 )
                 if done and self.done_recording:  # several envs finished in this step
                     self.writer.discard_episode(buf)
                 elif done:
-                    self.saved.append(self.writer.save_episode(self.task, success, buffer=buf))
+                    task = self._episode_task[i] or self.task
+                    self.saved.append(self.writer.save_episode(task, success, buffer=buf))
             if done:
                 if self.autoreset_mode == AutoresetMode.NEXT_STEP:
                     self._resetting[i] = True

@@ -67,6 +67,22 @@ def qpos_names(backend: SimBackend) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _flat_state(space: spaces.Space) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None,
+                                              spaces.Space]:
+    """A dict observation's numeric 1-D entries (sorted by key) as one float32 state vector;
+    images and text are left out (cameras are rendered by the observer, the instruction
+    becomes the episode's task). A Box space is used as it is."""
+    if not isinstance(space, spaces.Dict):
+        return None, None, space
+    keys = tuple(k for k, s in sorted(space.spaces.items())
+                 if isinstance(s, spaces.Box) and len(s.shape) == 1)
+    if not keys:
+        raise ValueError(f"observation space {space}: no 1-D Box entries to record as state")
+    names = tuple(f"{k}[{i}]" for k in keys for i in range(space.spaces[k].shape[0]))
+    box = spaces.Box(-np.inf, np.inf, (len(names),), np.float32)
+    return keys, names, box
+
+
 class _Observer:
     """Renders cameras (and prompts) of env i of a ``BatchedTask``'s backend."""
 
@@ -88,7 +104,10 @@ class _Observer:
         self.live = (LivePrompts(self.backend, self.cameras, width, height,
                                  render_profile=render_profile, depth_encoding=self.depth_encoding)
                      if prompts else None)
-        self.space = self._space(task.observation_space)
+        self.state_keys, self.state_names, state_space = _flat_state(task.observation_space)
+        self.has_instruction = (isinstance(task.observation_space, spaces.Dict)
+                                and "instruction" in task.observation_space.spaces)
+        self.space = self._space(state_space)
 
     def _space(self, state_space: spaces.Space) -> spaces.Dict:
         h, w = self.height, self.width
@@ -112,7 +131,9 @@ class _Observer:
 
     def observe(self, state: Any, env_id: int) -> dict[str, np.ndarray]:
         b = self.backend
-        out: dict[str, np.ndarray] = {"state": state}
+        out: dict[str, Any] = {"state": self._state_vector(state)}
+        if self.has_instruction:
+            out["instruction"] = state["instruction"]
         for c in self.cameras:
             out[f"images.{c}"] = b.render(c, self.width, self.height, "rgb", env_id)
             p = b.camera_params(c, self.width, self.height, env_id)
@@ -131,6 +152,11 @@ class _Observer:
                 out[f"prompts.{c}.keypoint_depth"] = cp.keypoint_depth
             out["sim.qpos"] = qpos
         return out
+
+    def _state_vector(self, state: Any) -> np.ndarray:
+        if self.state_keys is None:
+            return state
+        return np.concatenate([np.asarray(state[k], np.float32).ravel() for k in self.state_keys])
 
     def recorder_kwargs(self) -> dict[str, Any]:
         cams = {c: f"images.{c}" for c in self.cameras}
@@ -151,8 +177,13 @@ class _Observer:
                 names[f"observation.prompts.{c}.keypoint_depth"] = kp_names
             extra["observation.sim.qpos"] = "sim.qpos"
             names["observation.sim.qpos"] = qpos_names(self.backend)
-        return {"camera_keys": cams, "state_key": "state", "video_keys": videos,
-                "extra_keys": extra, "extra_names": names}
+        kwargs = {"camera_keys": cams, "state_key": "state", "video_keys": videos,
+                  "extra_keys": extra, "extra_names": names}
+        if self.state_names is not None:
+            kwargs["state_names"] = self.state_names
+        if self.has_instruction:
+            kwargs["task_key"] = "instruction"  # each episode's language instruction
+        return kwargs
 
     def metadata(self) -> dict[str, Any]:
         from twin import __version__
