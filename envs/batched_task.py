@@ -98,8 +98,13 @@ class BatchedTask(ABC):
         self.episode_steps += 1
         diverged = self.backend.diverged()
         reward, terminated, info = self._evaluate()
-        termination = np.where(terminated, info.pop("termination_reason", "terminated"), "")
-        if diverged.any():  # a blown-up state carries no meaningful reward or observation
+        reason = info.pop("termination_reason", "terminated")
+        any_diverged = bool(diverged.any())
+        if any_diverged or terminated.any():  # string arrays are costly: build them when used
+            termination = np.where(terminated, reason, "")
+        else:
+            termination = np.full(self.num_envs, "")
+        if any_diverged:  # a blown-up state carries no meaningful reward or observation
             reward = np.where(diverged, 0.0, reward)
             terminated = terminated | diverged
             termination = np.where(diverged, "nan", termination)
@@ -110,7 +115,8 @@ class BatchedTask(ABC):
         truncated = truncated & ~terminated
         info["termination"] = termination
         obs = self._observe()
-        obs = _sanitize(obs, diverged)
+        if any_diverged:
+            obs = _sanitize(obs, diverged)
         return StepResult(obs, reward.astype(np.float64), terminated, truncated, info)
 
     def observe(self) -> np.ndarray | dict[str, np.ndarray]:

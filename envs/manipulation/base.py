@@ -317,8 +317,8 @@ class ManipulationTask(BatchedTask):
         if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
             raise ValueError(f"action: expected a numeric dtype, got {a.dtype}")
         a = a.astype(np.float64)
-        bad = ~np.isfinite(a)
-        if bad.any():
+        if not np.isfinite(a).all():  # one check in the common case
+            bad = ~np.isfinite(a)
             if self.invalid_action == "raise":
                 raise ValueError("action: contains NaN or Inf (set invalid_action='clamp' to "
                                  "replace them by a hold action)")

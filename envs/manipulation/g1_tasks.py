@@ -1,21 +1,35 @@
 """G1 arm tasks: the fixed-base G1 upper body (``g1_upper``) picks and places with its right
 arm, the Dex3-1 hand as the gripper (``configs/scene/manip_g1.yaml``: a table at 0.76 m in
-front of the robot, a red and a green 5 cm cube and a plate).
+front of the robot, a red and a green upright can (5.4 cm wide, 11 cm tall) and a plate).
+
+Why cans and a side grasp: the Dex3-1 thumb sits at the base of the palm and closes towards
+the fingers along the finger direction; with the fingers down, the fingertips reach 7 cm
+past the grasp point while the thumb closes 5 cm from the wrist, so a 5 cm cube on the table
+cannot be pinched. The hand therefore grasps an upright can from the side, palm against the
+can, thumb on the near side, index and middle (one above the other) wrapping the far side
+(measured from the MJCF: palm face at y = +2.4 cm in ``right_wrist_yaw_link``; closed, the
+thumb tip spans x 8.3-14.2 cm and the fingertips x 9.2-14.3 cm, y 3-7 cm: a can centred at
+(11.5, 5.2) cm is squeezed between them).
 
 Common to every task here:
 
 Action: ``ee_delta`` by default (see ``twin.controllers.ee_control``), 20 Hz control,
-    differential IK (mink) of the right arm's 7 joints to the *tool frame*: the point
-    between the Dex3 fingers and thumb (13 cm along the fingers and 4 cm towards the palm
-    side from ``right_wrist_yaw_link``), its z axis along the fingers, its y axis the
-    closing direction (as for a parallel gripper; tool z pointing down = fingers down).
+    differential IK (mink) of the right arm's 7 joints to the *tool frame*: the centre of
+    the grasped can, 11.5 cm along the fingers and 5.2 cm out of the palm from
+    ``right_wrist_yaw_link``; its x axis along the fingers, its z axis along the link's -z
+    (index finger above the middle finger when tool z points down), its y axis out of the
+    back of the hand (the hand closes on the can moving along tool -y). Tool z pointing down
+    with tool yaw -0.8 rad (fingers forward-right, palm facing forward-left) is the grasp
+    pose; every ``ee_delta`` rotation refers to this frame.
     Gripper 1 = open (``DEX3_OPEN``: straight fingers), 0 = closed (``DEX3_CLOSED``),
     in between linearly; the left arm and hand hold their default pose.
-Randomizations (per environment, from its seed): which cube is the source (a coin flip);
-    each cube's xy uniformly in x [0.20, 0.28], y [-0.26, -0.12] m (world; pelvis at
-    (0, 0, 0.793), table top z = 0.76 m), >= 8 cm apart; cube yaw U(-0.25, 0.25) rad;
-    the plate's xy in x [0.19, 0.29], y [-0.30, -0.08], >= 12 cm from both cubes.
-    Initial arm pose: ``G1_RIGHT_ARM_HOME`` (hand above the table, fingers down), hand open.
+Randomizations (per environment, from its seed): which can is the source (a coin flip);
+    the two cans' and the plate's xy uniformly in x [0.19, 0.31], y [-0.36, -0.08] m (world;
+    pelvis at (0, 0, 0.793), table top z = 0.76 m), the cans at y <= -0.12, >= 10 cm apart,
+    the plate >= 13 cm from both, the distractor not in the hand's approach corridor to the
+    source (rejection sampling).
+    Initial arm pose: ``G1_RIGHT_ARM_HOME`` (hand above and behind the object region, in the
+    grasp orientation), hand open.
 """
 
 from __future__ import annotations
@@ -41,40 +55,63 @@ from twin.robots.g1 import (
     G1_RIGHT_HAND_JOINT_NAMES,
 )
 
-CUBES = ("cube_red", "cube_green")
-COLOR = {c: c.split("_")[1] for c in CUBES}
-CUBE_HALF_M = 0.025
+CANS = ("can_red", "can_green")
+COLOR = {c: c.split("_")[1] for c in CANS}
+CAN_RADIUS_M = 0.027
+CAN_HALF_HEIGHT_M = 0.055
 TABLE_TOP_Z = 0.76
 PLATE_RADIUS_M = 0.07
 PLATE_TOP_Z = TABLE_TOP_Z + 0.01
-REGION_LOW = np.array([0.20, -0.26])
-REGION_HIGH = np.array([0.28, -0.12])
-PLATE_LOW = np.array([0.19, -0.30])
-PLATE_HIGH = np.array([0.29, -0.08])
-MIN_CUBE_DIST_M = 0.08
-MIN_PLATE_DIST_M = 0.12
-CUBE_YAW = 0.0  # the right hand's comfortable top-down tool yaw (modulo the cube's symmetry)
-CUBE_YAW_JITTER = 0.25
+# cans and plate share one region (world xy, m), reachable with the hand in the grasp pose
+# at the can's grasp height, 7 cm behind it and 12 cm above both (IK scan over a 4 cm grid);
+# cans stay right of CAN_MAX_Y: nearer the body, the raised forearm meets the torso
+REGION_LOW = np.array([0.19, -0.36])
+REGION_HIGH = np.array([0.31, -0.08])
+CAN_MAX_Y = -0.12
+MIN_CAN_DIST_M = 0.10
+MIN_PLATE_DIST_M = 0.13
+# Tool yaw of the side grasp (fingers forward-right, palm facing forward-left): the right
+# arm reaches every can position and its pre-grasp point 7 cm behind it at this yaw, in IK
+# solutions near ``G1_RIGHT_ARM_HOME`` (scanned over yaw in [-3, 3] rad: [-1.0, -0.6] works).
+GRASP_YAW = -0.8
+APPROACH_M = 0.07  # pre-grasp distance behind the can, along the palm normal
+HOVER_M = 0.14  # the hand reaches the pre-grasp point from this far above it
+GRASP_DZ_M = 0.01
+# Closing pulls the can about 3 cm towards the palm's base and it settles 1-3 cm lower in
+# the hand: a held can's centre is up to ~4.5 cm from the tool point (the oracle starts over
+# beyond this)
+HELD_TOL_M = 0.06  # grasp 1 cm above the can's centre: the hand's lower edge clears the table
 
-# Right arm home: the tool 10 cm above the table at (0.24, -0.19), fingers down, tool yaw 0
-# (an IK solution of that pose; every corner of the cube region at tool yaw +-0.25 rad is
-# then reachable from it, which is not so at other yaws or a lower table).
+# Right arm home: the tool at (0.16, -0.27, 0.97) m (world), tool z down, yaw GRASP_YAW
+# (an IK solution of that pose; behind the object region, the hand's lower edge 10 cm above
+# the cans' tops).
 G1_RIGHT_ARM_HOME: dict[str, float] = {
-    "right_shoulder_pitch_joint": -0.71, "right_shoulder_roll_joint": -0.86,
-    "right_shoulder_yaw_joint": 0.80, "right_elbow_joint": 0.10,
-    "right_wrist_roll_joint": -0.56, "right_wrist_pitch_joint": -0.99,
-    "right_wrist_yaw_joint": 1.47,
+    "right_shoulder_pitch_joint": 0.742, "right_shoulder_roll_joint": -0.029,
+    "right_shoulder_yaw_joint": -0.438, "right_elbow_joint": -0.941,
+    "right_wrist_roll_joint": 0.384, "right_wrist_pitch_joint": 0.29,
+    "right_wrist_yaw_joint": -0.395,
 }
-# Tool frame in right_wrist_yaw_link: fingers along +x, palm side (closing) +y.
-TOOL_OFFSET_M = (0.13, 0.04, 0.0)
-TOOL_QUAT_WXYZ = (np.sqrt(0.5), 0.0, np.sqrt(0.5), 0.0)  # Ry(90 deg): tool z = link x
+# The hand's open pose for these tasks: DEX3_OPEN with the thumb turned back, away from the
+# fingers (thumb_1 opens towards positive angles on the right hand). With DEX3_OPEN's straight
+# thumb, which points out of the palm through where the held can sits, opening the hand
+# kicks a placed can over.
+HAND_OPEN: dict[str, float] = {**DEX3_OPEN, "right_hand_thumb_1_joint": 0.6}
+
+# Tool frame in right_wrist_yaw_link: the can's centre when held; Rx(180 deg).
+TOOL_OFFSET_M = (0.115, 0.052, 0.0)
+TOOL_QUAT_WXYZ = (0.0, 1.0, 0.0, 0.0)
+
+
+def palm_normal_b(yaw: float) -> np.ndarray:
+    """Unit direction (robot base frame) the palm faces at tool yaw ``yaw``, tool z down:
+    -(tool y) = -Rz(yaw) @ (0, -1, 0)."""
+    return np.array([-np.sin(yaw), np.cos(yaw), 0.0])
 
 
 class G1TableTask(PandaTableTask):
-    """Shared layout of the G1 cube tasks (not registered itself)."""
+    """Shared layout of the G1 can tasks (not registered itself)."""
 
     default_scene = "manip_g1"
-    cubes = CUBES
 
     def arm_setup(self) -> ArmSetup:
         hand = G1_RIGHT_HAND_JOINT_NAMES
@@ -82,9 +119,9 @@ class G1TableTask(PandaTableTask):
             arm_joints=G1_RIGHT_ARM_JOINT_NAMES, gripper_joints=hand,
             ee_body="right_wrist_yaw_link", ee_offset=TOOL_OFFSET_M,
             ee_quat_offset=TOOL_QUAT_WXYZ,
-            gripper_open={n: DEX3_OPEN.get(n, 0.0) for n in hand},
+            gripper_open={n: HAND_OPEN.get(n, 0.0) for n in hand},
             gripper_closed={n: DEX3_CLOSED[n] for n in hand},
-            gripper_q_open=tuple(DEX3_OPEN.get(n, 0.0) for n in hand),
+            gripper_q_open=tuple(HAND_OPEN.get(n, 0.0) for n in hand),
             gripper_q_closed=tuple(DEX3_CLOSED[n] for n in hand),
             home=dict(G1_RIGHT_ARM_HOME),
         )
@@ -92,93 +129,113 @@ class G1TableTask(PandaTableTask):
     def _setup_arm(self, arm: ArmSetup) -> None:
         super(PandaTableTask, self)._setup_arm(arm)
         b = self.backend
-        self.cube_qpos = {c: b.free_joint_qpos_index(c) for c in CUBES}
-        self.cube_body_ids = b.body_index(CUBES)
+        self.cube_qpos = {c: b.free_joint_qpos_index(c) for c in CANS}
+        self.cube_body_ids = b.body_index(CANS)
         self._rows = np.arange(self.num_envs)
-        self.roles = np.zeros((self.num_envs, len(CUBES)), dtype=np.int64)
+        self.roles = np.zeros((self.num_envs, len(CANS)), dtype=np.int64)
         self.plate_pos_w = np.tile([0.45, -0.2, TABLE_TOP_Z + 0.005], (self.num_envs, 1))
-        self.init_pos_w = np.zeros((self.num_envs, len(CUBES), 3))
+        self.init_pos_w = np.zeros((self.num_envs, len(CANS), 3))
 
     def _place_objects(self, i: int, rng: np.random.Generator, qpos: np.ndarray) -> None:
-        self.roles[i] = rng.permutation(len(CUBES))
-        xy = sample_positions(rng, len(CUBES), REGION_LOW, REGION_HIGH,
-                              np.full((2, 2), MIN_CUBE_DIST_M))
-        yaws = CUBE_YAW + rng.uniform(-CUBE_YAW_JITTER, CUBE_YAW_JITTER, len(CUBES))
-        for k, c in enumerate(CUBES):
-            p = np.array([xy[k, 0], xy[k, 1], TABLE_TOP_Z + CUBE_HALF_M + 5e-4])
-            qpos[self.cube_qpos[c]] = np.concatenate([p, yaw_quat(yaws[k])])
-            self.init_pos_w[i, k] = p
-        for _ in range(200):
-            plate = rng.uniform(PLATE_LOW, PLATE_HIGH)
-            if np.all(np.linalg.norm(xy - plate, axis=1) >= MIN_PLATE_DIST_M):
+        self.roles[i] = rng.permutation(len(CANS))
+        src = self.roles[i, 0]
+        min_dist = np.full((3, 3), MIN_CAN_DIST_M)  # rows: the cans, then the plate
+        min_dist[-1, :] = min_dist[:, -1] = MIN_PLATE_DIST_M
+        for _ in range(500):
+            xy = sample_positions(rng, 3, REGION_LOW, REGION_HIGH, min_dist)
+            spread = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(3)
+            if (np.all(spread >= min_dist - 1e-9) and np.all(xy[:2, 1] <= CAN_MAX_Y)
+                    and _clear_of_approach(xy[src], xy[1 - src])):
                 break
-        self.plate_pos_w[i] = [plate[0], plate[1], TABLE_TOP_Z + 0.005]
+        for k, c in enumerate(CANS):
+            p = np.array([xy[k, 0], xy[k, 1], TABLE_TOP_Z + CAN_HALF_HEIGHT_M + 5e-4])
+            qpos[self.cube_qpos[c]] = np.concatenate([p, yaw_quat(0.0)])
+            self.init_pos_w[i, k] = p
+        self.plate_pos_w[i] = [xy[-1, 0], xy[-1, 1], TABLE_TOP_Z + 0.005]
         self.instructions[i] = self.instruction(i)
 
     def role(self, env_id: int, k: int) -> str:
-        return CUBES[self.roles[env_id, k]]
+        return CANS[self.roles[env_id, k]]
 
-    def _cube_grasp(self, env_id: int, name: str) -> dict:
-        out = super()._cube_grasp(env_id, name)
-        out["grasp_dz"] = 0.004
-        return out
+    def _can_grasp(self, env_id: int, name: str) -> dict:
+        """Side grasp of an upright can: the tool point at the can's axis, approached along
+        the palm normal at ``GRASP_YAW`` (the can is round: its own yaw does not matter)."""
+        p, _ = self.object_pose(name, [env_id])
+        grasp = self.to_base(p[0])
+        ee, _ = self.ee_pose_b([env_id])
+        return {"grasp_pos": grasp, "grasp_yaw": GRASP_YAW, "yaw_period": 2 * np.pi,
+                "grasp_dz": GRASP_DZ_M, "approach_dir": palm_normal_b(GRASP_YAW),
+                "approach_m": APPROACH_M, "hover_m": HOVER_M, "held_tol_m": HELD_TOL_M,
+                "held_offset": ee[0] - grasp}  # tcp - can centre: meaningful once held
+
+
+def _clear_of_approach(src_xy: np.ndarray, other_xy: np.ndarray) -> bool:
+    """Whether a can at ``other_xy`` stays clear of the hand's path to ``src_xy``: the hand
+    (about 9 cm wide) comes in along the palm normal from ``APPROACH_M`` behind the can."""
+    n = palm_normal_b(GRASP_YAW)[:2]
+    d = other_xy - src_xy
+    along = float(d @ n)  # > 0: beyond the source, < 0: on the approach side
+    across = abs(float(d @ np.array([-n[1], n[0]])))
+    return along > 0.0 or across > 0.08
 
 
 class G1PickCubeTask(G1TableTask):
-    """``twin/G1PickCube-v0``: pick up the named cube with the right hand.
+    """``twin/G1PickCube-v0``: pick up the named can with the right hand (the id keeps its
+    historical name; the object is an upright can, see the module docstring).
 
     Task Description:
-        "pick up the {colour} cube": grasp the source cube with the Dex3 hand and lift it;
-        the other cube and the plate are distractors.
+        "pick up the {colour} can": grasp the source can with the Dex3 hand from the side
+        and lift it; the other can and the plate are distractors.
     Randomizations: see the module docstring.
-    Success Conditions: the source cube's centre is >= 5 cm above its resting height and
-        within 5 cm of the tool point (held, not knocked up). Time limit 100 steps.
+    Success Conditions: the source can's centre is >= 5 cm above its resting height and
+        within 5 cm of the tool point (held in the hand, not knocked up). Time limit 100
+        steps.
     """
 
     default_max_steps = 100
     LIFT_M = 0.05
 
     def instruction(self, env_id: int) -> str:
-        return f"pick up the {COLOR[self.role(env_id, 0)]} cube"
+        return f"pick up the {COLOR[self.role(env_id, 0)]} can"
 
     def _success(self):
         pos = self._cube_pos_role(0)
-        lift = pos[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M)
+        lift = pos[:, 2] - (TABLE_TOP_Z + CAN_HALF_HEIGHT_M)
         d = pos - self._tcp_w()
         near = np.sqrt((d * d).sum(axis=1))
         return (lift >= self.LIFT_M) & (near < 0.05), {"lift_m": lift, "tcp_dist_m": near}
 
     def oracle_targets(self, env_id: int) -> dict:
-        return {"kind": "pick", **self._cube_grasp(env_id, self.role(env_id, 0))}
+        return {"kind": "pick", **self._can_grasp(env_id, self.role(env_id, 0))}
 
 
 class G1PlaceOnPlateTask(G1TableTask):
-    """``twin/G1PlaceOnPlate-v0``: put the named cube on the plate with the right hand.
+    """``twin/G1PlaceOnPlate-v0``: put the named can on the plate with the right hand.
 
     Task Description:
-        "put the {colour} cube on the plate"; the other cube is a distractor.
+        "put the {colour} can on the plate"; the other can is a distractor.
     Randomizations: see the module docstring.
-    Success Conditions: the source cube's centre is within 5 cm of the plate centre in xy,
-        resting on the plate (|z - (plate top + 2.5 cm)| < 1 cm), slower than 5 cm/s, and
-        the hand is open (measured open fraction > 0.7). Time limit 160 steps.
+    Success Conditions: the source can's centre is within 5 cm of the plate centre in xy,
+        standing on the plate (|z - (plate top + 5.5 cm)| < 1 cm: upright), slower than
+        5 cm/s, and the hand is open (measured open fraction > 0.7). Time limit 160 steps.
     """
 
     default_max_steps = 160
 
     def instruction(self, env_id: int) -> str:
-        return f"put the {COLOR[self.role(env_id, 0)]} cube on the plate"
+        return f"put the {COLOR[self.role(env_id, 0)]} can on the plate"
 
     def _success(self):
         pos, speed = self._cube_pos_role(0), self._cube_speed_role(0)
         xy = np.linalg.norm(pos[:, :2] - self.plate_pos_w[:, :2], axis=1)
-        dz = np.abs(pos[:, 2] - (PLATE_TOP_Z + CUBE_HALF_M))
+        dz = np.abs(pos[:, 2] - (PLATE_TOP_Z + CAN_HALF_HEIGHT_M))
         ok = (xy < PLATE_RADIUS_M - 0.02) & (dz < 0.01) & (speed < STATIC_SPEED_M_S)
         released = self.state().gripper_open > RELEASED_OPEN_FRACTION
         return ok & released, {"xy_dist_m": xy, "dz_m": dz}
 
     def oracle_targets(self, env_id: int) -> dict:
-        place = self.plate_pos_w[env_id] + [0.0, 0.0, 0.005 + CUBE_HALF_M + 0.008]
-        return {"kind": "pick_place", **self._cube_grasp(env_id, self.role(env_id, 0)),
+        place = self.plate_pos_w[env_id] + [0.0, 0.0, 0.005 + CAN_HALF_HEIGHT_M + 0.008]
+        return {"kind": "pick_place", **self._can_grasp(env_id, self.role(env_id, 0)),
                 "place_pos": self.to_base(place)}
 
 

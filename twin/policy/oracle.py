@@ -29,8 +29,10 @@ def _yaw_of(R: np.ndarray) -> float:
 
 
 PLANS = {
-    "pick": ("pregrasp", "descend", "close", "lift", "hold"),
-    "pick_place": ("pregrasp", "descend", "close", "lift", "carry", "lower", "open",
+    # "hover": above the pre-grasp point (the same point for top-down grasps, so it passes at
+    # once); a side grasp reaches its pre-grasp point from above, not through other objects
+    "pick": ("hover", "pregrasp", "descend", "close", "lift", "hold"),
+    "pick_place": ("hover", "pregrasp", "descend", "close", "lift", "carry", "lower", "open",
                    "retreat", "hold"),
     "push": ("prepush", "contact", "push", "retreat", "hold"),
     "pull": ("pregrasp", "descend", "close", "pull", "open", "retreat", "hold"),
@@ -78,8 +80,14 @@ class OraclePolicy(Policy):
     def _waypoint(self, name: str, s: dict) -> tuple[np.ndarray, float, float]:
         """(tcp position (base frame), slow?, open fraction) of a phase."""
         up = np.array([0.0, 0.0, 1.0])
+        # the direction the tool moves into the grasp (top-down unless the task says, e.g. a
+        # side grasp along the palm normal)
+        approach_dir = s.get("approach_dir", -up)
+        pregrasp = s.get("grasp_pos", np.zeros(3)) - s.get("approach_m", self.approach) * approach_dir
+        if name == "hover":
+            return pregrasp + s.get("hover_m", 0.0) * up, 0.0, 1.0
         if name == "pregrasp":
-            return s["grasp_pos"] + self.approach * up, 0.0, 1.0
+            return pregrasp, 0.0, 1.0
         if name == "descend":
             return s["grasp_pos"] + s.get("grasp_dz", -0.008) * up, 1.0, 1.0
         if name == "close":
@@ -94,7 +102,7 @@ class OraclePolicy(Policy):
         if name == "open":  # open just past the object: a full swing can fling it
             return self.anchor, 1.0, 0.8
         if name == "retreat":
-            return self.anchor + self.lift * up, 1.0, 1.0
+            return self.anchor + self.lift * s.get("retreat_dir", up), 1.0, 1.0
         if name == "prepush":
             return s["push_start"] + self.approach * up, 0.0, 0.0
         if name == "contact":
@@ -115,7 +123,7 @@ class OraclePolicy(Policy):
         plan = PLANS[s["kind"]]
         held = s.get("held_offset")
         if (plan[self.phase] in ("lift", "carry", "lower") and held is not None
-                and np.linalg.norm(held) > 0.04):  # dropped it: start over
+                and np.linalg.norm(held) > s.get("held_tol_m", 0.04)):  # dropped it: start over
             self.phase = 0
             self.phase_start_step = s["step"]
         for _ in range(len(plan)):

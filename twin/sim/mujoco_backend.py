@@ -30,9 +30,12 @@ _INSTABILITY_WARNINGS = (int(mujoco.mjtWarning.mjWARN_BADQPOS),
                          int(mujoco.mjtWarning.mjWARN_BADQACC))
 
 
+_INSTABILITY_IDX = np.array(_INSTABILITY_WARNINGS)
+
+
 def _instability_warnings(d: mujoco.MjData) -> int:
     """How often MuJoCo has found NaN/Inf/huge qpos, qvel or qacc and reset this data."""
-    return sum(d.warning[w].number for w in _INSTABILITY_WARNINGS)
+    return int(d.warning.number[_INSTABILITY_IDX].sum())
 
 
 class MujocoBackend(SimBackend):
@@ -293,12 +296,20 @@ class MujocoBackend(SimBackend):
         return out
 
     def diverged(self, env_ids: EnvIds = None) -> np.ndarray:
-        qpos, qvel = self._sel(self._qpos, env_ids), self._sel(self._qvel, env_ids)
+        # views of the batched mirrors, no copies: this runs once per control step
+        if env_ids is None:
+            qpos, qvel, seen = self._qpos, self._qvel, self._instabilities_seen
+        else:
+            ids = np.asarray(env_ids, dtype=np.int64)
+            qpos, qvel, seen = self._qpos[ids], self._qvel[ids], self._instabilities_seen[ids]
         with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(qpos).all(axis=1) | ~(np.abs(qvel) <= DIVERGENCE_QVEL_LIMIT).all(axis=1)
+            # NaN fails both comparisons, so one pass over qvel catches NaN and explosions
+            bad = ~(np.abs(qvel) <= DIVERGENCE_QVEL_LIMIT).all(axis=1)
+        bad |= ~np.isfinite(qpos).all(axis=1)
         # MuJoCo resets a data whose state blew up and counts a warning.
-        counts = np.array([_instability_warnings(self.datas[i]) for i in self._ids(env_ids)])
-        return bad | (counts > self._sel(self._instabilities_seen, env_ids))
+        counts = np.fromiter((_instability_warnings(self.datas[i]) for i in self._ids(env_ids)),
+                             dtype=np.int64, count=len(seen))
+        return bad | (counts > seen)
 
     # --- cameras ---------------------------------------------------------------------------
     def camera_params(self, camera: str, width: int | None = None, height: int | None = None,
