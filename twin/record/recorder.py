@@ -153,6 +153,21 @@ class _FrameBuilder:
         return frame
 
 
+def _builder_and_writer(observation_space, action_space, metadata, root, fps, robot_type,
+                        resume, video, camera_keys, state_key, extra_keys, state_names,
+                        action_names, video_keys, extra_names, writer_kwargs,
+                        ) -> tuple["_FrameBuilder", LeRobotV3Writer]:
+    """The frame builder and the dataset writer both recorders use (one env's spaces)."""
+    features = features_from_spaces(
+        observation_space, action_space, camera_keys=camera_keys, state_key=state_key,
+        extra_keys=extra_keys, state_names=state_names, action_names=action_names,
+        video_keys=video_keys, extra_names=extra_names)
+    builder = _FrameBuilder(camera_keys, state_key, extra_keys, video_keys)
+    writer = LeRobotV3Writer(root, _fps_of(metadata, fps), features, robot_type, resume=resume,
+                             video=video, **writer_kwargs)
+    return builder, writer
+
+
 def _fps_of(env_metadata: Mapping[str, Any], fps: int | None) -> int:
     fps = fps if fps is not None else env_metadata.get("render_fps")
     if fps is None:
@@ -207,27 +222,10 @@ class RecordEpisodes(gym.Wrapper):
         super().__init__(env)
         self.task = task
         self.save_unfinished = save_unfinished
-        features = features_from_spaces(
-            env.observation_space,
-            env.action_space,
-            camera_keys=camera_keys,
-            state_key=state_key,
-            extra_keys=extra_keys,
-            state_names=state_names,
-            action_names=action_names,
-            video_keys=video_keys,
-            extra_names=extra_names,
-        )
-        self._build = _FrameBuilder(camera_keys, state_key, extra_keys, video_keys)
-        self.writer = LeRobotV3Writer(
-            root,
-            _fps_of(env.metadata, fps),
-            features,
-            robot_type,
-            resume=resume,
-            video=video,
-            **writer_kwargs,
-        )
+        self._build, self.writer = _builder_and_writer(
+            env.observation_space, env.action_space, env.metadata, root, fps, robot_type,
+            resume, video, camera_keys, state_key, extra_keys, state_names, action_names,
+            video_keys, extra_names, writer_kwargs)
         self.saved: list[SavedEpisode] = []
         self._obs: Any = None
 
@@ -324,27 +322,10 @@ class RecordVectorEpisodes(VectorWrapper):
         self.task_key = task_key  # read each episode's task from its first observation
         self.max_episodes = max_episodes
         self.autoreset_mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        features = features_from_spaces(
-            envs.single_observation_space,
-            envs.single_action_space,
-            camera_keys=camera_keys,
-            state_key=state_key,
-            extra_keys=extra_keys,
-            state_names=state_names,
-            action_names=action_names,
-            video_keys=video_keys,
-            extra_names=extra_names,
-        )
-        self._build = _FrameBuilder(camera_keys, state_key, extra_keys, video_keys)
-        self.writer = LeRobotV3Writer(
-            root,
-            _fps_of(envs.metadata, fps),
-            features,
-            robot_type,
-            resume=resume,
-            video=video,
-            **writer_kwargs,
-        )
+        self._build, self.writer = _builder_and_writer(
+            envs.single_observation_space, envs.single_action_space, envs.metadata, root, fps, robot_type,
+            resume, video, camera_keys, state_key, extra_keys, state_names, action_names,
+            video_keys, extra_names, writer_kwargs)
         self.saved: list[SavedEpisode] = []
         n = envs.num_envs
         self._buffers: list[EpisodeBuffer | None] = [None] * n
