@@ -89,3 +89,49 @@ def test_backend_choice_errors():
         make_backend("empty", backend="bullet")
     with pytest.raises(NotImplementedError, match="Isaac Sim backend"):
         make_backend("empty", backend="isaac")
+
+
+INCLINE_XML = """
+<mujoco>
+  <option timestep="0.002"/>
+  <worldbody>
+    <geom name="ramp" type="plane" size="2 2 0.1" euler="0 20 0" friction="1 0.005 0.0001"/>
+    <body name="box" pos="0 0 0.06" euler="0 20 0">
+      <freejoint/>
+      <geom name="box" type="box" size="0.05 0.05 0.05" mass="1" friction="1 0.005 0.0001"/>
+    </body>
+  </worldbody>
+</mujoco>
+"""
+
+
+def test_per_env_friction_changes_only_that_env():
+    # tan(20 deg) = 0.36: a box holds with friction 1 and slides down with 0.3
+    model = mujoco.MjModel.from_xml_string(INCLINE_XML)
+    b = MujocoBackend(model, num_envs=2, num_threads=1)
+    b.set_friction_scale(np.array([1.0, 0.3]))
+    np.testing.assert_allclose(b.friction(np.arange(2)), [[1.0, 1.0], [0.3, 0.3]])
+    assert model.geom_friction[0, 0] == 1.0  # the nominal model is untouched
+    b.step(500)
+    moved = np.linalg.norm(b.get_qpos()[:, :3] - [0, 0, 0.06], axis=1)
+    slide_1s = 0.5 * 9.81 * (np.sin(np.radians(20)) - 0.3 * np.cos(np.radians(20)))  # 0.29 m
+    assert moved[0] < 0.01
+    assert moved[1] == pytest.approx(slide_1s, rel=0.1)
+    b.close()
+
+
+def test_per_env_com_offset(g1):
+    torso = g1.body_index(["torso_link"])
+    nominal = g1.model.body_ipos[torso].copy()
+    offset = np.zeros((4, 1, 3))
+    offset[2, 0] = [0.02, -0.04, 0.03]
+    g1.set_body_com_offset(torso, offset)
+    com = g1.body_com_b(torso)
+    np.testing.assert_allclose(com[2, 0], nominal[0] + [0.02, -0.04, 0.03])
+    np.testing.assert_allclose(com[0, 0], nominal[0])
+    np.testing.assert_array_equal(g1.model.body_ipos[torso], nominal)
+    set_default_pose(g1, g1.scene.robot)
+    g1.forward()
+    x = np.stack([d.xipos[torso[0]] for d in g1.datas])
+    assert np.linalg.norm(x[2] - x[0]) == pytest.approx(np.linalg.norm([0.02, -0.04, 0.03]), abs=1e-9)
+    g1.set_body_com_offset(torso, np.zeros((4, 1, 3)))

@@ -19,8 +19,11 @@ Reward (BeyondMimic family, anchor = torso): 0.5 exp(-|anchor pos err|^2/0.3^2) 
     exp(-mean body ang vel err^2/3.14^2) - 0.1 |a_t - a_t-1|^2 - 10 (joint-limit overshoot),
     body errors measured with the reference re-anchored at the robot's anchor (yaw, xy).
 Randomizations: clip and start frame (failure-weighted 1-s bins, reference state
-    initialisation), optional domain randomisation (``dr=True``): joint encoder offsets
-    U(-0.01, 0.01) rad, pushes (pelvis velocity kicks up to 0.5 m/s every 1-3 s).
+    initialisation), optional domain randomisation (``dr=True`` or a ``DomainRandomization``
+    with terms switched off by ``None``), resampled per episode: joint encoder offsets
+    U(-0.01, 0.01) rad, friction of every geom (floor included, MuJoCo combines by max) x
+    U(0.5, 1.25), torso CoM shift U(+-0.025, +-0.05, +-0.05) m, pushes (pelvis velocity kicks
+    up to 0.5 m/s every 1-3 s).
 Success Conditions: ``info["is_success"]`` is True at the end of the clip when the episode
     was not terminated. Terminations (``info["termination"]``): ``anchor_height`` (|z err| >
     0.25 m), ``tilt`` (projected-gravity z err > 0.8), ``ee_height`` (an ankle or wrist |z
@@ -71,6 +74,32 @@ class TerminationThresholds:
     ee_height_m: float = 0.25
 
 
+@dataclass(frozen=True)
+class DomainRandomization:
+    """Per-episode randomisation; a term set to None is off (BeyondMimic-like ranges)."""
+
+    encoder_offset_rad: float | None = 0.01
+    friction_scale: tuple[float, float] | None = (0.5, 1.25)
+    com_body: str = "torso_link"
+    com_offset_m: tuple[float, float, float] | None = (0.025, 0.05, 0.05)
+    push_lin_vel_mps: float | None = 0.5
+    push_interval_steps: tuple[int, int] = (50, 150)
+
+    @classmethod
+    def coerce(cls, dr: bool | DomainRandomization | dict | None) -> DomainRandomization | None:
+        if isinstance(dr, DomainRandomization) or dr is None:
+            return dr
+        if isinstance(dr, bool):
+            return cls() if dr else None
+        if isinstance(dr, dict):
+            unknown = set(dr) - set(cls.__dataclass_fields__)
+            if unknown:
+                raise ValueError(f"dr: unknown fields {sorted(unknown)}; expected "
+                                 f"{sorted(cls.__dataclass_fields__)}")
+            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in dr.items()})
+        raise TypeError(f"dr: expected bool, dict or DomainRandomization, got {type(dr).__name__}")
+
+
 def load_motions(motions: str | Path | RobotMotion | Sequence) -> list[RobotMotion]:
     """RobotMotion objects from a motion, a path, a glob, a folder, or a list of those."""
     if isinstance(motions, RobotMotion):
@@ -95,7 +124,8 @@ class G1TrackingTask(BatchedTask):
 
     def __init__(self, motions, num_envs: int = 1, robot: str = "g1",
                  action_mode: str = "reference_residual",
-                 window_steps: tuple[int, ...] = (1, 2, 5, 10, 25), dr: bool = False,
+                 window_steps: tuple[int, ...] = (1, 2, 5, 10, 25),
+                 dr: bool | DomainRandomization | dict | None = False,
                  adaptive_sampling: bool = True, random_start: bool = True,
                  thresholds: TerminationThresholds = TerminationThresholds(),
                  max_episode_steps: int | None = None, scene: str = "empty",
@@ -111,7 +141,7 @@ class G1TrackingTask(BatchedTask):
         self.robot = spec
         self.action_mode = action_mode
         self.window = np.asarray(window_steps, dtype=np.int64)
-        self.dr = dr
+        self.dr = DomainRandomization.coerce(dr)
         self.adaptive = adaptive_sampling
         self.random_start = random_start
         self.fixed_clips: np.ndarray | None = None
@@ -154,6 +184,10 @@ class G1TrackingTask(BatchedTask):
         self.prev_action = np.zeros((n, J))
         self.encoder_offset = np.zeros((n, J))
         self.next_push_step = np.full(n, np.iinfo(np.int64).max)
+        self.friction_scale = np.ones(n)
+        self.com_offset_b = np.zeros((n, 3))
+        self.com_body_id = (b.body_index([self.dr.com_body]) if self.dr is not None
+                            else np.zeros(0, dtype=np.int64))
         self._ctrl = np.zeros((n, b.model.nu))
         self.obs_layout = self._make_layout(J)
         dim = sum(k for _, k in self.obs_layout)
@@ -181,9 +215,13 @@ class G1TrackingTask(BatchedTask):
                 self.clip[i], self.t[i] = lib.sample_start(rng, self.adaptive)
             else:
                 self.clip[i], self.t[i] = int(rng.integers(lib.num_clips)), 0
-            self.encoder_offset[i] = rng.uniform(-0.01, 0.01, self.default_q.size) if self.dr else 0
-            self.next_push_step[i] = (int(rng.integers(50, 150)) if self.dr
-                                      else np.iinfo(np.int64).max)
+            self._sample_dr(i, rng)
+        if self.dr is not None:
+            if self.dr.friction_scale is not None:
+                b.set_friction_scale(self.friction_scale[env_ids], env_ids=env_ids)
+            if self.dr.com_offset_m is not None:
+                b.set_body_com_offset(self.com_body_id, self.com_offset_b[env_ids, None],
+                                      env_ids=env_ids)
         f = lib.frame(self.clip[env_ids], self.t[env_ids])
         qpos = b.get_qpos(env_ids)
         qvel = np.zeros((len(env_ids), qvel_dim := b.get_qvel([0]).shape[1]))
@@ -205,6 +243,20 @@ class G1TrackingTask(BatchedTask):
         self._ctrl[np.ix_(env_ids, self.act_idx)] = lib.joint_pos[f]
         b.set_ctrl(self._ctrl[env_ids], env_ids)
 
+    def _sample_dr(self, i: int, rng: np.random.Generator) -> None:
+        dr, never = self.dr, np.iinfo(np.int64).max
+        if dr is None:
+            self.encoder_offset[i], self.next_push_step[i] = 0.0, never
+            return
+        e = dr.encoder_offset_rad
+        self.encoder_offset[i] = rng.uniform(-e, e, self.default_q.size) if e else 0.0
+        if dr.friction_scale is not None:
+            self.friction_scale[i] = rng.uniform(*dr.friction_scale)
+        if dr.com_offset_m is not None:
+            self.com_offset_b[i] = rng.uniform(-1.0, 1.0, 3) * np.asarray(dr.com_offset_m)
+        self.next_push_step[i] = (int(rng.integers(*dr.push_interval_steps))
+                                  if dr.push_lin_vel_mps else never)
+
     # --- step ----------------------------------------------------------------------------
     def _apply_action(self, action: np.ndarray) -> None:
         a = np.clip(action, self.action_space.low, self.action_space.high)
@@ -216,7 +268,7 @@ class G1TrackingTask(BatchedTask):
         if self.library.hand_joint_pos is not None and len(self.hand_act_idx):
             self._ctrl[:, self.hand_act_idx] = self.library.hand_joint_pos[f_next]
         self.backend.set_ctrl(self._ctrl)
-        if self.dr:
+        if self.dr is not None and self.dr.push_lin_vel_mps:
             self._maybe_push()
 
     def _maybe_push(self) -> None:
@@ -224,10 +276,12 @@ class G1TrackingTask(BatchedTask):
         if not len(due):
             return
         qpos, qvel = self.backend.get_qpos(due), self.backend.get_qvel(due)
+        v = self.dr.push_lin_vel_mps
         for k, i in enumerate(due):
             rng = self.rngs[i]
-            qvel[k, :2] += rng.uniform(-0.5, 0.5, 2)
-            self.next_push_step[i] = self.episode_steps[i] + int(rng.integers(50, 150))
+            qvel[k, :2] += rng.uniform(-v, v, 2)
+            self.next_push_step[i] = self.episode_steps[i] + int(
+                rng.integers(*self.dr.push_interval_steps))
         self.backend.set_state(qpos, qvel, due)
 
     def step(self, action: np.ndarray):

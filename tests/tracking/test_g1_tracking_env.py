@@ -164,3 +164,32 @@ def test_dex3_hands_follow_motion_hand_targets():
     hand_q = task.backend.get_qpos()[0, task.hand_qpos_idx]
     assert np.abs(hand_q - closed).max() < 0.02
     env.close()
+
+
+def test_domain_randomisation_is_per_env_and_resampled(motion):
+    from twin.envs.tracking.g1_tracking import DomainRandomization, G1TrackingTask
+
+    task = G1TrackingTask(motion, num_envs=4, dr=True, num_threads=1)
+    task.seed(np.arange(4), [3, 4, 5, 6])
+    task.reset()
+    b = task.backend
+    floor_and_feet = np.arange(b.model.ngeom)
+    mu = b.friction(floor_and_feet)
+    nominal = b.model.geom_friction[:, 0]
+    scale = mu / nominal
+    assert np.allclose(scale, scale[:, :1])  # one scale per env, every geom
+    assert np.all((scale[:, 0] >= 0.5) & (scale[:, 0] <= 1.25)) and np.ptp(scale[:, 0]) > 0.05
+    torso = b.body_index(["torso_link"])
+    shift = b.body_com_b(torso)[:, 0] - b.model.body_ipos[torso[0]]
+    assert np.all(np.abs(shift) <= [0.025, 0.05, 0.05]) and np.abs(shift).max() > 0.005
+    first = scale[:, 0].copy()
+    task.reset()
+    assert not np.allclose(b.friction(floor_and_feet)[:, 0] / nominal[0], first)
+    # terms switch off one by one
+    quiet = G1TrackingTask(motion, num_envs=2, num_threads=1,
+                           dr=DomainRandomization(friction_scale=None, com_offset_m=None))
+    quiet.reset()
+    assert all(m is quiet.backend.model for m in quiet.backend.models)
+    assert np.abs(quiet.encoder_offset).max() > 0
+    with pytest.raises(ValueError, match="dr: unknown fields \\['frictoin'\\]"):
+        G1TrackingTask(motion, num_envs=1, dr={"frictoin": (0.1, 0.2)})

@@ -148,6 +148,29 @@ class SimBackend(ABC):
     def diverged(self, env_ids: EnvIds = None) -> np.ndarray:
         """(N,) bool: state is non-finite or exploded (a reason to end the episode)."""
 
+    # --- per-env physics (domain randomisation) -------------------------------------------
+    @abstractmethod
+    def geom_index_of_bodies(self, body_ids: np.ndarray) -> np.ndarray:
+        """Indices of the collision/visual geoms attached to these bodies."""
+
+    @abstractmethod
+    def set_friction_scale(self, scale: np.ndarray, geom_ids: np.ndarray | None = None,
+                           env_ids: EnvIds = None) -> None:
+        """Sliding friction of ``geom_ids`` (all geoms: None) := nominal x scale[k] in env k."""
+
+    @abstractmethod
+    def set_body_com_offset(self, body_ids: np.ndarray, offset_b: np.ndarray,
+                            env_ids: EnvIds = None) -> None:
+        """Body centre of mass := nominal + offset_b[k, j] (m, body frame) in env k."""
+
+    @abstractmethod
+    def friction(self, geom_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        """(N, G) sliding friction coefficients now in effect."""
+
+    @abstractmethod
+    def body_com_b(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        """(N, B, 3) body centres of mass in effect, m, body frame."""
+
     # --- cameras -------------------------------------------------------------------------
     @property
     @abstractmethod

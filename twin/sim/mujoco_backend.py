@@ -7,6 +7,7 @@ gathered for all N at once as numpy arrays.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,9 @@ class MujocoBackend(SimBackend):
         self.num_envs = int(num_envs)
         self.physics_dt = float(model.opt.timestep)
         self.datas = [mujoco.MjData(model) for _ in range(self.num_envs)]
+        # Every env steps with models[i]: the shared model until a domain-randomisation call
+        # gives env i its own copy (friction, CoM); the nominal model is never modified.
+        self.models = [model] * self.num_envs
         for d in self.datas:
             mujoco.mj_forward(model, d)
         n_threads = num_threads or min(self.num_envs, os.cpu_count() or 1)
@@ -198,12 +202,12 @@ class MujocoBackend(SimBackend):
         qpos = np.asarray(qpos, dtype=np.float64).reshape(len(ids), self.model.nq)
         qvel = np.asarray(qvel, dtype=np.float64).reshape(len(ids), self.model.nv)
         for k, i in enumerate(ids):
-            d = self.datas[i]
-            mujoco.mj_resetData(self.model, d)
+            d, m = self.datas[i], self.models[i]
+            mujoco.mj_resetData(m, d)
             d.qpos[:] = qpos[k]
             d.qvel[:] = qvel[k]
             d.ctrl[:] = self._ctrl[i]
-            mujoco.mj_forward(self.model, d)
+            mujoco.mj_forward(m, d)
             self._instabilities_seen[i] = _instability_warnings(d)
             self._pull(i)
 
@@ -216,11 +220,11 @@ class MujocoBackend(SimBackend):
             self._ctrl[ids] = ctrl.reshape(len(ids), self.model.nu)
 
     def _step_chunk(self, chunk, nsubsteps: int) -> None:
-        m, datas, ctrl = self.model, self.datas, self._ctrl
+        models, datas, ctrl = self.models, self.datas, self._ctrl
         for i in chunk:
             d = datas[i]
             d.ctrl[:] = ctrl[i]
-            mujoco.mj_step(m, d, nsubsteps)
+            mujoco.mj_step(models[i], d, nsubsteps)
             self._pull(i)
 
     def step(self, nsubsteps: int = 1, env_ids: EnvIds = None) -> None:
@@ -233,7 +237,7 @@ class MujocoBackend(SimBackend):
     def forward(self, env_ids: EnvIds = None) -> None:
         for i in self._ids(env_ids):
             self.datas[i].ctrl[:] = self._ctrl[i]
-            mujoco.mj_forward(self.model, self.datas[i])
+            mujoco.mj_forward(self.models[i], self.datas[i])
             self._pull(i)
 
     def set_mocap_pose(self, body_name: str, pos_w: np.ndarray, quat_wxyz: np.ndarray | None = None,
@@ -248,7 +252,38 @@ class MujocoBackend(SimBackend):
             self.datas[i].mocap_pos[mocap_id] = pos_w[k]
             if quat_wxyz is not None:
                 self.datas[i].mocap_quat[mocap_id] = np.asarray(quat_wxyz).reshape(len(ids), 4)[k]
-            mujoco.mj_kinematics(self.model, self.datas[i])
+            mujoco.mj_kinematics(self.models[i], self.datas[i])
+
+    # --- per-env physics (domain randomisation) ----------------------------------------------
+    def _own_model(self, i: int) -> mujoco.MjModel:
+        if self.models[i] is self.model:
+            self.models[i] = copy.copy(self.model)
+        return self.models[i]
+
+    def geom_index_of_bodies(self, body_ids: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(np.isin(self.model.geom_bodyid, np.asarray(body_ids)))
+
+    def set_friction_scale(self, scale: np.ndarray, geom_ids: np.ndarray | None = None,
+                           env_ids: EnvIds = None) -> None:
+        ids = self._ids(env_ids)
+        geoms = np.arange(self.model.ngeom) if geom_ids is None else np.asarray(geom_ids)
+        scale = np.asarray(scale, dtype=np.float64).reshape(len(ids))
+        for k, i in enumerate(ids):
+            self._own_model(i).geom_friction[geoms, 0] = self.model.geom_friction[geoms, 0] * scale[k]
+
+    def set_body_com_offset(self, body_ids: np.ndarray, offset_b: np.ndarray,
+                            env_ids: EnvIds = None) -> None:
+        ids = self._ids(env_ids)
+        body_ids = np.asarray(body_ids)
+        offset_b = np.asarray(offset_b, dtype=np.float64).reshape(len(ids), len(body_ids), 3)
+        for k, i in enumerate(ids):
+            self._own_model(i).body_ipos[body_ids] = self.model.body_ipos[body_ids] + offset_b[k]
+
+    def friction(self, geom_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.models[i].geom_friction[geom_ids, 0] for i in self._ids(env_ids)])
+
+    def body_com_b(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
+        return np.stack([self.models[i].body_ipos[body_ids] for i in self._ids(env_ids)])
 
     # --- derived quantities ----------------------------------------------------------------
     def body_pos_w(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
@@ -282,7 +317,7 @@ class MujocoBackend(SimBackend):
         return np.stack([self.datas[i].actuator_force for i in self._ids(env_ids)])
 
     def contacts(self, env_id: int) -> list[Contact]:
-        m, d = self.model, self.datas[env_id]
+        m, d = self.models[env_id], self.datas[env_id]
         out = []
         force = np.zeros(6)
         for k in range(d.ncon):

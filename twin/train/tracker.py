@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,10 @@ class PPOConfig:
     vf_coef: float = 1.0
     max_grad_norm: float = 1.0
     log_std_init: float = -1.0
-    target_kl: float | None = 0.02
+    target_kl: float | None = None
+    desired_kl: float | None = 0.01
+    learning_rate_min: float = 1e-5
+    learning_rate_max: float = 1e-2
 
 
 @dataclass
@@ -43,6 +46,7 @@ class TrackerTrainConfig:
     robot: str = "g1"
     action_mode: str = "reference_residual"
     dr: bool = True
+    dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     num_envs: int = 32
     num_threads: int | None = None
     total_env_steps: int = 2_000_000
@@ -61,8 +65,11 @@ def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
 
     from twin.scene.config import configs_dir
 
+    # ``motion=FILE`` (one clip, the per-clip fine-tuning spelling) means ``motions=FILE``
+    overrides = [("motions=" + o[len("motion="):]) if o.startswith("motion=") else o
+                 for o in overrides or []]
     with initialize_config_dir(str(configs_dir() / "train"), version_base=None):
-        cfg = compose(config_name="tracker", overrides=list(overrides or []))
+        cfg = compose(config_name="tracker", overrides=overrides)
     merged = OmegaConf.merge(OmegaConf.structured(TrackerTrainConfig), cfg)
     if OmegaConf.is_missing(merged, "motions"):
         raise ValueError("train tracker: motions is required (motions=PATH to a RobotMotion "
@@ -82,8 +89,68 @@ def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int):
         obs_layout=task.obs_layout, window_steps=tuple(int(k) for k in task.window),
         control_dt=float(task.control_dt), robot=task.robot.name, activation="elu",
         training={"env_steps": int(env_steps), "motions": cfg.motions, "seed": cfg.seed,
-                  "clips": list(task.library.names), "dr": cfg.dr},
+                  "clips": list(task.library.names),
+                  "dr": asdict(task.dr) if task.dr is not None else None},
     )
+
+
+class KLAdaptiveLR:
+    """A learning-rate "schedule" that PPO updates adjust after each update (rsl_rl style).
+
+    After an update whose mean approximate KL exceeds 2x ``desired_kl`` the rate is divided
+    by 1.5; below half of it, multiplied by 1.5; clamped to [lr_min, lr_max]. A plain class
+    (not a closure) so that SB3 can pickle it into checkpoints.
+    """
+
+    def __init__(self, value: float, desired_kl: float | None, lr_min: float, lr_max: float):
+        self.value, self.desired_kl, self.lr_min, self.lr_max = value, desired_kl, lr_min, lr_max
+
+    def __call__(self, progress_remaining: float) -> float:
+        return self.value
+
+    def update(self, approx_kl: float | None) -> None:
+        if self.desired_kl is None or approx_kl is None or not np.isfinite(approx_kl):
+            return
+        if approx_kl > 2.0 * self.desired_kl:
+            self.value = max(self.lr_min, self.value / 1.5)
+        elif approx_kl < 0.5 * self.desired_kl:
+            self.value = min(self.lr_max, self.value * 1.5)
+
+
+def _ppo_class():
+    from stable_baselines3 import PPO
+
+    class AdaptiveKLPPO(PPO):
+        """PPO whose learning rate follows ``KLAdaptiveLR`` when one is installed."""
+
+        def _setup_lr_schedule(self) -> None:
+            if isinstance(self.learning_rate, KLAdaptiveLR):
+                self.lr_schedule = self.learning_rate
+            else:
+                super()._setup_lr_schedule()
+
+        def train(self) -> None:
+            super().train()
+            if isinstance(self.lr_schedule, KLAdaptiveLR):
+                self.lr_schedule.update(self.logger.name_to_value.get("train/approx_kl"))
+
+    return AdaptiveKLPPO
+
+
+def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dict:
+    """The PPO keyword arguments of a config; on resume they replace the checkpoint's."""
+    lr = KLAdaptiveLR(p.learning_rate if learning_rate is None else learning_rate,
+                      p.desired_kl, p.learning_rate_min, p.learning_rate_max)
+    return dict(n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
+                learning_rate=lr, gamma=p.gamma, gae_lambda=p.gae_lambda,
+                clip_range=p.clip_range, ent_coef=p.ent_coef, vf_coef=p.vf_coef,
+                max_grad_norm=p.max_grad_norm, target_kl=p.target_kl)
+
+
+def dr_setting(cfg: TrackerTrainConfig):
+    from twin.envs.tracking.g1_tracking import DomainRandomization
+
+    return DomainRandomization.coerce(dict(cfg.dr_terms)) if cfg.dr else None
 
 
 def make_env(cfg: TrackerTrainConfig):
@@ -93,7 +160,7 @@ def make_env(cfg: TrackerTrainConfig):
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv
 
     venv = G1MotionTrackingVectorEnv(cfg.motions, num_envs=cfg.num_envs, robot=cfg.robot,
-                                     action_mode=cfg.action_mode, dr=cfg.dr,
+                                     action_mode=cfg.action_mode, dr=dr_setting(cfg),
                                      num_threads=cfg.num_threads)
     sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
                        clip_obs=10.0, gamma=cfg.ppo.gamma)
@@ -103,7 +170,6 @@ def make_env(cfg: TrackerTrainConfig):
 def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
     """Train (or resume) and return the path of the exported tracker."""
     import torch
-    from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
     from twin.train.export import export_onnx, load_into_sb3, save_tracker
@@ -116,9 +182,17 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
     venv, env = make_env(cfg)
     task = venv.task
     latest = ckpt / "latest.zip"
+    PPO = _ppo_class()
     if latest.exists():
         log.info("resuming from %s", latest)
-        model = PPO.load(latest, env=env, device="cpu")
+        # The config's PPO settings replace the checkpoint's, so a long run can change its
+        # rollout size or learning rate between parts; an adapted rate carries over.
+        from stable_baselines3.common.save_util import load_from_zip_file
+
+        saved = load_from_zip_file(latest, device="cpu", load_data=True)[0].get("lr_schedule")
+        resume_lr = saved.value if isinstance(saved, KLAdaptiveLR) else None
+        model = PPO.load(latest, env=env, device="cpu", tensorboard_log=str(run / "tb"),
+                         **ppo_hyperparameters(cfg.ppo, resume_lr))
         stats = np.load(ckpt / "latest_obs_rms.npz")
         env.obs_rms.mean, env.obs_rms.var = stats["mean"], stats["var"]
         env.obs_rms.count = float(stats["count"])
@@ -126,10 +200,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
     else:
         p = cfg.ppo
         model = PPO(
-            "MlpPolicy", env, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
-            learning_rate=p.learning_rate, gamma=p.gamma, gae_lambda=p.gae_lambda,
-            clip_range=p.clip_range, ent_coef=p.ent_coef, vf_coef=p.vf_coef,
-            max_grad_norm=p.max_grad_norm, target_kl=p.target_kl, seed=cfg.seed, device="cpu",
+            "MlpPolicy", env, **ppo_hyperparameters(p), seed=cfg.seed, device="cpu",
             tensorboard_log=str(run / "tb"), verbose=0,
             policy_kwargs=dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
                                activation_fn=torch.nn.ELU, log_std_init=p.log_std_init))
@@ -161,8 +232,8 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
             log.info("onnx not installed: skipped tracker.onnx")
         (run / "progress.json").write_text(json.dumps({
             "env_steps": int(model.num_timesteps), "time": time.time(),
-            "ep_rew_mean": _mean([e["r"] for e in model.ep_info_buffer]),
-            "ep_len_mean": _mean([e["l"] for e in model.ep_info_buffer]),
+            "ep_rew_mean": _mean([e["r"] for e in model.ep_info_buffer or ()]),
+            "ep_len_mean": _mean([e["l"] for e in model.ep_info_buffer or ()]),
         }))
         return out
 
