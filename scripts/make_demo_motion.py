@@ -15,18 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from twin.motion.rotations import R_ZUP_FROM_YUP
+from twin.motion.procedural.smpl_tasks import root_params, smooth_step
 from twin.motion.smpl import SMPL_JOINT_NAMES, mean_shape_rest_joints
 
 FPS = 30.0
 DURATION_S = 8.0
 HEIGHT_M = 1.70
-
-
-def smooth_step(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
-    """0 before t0, 1 after t1, a C1 cubic in between."""
-    x = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
-    return x * x * (3 - 2 * x)
 
 
 def demo_params() -> dict[str, np.ndarray]:
@@ -51,22 +45,11 @@ def demo_params() -> dict[str, np.ndarray]:
     body[:, j["right_shoulder"], 1] = 1.1 * reach  # arm forward
     wave = np.where((t > 3.5) & (t < 5.5), np.sin(2 * np.pi * 1.2 * (t - 3.5)), 0.0)
     body[:, j["right_elbow"], 1] = -0.2 - 0.6 * reach - 0.35 * reach * wave
-    # root: facing +x in a z-up world, then expressed y-up like GVHMR
-    yaw = np.pi / 2
-    Rz = np.array([[np.cos(yaw), -np.sin(yaw), 0], [np.sin(yaw), np.cos(yaw), 0], [0, 0, 1]])
-    R_root_z = Rz @ R_ZUP_FROM_YUP
-    R_yup_from_zup = R_ZUP_FROM_YUP.T
-    R_root_y = R_yup_from_zup @ R_root_z
+    # root: facing +x in a z-up world, stored y-up like GVHMR; lowered in the knee bend
     rest = mean_shape_rest_joints(HEIGHT_M)
-    pelvis_z = np.zeros((T, 3))
-    pelvis_z[:, 2] = rest[0, 1] - 0.04 * bend / 0.25  # standing pelvis height, lowered in the bend
-    pelvis_y = pelvis_z @ R_yup_from_zup.T
-    transl = pelvis_y - rest[0]
-    angle = np.arccos(np.clip((np.trace(R_root_y) - 1) / 2, -1, 1))
-    axis = np.array([R_root_y[2, 1] - R_root_y[1, 2], R_root_y[0, 2] - R_root_y[2, 0],
-                     R_root_y[1, 0] - R_root_y[0, 1]]) / (2 * np.sin(angle))
-    return {"global_orient": np.tile(axis * angle, (T, 1)),
-            "body_pose": body.reshape(T, 63), "betas": np.zeros((T, 10)), "transl": transl}
+    orient, transl = root_params(np.pi / 2, rest[0, 1] - 0.04 * bend / 0.25, HEIGHT_M)
+    return {"global_orient": orient, "body_pose": body.reshape(T, 63),
+            "betas": np.zeros((T, 10)), "transl": transl}
 
 
 def main() -> None:

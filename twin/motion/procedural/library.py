@@ -24,12 +24,14 @@ from twin.motion.robot_motion import RobotMotion
 
 WALK_CATEGORIES = ("walk_forward", "walk_backward", "walk_sideways", "walk_diagonal",
                    "walk_curve", "turn_in_place")
+SMPL_TASK = "smpl_task"  # a procedural human script retargeted like a video estimate
+SEEDED_CATEGORIES = (*STAND_SCRIPTS, SMPL_TASK)
 
 
 @dataclass(frozen=True)
 class ClipSpec:
     name: str
-    category: str  # a WALK_CATEGORIES entry or a STAND_SCRIPTS key
+    category: str  # a WALK_CATEGORIES entry, a STAND_SCRIPTS key or SMPL_TASK
     split: str
     params: dict = field(default_factory=dict)
 
@@ -44,7 +46,12 @@ class Gates:
     zmp_outside_max_m: float = 0.02
     sole_min_z_m: float = -0.005
     stance_slide_m: float = 0.005
+    retarget_p95_m: float = 0.03
     max_attempts: int = 4
+
+
+# Retargeted human scripts have no planned ZMP/contacts: only gross violations are rejected.
+HUMAN_GATES = Gates(zmp_outside_max_m=0.05, stance_slide_m=0.01)
 
 
 def _walk_params(category: str, rng: np.random.Generator, r: dict) -> dict:
@@ -86,7 +93,7 @@ def build_catalog(cfg: dict) -> list[ClipSpec]:
     held = [ClipSpec(h["name"], h["category"], "heldout", dict(h["params"]))
             for h in proc.get("heldout", [])]
     held_walks = [h.params for h in held if h.category in WALK_CATEGORIES]
-    held_seeds = {h.params.get("seed") for h in held if h.category in STAND_SCRIPTS}
+    held_seeds = {h.params.get("seed") for h in held if h.category in SEEDED_CATEGORIES}
     tol = proc["heldout_exclusion"]
     specs: list[ClipSpec] = []
     for category, n in proc["counts"].items():
@@ -96,7 +103,7 @@ def build_catalog(cfg: dict) -> list[ClipSpec]:
                     p = _walk_params(category, rng, proc["ranges"])
                     if not any(_near(p, h, tol) for h in held_walks):
                         break
-            elif category in STAND_SCRIPTS:
+            elif category in SEEDED_CATEGORIES:
                 while True:
                     seed = int(rng.integers(1 << 30))
                     if seed not in held_seeds:
@@ -117,6 +124,14 @@ def _generate(spec: ClipSpec, fps: float) -> tuple[RobotMotion, dict]:
                  "com": float(res.ik_residual_m["com"].max()), "hands": 0.0}
         zmp_err = float(np.linalg.norm(res.lipm.zmp - res.zmp_ref, axis=1).max())
         extra = {"lipm_zmp_error_max_m": round(zmp_err, 5)}
+    elif spec.category == SMPL_TASK:
+        from twin.motion.procedural.smpl_tasks import generate_smpl_task
+
+        motion, summary = generate_smpl_task(int(spec.params["seed"]),
+                                             float(spec.params["duration_s"]), fps, spec.name)
+        report = physical_report(motion).as_dict()
+        return motion, {**report, "retarget_position_residual_p95_m":
+                        round(summary["position_residual_p95_m"], 5)}
     else:
         p = spec.params
         res = generate_standing(spec.category, int(p["seed"]), float(p["duration_s"]), fps,
@@ -134,12 +149,14 @@ def _generate(spec: ClipSpec, fps: float) -> tuple[RobotMotion, dict]:
 def passes(checks: dict, gates: Gates) -> list[str]:
     """Names of the failed gates (empty when the clip passes)."""
     fails = []
-    if checks["ik_feet_residual_max_m"] > gates.feet_residual_m:
+    if checks.get("ik_feet_residual_max_m", 0.0) > gates.feet_residual_m:
         fails.append("ik_feet")
-    if checks["ik_com_residual_max_m"] > gates.com_residual_m:
+    if checks.get("ik_com_residual_max_m", 0.0) > gates.com_residual_m:
         fails.append("ik_com")
-    if checks["ik_hands_residual_max_m"] > gates.hand_residual_m:
+    if checks.get("ik_hands_residual_max_m", 0.0) > gates.hand_residual_m:
         fails.append("ik_hands")
+    if checks.get("retarget_position_residual_p95_m", 0.0) > gates.retarget_p95_m:
+        fails.append("retarget")
     if checks["zmp_outside_max_m"] > gates.zmp_outside_max_m:
         fails.append("zmp")
     if checks["sole_min_z_m"] < gates.sole_min_z_m:
@@ -154,6 +171,8 @@ def make_clip(spec: ClipSpec, fps: float = 50.0, gates: Gates = Gates()
     """Generate ``spec``; on a failed gate, standing clips retry with seed + 1 and walks
     with 10 % lower speeds. Returns the motion, its checks and the spec actually used."""
     tried = []
+    if spec.category == SMPL_TASK and gates == Gates():
+        gates = HUMAN_GATES
     for attempt in range(gates.max_attempts):
         motion, checks = _generate(spec, fps)
         fails = passes(checks, gates)

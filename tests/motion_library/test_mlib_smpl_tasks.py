@@ -1,0 +1,71 @@
+"""Procedural human standing scripts (twin.motion.procedural.smpl_tasks): SMPL in GVHMR's
+conventions, retargeted to G1 like a video estimate, physically plausible, deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import twin  # noqa: F401  (before mujoco)
+from twin.motion.procedural import physical_report
+from twin.motion.procedural.library import SMPL_TASK, ClipSpec, build_catalog, make_clip
+from twin.motion.procedural.smpl_tasks import knee_bend_drop_m, smpl_task_params, smpl_task_raw
+from twin.motion.smpl import (
+    SMPL_BODY_PARENTS,
+    SMPL_JOINT_NAMES,
+    forward_kinematics,
+    mean_shape_rest_joints,
+)
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return make_clip(ClipSpec("smpl_task_test", SMPL_TASK, "train", {"seed": 3, "duration_s": 6.0}))
+
+
+def test_script_is_gvhmr_shaped_and_deterministic():
+    a, b = smpl_task_params(7, 5.0), smpl_task_params(7, 5.0)
+    assert a["global_orient"].shape == (151, 3) and a["body_pose"].shape == (151, 63)
+    assert a["betas"].shape == (151, 10) and a["transl"].shape == (151, 3)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert not np.array_equal(a["body_pose"], smpl_task_params(8, 5.0)["body_pose"])
+
+
+def test_knee_bend_keeps_feet_on_the_floor():
+    # FK of the raw script (y-up): the ankles stay at the same height while the knees bend
+    raw = smpl_task_raw(11, 6.0)
+    joints, _ = forward_kinematics(mean_shape_rest_joints(1.7)[:22], SMPL_BODY_PARENTS,
+                                   raw.root_orient_aa, raw.body_pose_aa, raw.transl)
+    ankle = [SMPL_JOINT_NAMES.index(n) for n in ("left_ankle", "right_ankle")]
+    knee = SMPL_JOINT_NAMES.index("left_knee")
+    y = joints[:, ankle, 1]
+    bent = np.abs(raw.body_pose_aa[:, knee - 1, 0]).max()
+    assert bent > 0.1  # this seed bends its knees
+    assert np.ptp(y) < 0.01
+    assert knee_bend_drop_m(np.array([0.0]), 1.7)[0] == 0.0
+
+
+def test_retargeted_clip_is_plausible(clip):
+    motion, checks, used = clip
+    assert motion.fps == 50.0 and motion.joint_pos.shape == (301, 29)
+    assert checks["gates_failed"] == []
+    rep = physical_report(motion)
+    assert rep.sole_min_z_m > -0.005 and rep.stance_slide_max_m < 0.01
+    assert rep.zmp_outside_max_m < 0.05
+    assert checks["retarget_position_residual_p95_m"] < 0.03
+    assert np.ptp(motion.root_pos_w[:, :2], axis=0).max() < 0.05  # stands in place
+
+
+def test_catalog_has_smpl_tasks_and_holds_two_out():
+    import yaml
+
+    from pathlib import Path
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[2]
+                          / "configs/motion_library/default.yaml").read_text())
+    specs = [s for s in build_catalog(cfg) if s.category == SMPL_TASK]
+    train = [s for s in specs if s.split == "train"]
+    held = [s for s in specs if s.split == "heldout"]
+    assert len(train) == 40 and len(held) == 2
+    assert not {s.params["seed"] for s in held} & {s.params["seed"] for s in train}
