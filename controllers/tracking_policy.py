@@ -84,6 +84,10 @@ class TrackingController:
         self.metadata = metadata
         self.source = source
         self._act = ACTIVATIONS[metadata.activation]
+        # float64, pre-transposed and contiguous: a float32 W against float64 inputs would be
+        # converted on every call (most of the inference time at batch size 1)
+        self._layers = [(np.ascontiguousarray(W.T, dtype=np.float64), np.asarray(b, np.float64))
+                        for W, b in weights]
         if weights[0][0].shape[1] != metadata.obs_dim:
             raise ValueError(f"{source}: network input {weights[0][0].shape[1]} != observation "
                              f"layout size {metadata.obs_dim}")
@@ -121,8 +125,9 @@ class TrackingController:
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         x = self.normalise(np.asarray(obs, dtype=np.float64))
-        for i, (W, b) in enumerate(self.weights):
-            x = x @ W.T + b
-            if i < len(self.weights) - 1:
+        last = len(self._layers) - 1
+        for i, (WT, b) in enumerate(self._layers):
+            x = x @ WT + b
+            if i < last:
                 x = self._act(x)
         return x.astype(np.float32)
