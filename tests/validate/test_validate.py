@@ -149,3 +149,19 @@ def test_batch_summary(tmp_path, stand_file):
     verdicts = {r["motion"].split("/")[-1]: r["verdict"] for r in rows}
     assert verdicts == {"a.npz": "go", "broken.npz": "error"}
     assert "1 of 2 go" in format_summary(rows)
+
+
+def test_finetune_makes_a_specialist_first(stand_file, tmp_path):
+    pytest.importorskip("stable_baselines3", reason="needs the train extra")
+    out = tmp_path / "ft"
+    report = validate(ValidateConfig(motion=str(stand_file), controller="default", out=str(out),
+                                     finetune_env_steps=1024, finetune_num_envs=8))
+    ft = report["input"]["finetune"]
+    assert ft["init"] == "default" and ft["env_steps"] == 1024
+    assert report["input"]["controller"] == ft["tracker"] == str(out / "finetune" / "tracker.npz")
+    progress = json.loads((out / "finetune" / "progress.json").read_text())
+    assert progress["env_steps"] == 1024
+    assert (out / "reference.npz").exists() and (out / "executed.npz").exists()
+    with pytest.raises(ValueError, match="finetune_env_steps needs a learned controller"):
+        validate(ValidateConfig(motion=str(stand_file), controller="pd", out=str(out),
+                                finetune_env_steps=1024))

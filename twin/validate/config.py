@@ -43,6 +43,10 @@ class ValidateConfig:
     motion: str | None = None
     scene: str = "empty"
     controller: str = "default"  # a shipped tracker name, a tracker .npz, or "pd" (stiff replay)
+    # > 0: first fine-tune ``controller`` on this motion for that many env steps (a per-clip
+    # specialist, BeyondMimic-style; ~300k tracked the demo) and execute with the specialist
+    finetune_env_steps: int = 0
+    finetune_num_envs: int = 16
     fps: float | None = None  # for motion files without a frame rate
     body_model: str | None = None
     video: bool = False

@@ -28,6 +28,33 @@ def check_predicates(cfg: ValidateConfig, body_names: tuple[str, ...], objects: 
             raise ValueError(f"{where}: kind 'at' needs point: [x, y, z]")
 
 
+def finetune_specialist(motion, cfg: ValidateConfig, out: Path) -> tuple[ValidateConfig, dict]:
+    """Fine-tune ``cfg.controller`` on ``motion`` (``out/finetune``); the config now uses it."""
+    from dataclasses import replace
+
+    if cfg.controller == "pd":
+        raise ValueError("validate: finetune_env_steps needs a learned controller, not pd")
+    try:
+        from twin.train.tracker import load_train_config, train
+        import stable_baselines3  # noqa: F401
+    except ImportError as e:
+        raise ImportError("validate: finetune_env_steps needs the train extra "
+                          "(pip install 'twin-sim[train]')") from e
+    from twin.motion.robot_motion import save_robot_motion
+
+    ref = out / "reference.npz"
+    save_robot_motion(motion, ref)
+    t0 = time.perf_counter()
+    tracker = train(load_train_config([
+        f"motions={ref}", f"init={cfg.controller}", f"run_dir={out / 'finetune'}",
+        f"total_env_steps={cfg.finetune_env_steps}", f"num_envs={cfg.finetune_num_envs}",
+        "checkpoint_every_env_steps=1000000000"]), progress_bar=False)
+    info = {"init": cfg.controller, "env_steps": cfg.finetune_env_steps,
+            "num_envs": cfg.finetune_num_envs, "wall_s": round(time.perf_counter() - t0, 1),
+            "tracker": str(tracker)}
+    return replace(cfg, controller=str(tracker)), info
+
+
 def validate(cfg: ValidateConfig) -> dict:
     """Run one validation and write its report folder; returns the report dict."""
     from twin.robots.g1 import G1_KEY_BODY_NAMES
@@ -39,11 +66,13 @@ def validate(cfg: ValidateConfig) -> dict:
     check_predicates(cfg, G1_KEY_BODY_NAMES, [o.name for o in scene.objects])
     t0 = time.perf_counter()
     motion, info = load_plan_motion(cfg.motion, cfg.fps, cfg.body_model)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.finetune_env_steps > 0:
+        cfg, info["finetune"] = finetune_specialist(motion, cfg, out)
     log = execute(motion, cfg)
     metrics = compute_metrics(log, cfg, motion.duration_s)
     go, reasons = verdict(metrics, cfg)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     info.update(scene=cfg.scene, controller=cfg.controller, wall_s=time.perf_counter() - t0)
     write_executed(log, out)
     if cfg.video:
