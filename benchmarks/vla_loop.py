@@ -1,12 +1,29 @@
 """Time per control step of the VLA evaluation loop, excluding the policy.
 
-Splits ``env.step`` of ``twin/PandaPickCube-v0`` (ee_delta actions, two 256x256 cameras,
-render profile ``fast``) into physics + controller (IK and ``mj_step`` x decimation),
-rendering (both cameras), and twin's own overhead (everything else: action checks,
-observation assembly, success predicate, Gymnasium wrappers, ``ActionChunk``). The last
-line is overhead / (physics + controller); target <= 0.10.
+Replays scripted-oracle action chunks (precomputed, so the policy is not timed) through
+``ActionChunk(gym.make("twin/PandaPickCube-v0", ...), 3)``: ee_delta actions, 20 Hz
+control, two 256x256 cameras, render profile ``fast``; whole episodes, each started by its
+``reset(seed)``. The wall time of the loop is split into:
 
-    python benchmarks/vla_loop.py [--steps 150] [--profile fast]
+- physics: ``backend.step`` (``mj_step`` x decimation, controls in and state out);
+- controller: ``EEController.compute`` (ee_delta -> target pose, then mink IK; the IK
+  share is printed too);
+- render: ``backend.render`` (both cameras);
+- Gymnasium: the wrappers ``gym.make`` puts around twin's env (TimeLimit, OrderEnforcing),
+  their own time in ``step`` and ``reset``;
+- twin overhead: everything else. Per step: ``ActionChunk``, ``TwinEnv.step``, the
+  ``BatchedTask.step`` driver with ``backend.diverged``, action checks, the per-step state
+  read (``ManipulationTask.state``), the success predicate, reward and info, the
+  observation dict. Per episode: the non-physics, non-render part of ``reset`` (object
+  placement, ``set_state``'s ``mj_forward``, camera parameters), amortised over the steps.
+
+The loop runs ``--repeats`` times; each line is the median over repeats. The last line is
+twin's overhead / (physics + controller); target <= 0.10. Rendering (Mesa's llvmpipe without
+a GPU) evicts the CPU caches, so the Python that follows it runs slower than it would alone;
+``--obs-mode state`` times the same loop without cameras.
+
+    python benchmarks/vla_loop.py [--steps 150] [--repeats 3] [--profile fast] [--size 256]
+                                  [--obs-mode rgb|state]
 """
 
 from __future__ import annotations
@@ -15,15 +32,22 @@ import argparse
 import time
 
 import gymnasium as gym
+import numpy as np
 
 import twin  # noqa: F401  (MUJOCO_GL before mujoco)
 from twin.policy.chunk import ActionChunk
 from twin.policy.oracle import OraclePolicy
 
+PHASES = ("step", "reset")
+
 
 class _Timer:
+    """Seconds spent in the wrapped callables, kept apart per loop phase."""
+
+    phase = "step"  # set by the loop: which phase the time goes to
+
     def __init__(self):
-        self.total = 0.0
+        self.total = dict.fromkeys(PHASES, 0.0)
 
     def wrap(self, fn):
         def timed(*a, **kw):
@@ -31,62 +55,116 @@ class _Timer:
             try:
                 return fn(*a, **kw)
             finally:
-                self.total += time.perf_counter() - t0
+                self.total[_Timer.phase] += time.perf_counter() - t0
         return timed
+
+
+def _episodes(env_id: str, steps: int, chunk_steps: int) -> list:
+    """(seed, [chunk, ...]) oracle episodes covering at least ``steps`` control steps, made in
+    a state-only env (same dynamics, no rendering)."""
+    env = ActionChunk(gym.make(env_id, obs_mode="state", disable_env_checker=True),
+                      chunk_steps)
+    policy = OraclePolicy(env.unwrapped.task)
+    episodes, total, seed = [], 0, 0
+    while total < steps:
+        obs, _ = env.reset(seed=seed)
+        policy.reset()
+        chunks, done = [], False
+        while not done and total < steps:
+            chunks.append(policy.infer(obs)["actions"])
+            obs, _, te, tr, info = env.step(chunks[-1])
+            total += len(info["step_rewards"])
+            done = te or tr
+        episodes.append((seed, chunks))
+        seed += 1
+    env.close()
+    return episodes
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--env-id", default="twin/PandaPickCube-v0")
+    p.add_argument("--steps", type=int, default=150, help="control steps per repeat")
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--profile", default="fast")
     p.add_argument("--size", type=int, default=256)
+    p.add_argument("--obs-mode", default="rgb", choices=("rgb", "state"))
     args = p.parse_args()
+    chunk_steps = 3
 
-    env = ActionChunk(gym.make("twin/PandaPickCube-v0", render_profile=args.profile,
-                               image_size=args.size, disable_env_checker=True), 3)
+    episodes = _episodes(args.env_id, args.steps, chunk_steps)
+    env = ActionChunk(gym.make(args.env_id, obs_mode=args.obs_mode, render_profile=args.profile,
+                               image_size=args.size, disable_env_checker=True), chunk_steps)
     task = env.unwrapped.task
-    physics, controller, render = _Timer(), _Timer(), _Timer()
+    physics, controller, ik, render, gym_outer, twin_env = (_Timer() for _ in range(6))
     task.backend.step = physics.wrap(task.backend.step)
     task.controller.compute = controller.wrap(task.controller.compute)
+    if task.ik is not None:
+        task.ik.solve = ik.wrap(task.ik.solve)
     task.backend.render = render.wrap(task.backend.render)
+    # Gymnasium's own time = (outermost gym wrapper) - (twin's env), inclusive times
+    gym_wrappers = []
+    w = env.env
+    while w is not env.unwrapped:
+        gym_wrappers.append(type(w).__name__)
+        w = w.env
+    for timer, obj in ((gym_outer, env.env), (twin_env, env.unwrapped)):
+        obj.step = timer.wrap(obj.step)
+        obj.reset = timer.wrap(obj.reset)
+    env.reset(seed=0)  # first render: GL context and scene upload, not part of the loop
+    env.step(episodes[0][1][0])
 
-    obs, _ = env.reset(seed=0)
-    policy = OraclePolicy(task)
-    chunks = []
-    for seed in range(50):  # precompute chunks: the policy is not part of the loop timed
-        obs, _ = env.reset(seed=seed)
-        policy.reset()
-        done = False
-        while not done and len(chunks) * 3 < args.steps:
-            c = policy.infer(obs)["actions"]
-            chunks.append(c)
-            obs, _, te, tr, _ = env.step(c)
-            done = te or tr
-        if len(chunks) * 3 >= args.steps:
-            break
-    env.reset(seed=0)
-    for t in (physics, controller, render):
-        t.total = 0.0
-    steps = 0
-    t0 = time.perf_counter()
-    for c in chunks:
-        _, _, te, tr, info = env.step(c)
-        steps += len(info["step_rewards"])
-        if te or tr:
-            env.reset(seed=steps)
-    wall = time.perf_counter() - t0
-    # resets in the loop also step physics and render: count them as their own categories
-    pc = physics.total + controller.total
-    overhead = wall - pc - render.total
-    ms = 1e3 / steps
-    print(f"steps: {steps}  (control {1 / task.control_dt:.0f} Hz, decimation {task.decimation},"
-          f" profile {args.profile}, 2 cameras {args.size}x{args.size})")
-    print(f"physics:    {physics.total * ms:7.3f} ms/step")
-    print(f"controller: {controller.total * ms:7.3f} ms/step (mink IK)")
-    print(f"render:     {render.total * ms:7.3f} ms/step")
-    print(f"overhead:   {overhead * ms:7.3f} ms/step")
-    print(f"total:      {wall * ms:7.3f} ms/step")
-    print(f"overhead / (physics + controller) = {overhead / pc:.3f}  (target <= 0.10)")
+    rows = []
+    for _ in range(args.repeats):
+        timers = (physics, controller, ik, render, gym_outer, twin_env)
+        for t in timers:
+            t.total = dict.fromkeys(PHASES, 0.0)
+        wall = dict.fromkeys(PHASES, 0.0)
+        steps = 0
+        for seed, chunks in episodes:
+            _Timer.phase = "reset"
+            t0 = time.perf_counter()
+            env.reset(seed=seed)
+            wall["reset"] += time.perf_counter() - t0
+            _Timer.phase = "step"
+            for c in chunks:
+                t0 = time.perf_counter()
+                _, _, _, _, info = env.step(c)
+                wall["step"] += time.perf_counter() - t0
+                steps += len(info["step_rewards"])
+        row = {}
+        for ph in PHASES:
+            gym_own = gym_outer.total[ph] - twin_env.total[ph]
+            inner = physics.total[ph] + controller.total[ph] + render.total[ph]
+            row[f"twin_{ph}"] = (wall[ph] - gym_own - inner) / steps
+        row.update(physics=sum(physics.total.values()) / steps,
+                   controller=sum(controller.total.values()) / steps,
+                   ik=sum(ik.total.values()) / steps,
+                   render=sum(render.total.values()) / steps,
+                   gym=sum(gym_outer.total[ph] - twin_env.total[ph] for ph in PHASES) / steps,
+                   total=sum(wall.values()) / steps)
+        row["twin"] = row["twin_step"] + row["twin_reset"]
+        row["ratio"] = row["twin"] / (row["physics"] + row["controller"])
+        row["gym_ratio"] = row["gym"] / (row["physics"] + row["controller"])
+        rows.append(row)
+    med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
+    ms = {k: v * 1e3 for k, v in med.items()}
+
+    cameras = (f"profile {args.profile}, {len(task.cameras)} cameras {args.size}x{args.size}"
+               if args.obs_mode == "rgb" else "obs_mode state: no cameras")
+    print(f"{args.env_id}: {steps} steps in {len(episodes)} episodes per repeat, "
+          f"{args.repeats} repeats, medians (control {1 / task.control_dt:.0f} Hz, decimation "
+          f"{task.decimation}, {cameras})")
+    print(f"physics:     {ms['physics']:7.3f} ms/step  (mj_step x {task.decimation})")
+    print(f"controller:  {ms['controller']:7.3f} ms/step  (ee_delta -> target, mink IK "
+          f"{ms['ik']:.3f})")
+    print(f"render:      {ms['render']:7.3f} ms/step")
+    print(f"Gymnasium:   {ms['gym']:7.3f} ms/step  ({', '.join(gym_wrappers)})")
+    print(f"twin:        {ms['twin']:7.3f} ms/step  (in step {ms['twin_step']:.3f}, resets "
+          f"{ms['twin_reset']:.3f} amortised)")
+    print(f"total:       {ms['total']:7.3f} ms/step")
+    print(f"Gymnasium wrappers / (physics + controller) = {med['gym_ratio']:.3f}")
+    print(f"twin overhead / (physics + controller) = {med['ratio']:.3f}  (target <= 0.10)")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,14 @@ and builds dict observations:
 
 Camera intrinsics and extrinsics: ``task.camera_params(env_id)`` (and the single env's reset
 info ``camera_params``). Subclasses implement ``_place_objects`` (seeded initial state),
-``_success`` and ``instruction``; ``oracle_targets`` feeds the scripted oracle policy.
+``_success`` and ``instruction``; ``oracle_targets`` feeds the scripted oracle policy;
+``tracked_body_ids`` names the objects whose positions each step's ``state()`` reads.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 import gymnasium as gym
@@ -63,7 +65,9 @@ class StepState:
     """What one control step reads from the backend, read once after each physics step
     (``ManipulationTask.state()``): the backend's ``get_qpos`` copies its batched mirrors,
     and the end-effector pose is needed by the controller, the observation and the success
-    predicate alike. ``extra`` holds task-specific arrays computed from the same state."""
+    predicate alike. ``body_pos_w`` holds the bodies a task tracks (its objects), read in
+    the same backend call as the end effector; ``extra`` holds task-specific arrays
+    computed from the same state."""
 
     qpos: np.ndarray  # (N, nq)
     qvel: np.ndarray  # (N, nv)
@@ -71,6 +75,7 @@ class StepState:
     ee_rot_b: np.ndarray  # (N, 3, 3) base-from-tool rotation
     ee_quat_b: np.ndarray  # (N, 4) wxyz, w >= 0, same rotation
     gripper_open: np.ndarray  # (N,) measured open fraction (1 open, 0 closed)
+    body_pos_w: np.ndarray  # (N, B, 3) m, world, bodies ``task.tracked_body_ids()``
     extra: dict = field(default_factory=dict)
 
 
@@ -119,6 +124,8 @@ class ManipulationTask(BatchedTask):
         self._setup_arm(self.arm_setup())
         self.instructions = np.array([""] * self.num_envs, dtype=object)
         self._setup_spaces()
+        # what state() reads in one backend call: the end-effector body, then tracked bodies
+        self._state_body_ids = np.concatenate([self.ee_body_id, self.tracked_body_ids()])
 
     # --- subclass hooks ------------------------------------------------------------------
     def arm_setup(self) -> ArmSetup:
@@ -134,6 +141,11 @@ class ManipulationTask(BatchedTask):
 
     def _post_set_state(self, env_ids: np.ndarray) -> None:
         """Pose mocap bodies (``set_state`` resets them to the model's defaults)."""
+
+    def tracked_body_ids(self) -> np.ndarray:
+        """Bodies whose world positions every ``state()`` reads (``StepState.body_pos_w``),
+        e.g. the objects a success predicate looks at. Called once, after ``_setup_arm``."""
+        return np.zeros(0, dtype=np.int64)
 
     def oracle_targets(self, env_id: int) -> dict:
         """Privileged description of how to solve env ``env_id`` (for the oracle policy)."""
@@ -168,6 +180,10 @@ class ManipulationTask(BatchedTask):
         self.base_rot_w = quat_to_matrix(base_quat_w)
         # tool orientation in the base frame: conj(q_base) * q_ee_body * q_offset
         self._ee_quat_map = _quat_sandwich_map(quat_conjugate(base_quat_w), self._ee_quat_offset)
+        self._tool = _ToolFrame(self._ee_quat_map, self.ee_offset, self.base_pos_w,
+                                self.base_rot_w)
+        self._grip_q_open_t = tuple(self._grip_q_open.tolist())
+        self._grip_span_t = tuple(self._grip_span.tolist())
         self.robot_qpos_idx = b.joint_qpos_index(self.robot_joints)
         home = robot.default_joint_pos_array(self.robot_joints)
         for n, v in arm.home.items():
@@ -193,6 +209,16 @@ class ManipulationTask(BatchedTask):
                   if n not in arm.arm_joints and n not in arm.gripper_joints]
         self._idle_act_idx = b.actuator_index_for_joints(others)
         self._idle_q = robot.default_joint_pos_array(tuple(others))
+        # per-step index sets as slices where they are contiguous (views, not fancy-index
+        # copies); the index arrays above stay the public description
+        self._ctrl_q_sel = _as_slice(self._controller_qpos_idx)
+        self._arm_act_sel = _as_slice(self.arm_act_idx)
+        self._grip_act_sel = _as_slice(self.grip_act_idx)
+        self._grip_q_sel = _as_slice(self.grip_qpos_idx)
+        self._obs_q_sel = _as_slice(self.obs_qpos_idx)
+        self._obs_v_sel = _as_slice(self.obs_qvel_idx)
+        self._grip_closed_ctrl = self.grip_closed[None]  # (1, G) actuator ctrl
+        self._grip_span_ctrl = (self.grip_open - self.grip_closed)[None]
         self._state: StepState | None = None
 
     def _setup_spaces(self) -> None:
@@ -233,9 +259,12 @@ class ManipulationTask(BatchedTask):
         if self._state is None:
             b = self.backend
             qpos = b.get_qpos()
-            pos, rot, quat = self._ee_pose(None)
+            body_pos = b.body_pos_w(self._state_body_ids)
+            pos, rot, quat = self._tool_pose(body_pos[:, 0],
+                                             b.body_quat_wxyz(self.ee_body_id)[:, 0])
             self._state = StepState(qpos, b.get_qvel(), pos, rot, quat,
-                                    self._gripper_open(qpos[:, self.grip_qpos_idx]))
+                                    self._gripper_open(qpos[:, self._grip_q_sel]),
+                                    body_pos[:, 1:])
         return self._state
 
     def invalidate_state(self) -> None:
@@ -243,19 +272,23 @@ class ManipulationTask(BatchedTask):
         self._state = None
 
     def _ee_pose(self, env_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Tool pose in the base frame: pos (N, 3), rotation (N, 3, 3), quat wxyz (N, 4).
-        Row-wise products and sums only (no BLAS), so one env's result does not depend on
-        how many envs are batched with it."""
+        """Tool pose in the base frame, read now: pos (N, 3), rotation (N, 3, 3), quat wxyz
+        (N, 4)."""
         b = self.backend
-        pos_w = b.body_pos_w(self.ee_body_id, env_ids)[:, 0]
-        quat_w = b.body_quat_wxyz(self.ee_body_id, env_ids)[:, 0]
-        # tool orientation relative to the base: conj(q_base) * q_ee * q_offset
-        quat_b = (quat_w[:, :, None] * self._ee_quat_map).sum(axis=1)
-        quat_b *= np.where(quat_b[:, :1] < 0, -1.0, 1.0)  # canonical: w >= 0
-        R_w = _quat_to_matrix(quat_w)
-        pos_w = pos_w + (R_w * self.ee_offset).sum(axis=2)
-        pos_b = ((pos_w - self.base_pos_w)[:, :, None] * self.base_rot_w).sum(axis=1)
-        return pos_b, _quat_to_matrix(quat_b), quat_b
+        return self._tool_pose(b.body_pos_w(self.ee_body_id, env_ids)[:, 0],
+                               b.body_quat_wxyz(self.ee_body_id, env_ids)[:, 0])
+
+    def _tool_pose(self, body_pos_w: np.ndarray, body_quat_w: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """End-effector body world poses (N, 3), (N, 4) -> tool pose in the base frame, env
+        by env (``_ToolFrame``), so one env's result does not depend on how many envs are
+        batched with it."""
+        pose_b = self._tool.pose_b
+        poses = [pose_b(p, q) for p, q in zip(body_pos_w.tolist(), body_quat_w.tolist())]
+        n = len(poses)
+        return (np.array([x[0] for x in poses]).reshape(n, 3),
+                np.array([x[1] for x in poses]).reshape(n, 3, 3),
+                np.array([x[2] for x in poses]).reshape(n, 4))
 
     def ee_pose_b(self, env_ids=None) -> tuple[np.ndarray, np.ndarray]:
         """End-effector (tool) pose in the base frame, read now: pos (N, 3) m, rotation
@@ -267,12 +300,24 @@ class ManipulationTask(BatchedTask):
         return (np.asarray(p_w) - self.base_pos_w) @ self.base_rot_w
 
     def gripper_open_measured(self, env_ids=None) -> np.ndarray:
-        return self._gripper_open(self.backend.get_qpos(env_ids)[:, self.grip_qpos_idx])
+        return self._gripper_open(self.backend.get_qpos(env_ids)[:, self._grip_q_sel])
 
     def _gripper_open(self, q_grip: np.ndarray) -> np.ndarray:
-        closed_frac = np.clip(((q_grip - self._grip_q_open) / self._grip_span).mean(axis=1),
-                              0.0, 1.0)
-        return 1.0 - closed_frac
+        """(N, G) gripper joint positions -> (N,) open fraction: 1 - the mean closed
+        fraction, clipped to [0, 1]. Plain floats per env (a few numpy calls cost more)."""
+        q_open, span = self._grip_q_open_t, self._grip_span_t
+        out = []
+        for row in q_grip.tolist():
+            closed = (row[0] - q_open[0]) / span[0]
+            for j in range(1, len(row)):
+                closed = closed + (row[j] - q_open[j]) / span[j]
+            closed = closed / len(row)
+            if closed < 0.0:  # clip to [0, 1]; NaN stays NaN
+                closed = 0.0
+            elif closed > 1.0:
+                closed = 1.0
+            out.append(1.0 - closed)
+        return np.array(out, dtype=np.float64)
 
     def object_pose(self, name: str, env_ids=None) -> tuple[np.ndarray, np.ndarray]:
         """World position (N, 3) and quaternion wxyz (N, 4) of a body."""
@@ -314,7 +359,7 @@ class ManipulationTask(BatchedTask):
         if a.shape != shape:
             raise ValueError(f"action: expected shape {shape} ({self.control.mode}: "
                              f"{_describe_action(self.control)}), got {a.shape}")
-        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        if a.dtype.kind not in _REAL_NUMBER_KINDS:
             raise ValueError(f"action: expected a numeric dtype, got {a.dtype}")
         a = a.astype(np.float64)
         if not np.isfinite(a).all():  # one check in the common case
@@ -326,8 +371,7 @@ class ManipulationTask(BatchedTask):
             log.warning("non-finite action replaced by a hold action (%d so far)",
                         self.invalid_action_count)
             a = np.where(bad, self._hold_action()[None].repeat(len(a), 0), a)
-        lo, hi = self.action_space.low, self.action_space.high
-        return np.clip(a, lo, hi)
+        return a.clip(self.action_space.low, self.action_space.high, out=a)
 
     def _hold_action(self) -> np.ndarray:
         """Per-dimension values that keep the arm still (used to replace NaN in clamp mode)."""
@@ -337,21 +381,22 @@ class ManipulationTask(BatchedTask):
 
     def _apply_action(self, action: np.ndarray) -> None:
         s = self.state()
-        q_robot = s.qpos[:, self._controller_qpos_idx]
+        q_robot = s.qpos[:, self._ctrl_q_sel]
         q_arm, open_frac = self.controller.compute(action, q_robot, None, s.ee_pos_b, s.ee_rot_b)
         self._state = None  # the physics step follows
-        self._ctrl[:, self.arm_act_idx] = q_arm
-        self._ctrl[:, self.grip_act_idx] = (self.grip_closed[None] + open_frac[:, None]
-                                            * (self.grip_open - self.grip_closed)[None])
-        self.backend.set_ctrl(self._ctrl)
+        ctrl = self._ctrl
+        ctrl[:, self._arm_act_sel] = q_arm
+        ctrl[:, self._grip_act_sel] = (self._grip_closed_ctrl
+                                       + open_frac[:, None] * self._grip_span_ctrl)
+        self.backend.set_ctrl(ctrl)
 
     def _observe(self) -> dict:
         b = self.backend
         s = self.state()
         obs = {
             "instruction": self.instructions.copy(),
-            "joint_pos": s.qpos[:, self.obs_qpos_idx].astype(np.float32),
-            "joint_vel": s.qvel[:, self.obs_qvel_idx].astype(np.float32),
+            "joint_pos": s.qpos[:, self._obs_q_sel].astype(np.float32),
+            "joint_vel": s.qvel[:, self._obs_v_sel].astype(np.float32),
             "ee_pos": s.ee_pos_b.astype(np.float32),
             "ee_quat_wxyz": s.ee_quat_b.astype(np.float32),
             "gripper": s.gripper_open[:, None].astype(np.float32),
@@ -395,25 +440,7 @@ def _quat_product_tensor() -> np.ndarray:
     return T
 
 
-def _quat_matrix_tensor() -> np.ndarray:
-    """M (16, 9) with R.flat = vec(q q^T) @ M for a unit quaternion q (wxyz)."""
-    M = np.zeros((4, 4, 9))
-    w, x, y, z = range(4)
-    for k, (a, b_) in enumerate(((0, 0), (1, 1), (2, 2))):  # diagonal: w^2 +- ...
-        signs = {0: (1, 1, -1, -1), 1: (1, -1, 1, -1), 2: (1, -1, -1, 1)}[k]
-        for q_i, sg in zip((w, x, y, z), signs):
-            M[q_i, q_i, 4 * k] = sg
-    for (row, col, terms) in [(0, 1, ((x, y, 1), (w, z, -1))), (0, 2, ((x, z, 1), (w, y, 1))),
-                              (1, 0, ((x, y, 1), (w, z, 1))), (1, 2, ((y, z, 1), (w, x, -1))),
-                              (2, 0, ((x, z, 1), (w, y, -1))), (2, 1, ((y, z, 1), (w, x, 1)))]:
-        for (i, j, sg) in terms:  # 2 q_i q_j, split over both halves of the symmetric outer
-            M[i, j, 3 * row + col] += sg
-            M[j, i, 3 * row + col] += sg
-    return M.reshape(16, 9)
-
-
 _QUAT_PRODUCT = _quat_product_tensor()
-_QUAT_MATRIX = _quat_matrix_tensor()
 
 
 def _quat_sandwich_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -423,10 +450,60 @@ def _quat_sandwich_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return right @ left
 
 
-def _quat_to_matrix(q: np.ndarray) -> np.ndarray:
-    """(N, 4) unit wxyz -> (N, 3, 3), from the quadratic form (row-wise, no BLAS)."""
-    outer = (q[:, :, None] * q[:, None, :]).reshape(len(q), 16, 1)
-    return (outer * _QUAT_MATRIX[None]).sum(axis=1).reshape(len(q), 3, 3)
+def _quat_matrix(w: float, x: float, y: float, z: float) -> list[list[float]]:
+    """Rotation matrix (rows) of a unit quaternion wxyz, from its quadratic form. Each entry
+    adds its four q_i q_j terms one at a time in this order; another order rounds
+    differently in the last bit, which would change recorded trajectories."""
+    ww, xx, yy, zz = w * w, x * x, y * y, z * z
+    wx, wy, wz = w * x, w * y, w * z
+    xy, xz, yz = x * y, x * z, y * z
+    return [[((ww + xx) - yy) - zz, ((xy - wz) + xy) - wz, ((wy + xz) + wy) + xz],
+            [((wz + xy) + xy) + wz, ((ww - xx) + yy) - zz, ((-wx - wx) + yz) + yz],
+            [((xz - wy) - wy) + xz, ((wx + wx) + yz) + yz, ((ww - xx) - yy) + zz]]
+
+
+class _ToolFrame:
+    """The tool pose in the robot base frame from the end-effector body's world pose.
+
+    Plain Python floats, one env at a time: the ~60 multiply-adds cost less than the ~20
+    numpy calls a batched (N, ...) version makes at N = 1, and one env's result cannot
+    depend on how many envs are batched with it. Sums run left to right (see
+    ``_quat_matrix``).
+    """
+
+    def __init__(self, quat_map: np.ndarray, offset: np.ndarray, base_pos_w: np.ndarray,
+                 base_rot_w: np.ndarray):
+        # quat_b = quat_w @ quat_map (conj(q_base) * q * q_offset); columns, for the sums
+        self.quat_cols = tuple(tuple(col) for col in np.asarray(quat_map, float).T.tolist())
+        self.offset = tuple(np.asarray(offset, float).tolist())  # m, ee body frame
+        self.base_pos = tuple(np.asarray(base_pos_w, float).tolist())
+        self.base_cols = tuple(tuple(col) for col in np.asarray(base_rot_w, float).T.tolist())
+
+    def pose_b(self, pos_w: list[float], quat_w: list[float]
+               ) -> tuple[list[float], list[list[float]], list[float]]:
+        """Body world pos (3,) and quat wxyz (4,) -> tool pos (3,), rotation rows (3, 3)
+        and quat wxyz (4,) with w >= 0, all in the base frame."""
+        w, x, y, z = quat_w
+        q = [((w * c0 + x * c1) + y * c2) + z * c3 for c0, c1, c2, c3 in self.quat_cols]
+        if q[0] < 0:  # canonical: w >= 0
+            q = [-v for v in q]
+        o0, o1, o2 = self.offset
+        b0, b1, b2 = self.base_pos
+        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _quat_matrix(w, x, y, z)
+        d0 = (pos_w[0] + ((r00 * o0 + r01 * o1) + r02 * o2)) - b0  # tool point - base, world
+        d1 = (pos_w[1] + ((r10 * o0 + r11 * o1) + r12 * o2)) - b1
+        d2 = (pos_w[2] + ((r20 * o0 + r21 * o1) + r22 * o2)) - b2
+        pos = [(d0 * c0 + d1 * c1) + d2 * c2 for c0, c1, c2 in self.base_cols]
+        return pos, _quat_matrix(*q), q
+
+
+def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
+    """``idx`` as a slice when it is a contiguous ascending run (indexing then gives views,
+    not copies), else ``idx`` itself."""
+    idx = np.asarray(idx)
+    if idx.ndim == 1 and len(idx) > 0 and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+        return slice(int(idx[0]), int(idx[0]) + len(idx))
+    return idx
 
 
 def _describe_action(c: EEControlConfig) -> str:
@@ -438,6 +515,8 @@ def _describe_action(c: EEControlConfig) -> str:
     return f"[arm joint targets (rad), gripper (1, {c.gripper})]"
 
 
+# dtype kinds ``validate_action`` accepts: what np.floating and np.integer cover
+_REAL_NUMBER_KINDS = frozenset("fium")
 _CHARSET = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,'-_")
 
 
@@ -450,10 +529,14 @@ def sample_positions(rng: np.random.Generator, n: int, low: np.ndarray, high: np
     """n xy positions uniformly in [low, high] with pairwise distances >= min_dist[i, j]
     (rejection sampling; deterministic given the rng)."""
     out = np.zeros((n, 2))
+    min_dist = np.asarray(min_dist, dtype=np.float64).tolist()
     for k in range(n):
+        placed = list(zip(out[:k].tolist(), min_dist[k]))
         for _ in range(tries):
             p = rng.uniform(low, high)
-            if all(np.linalg.norm(p - out[j]) >= min_dist[k, j] for j in range(k)):
+            x, y = p.tolist()  # plain floats: the distance test runs up to tries x k times
+            if all(math.sqrt((x - ox) * (x - ox) + (y - oy) * (y - oy)) >= d
+                   for (ox, oy), d in placed):
                 break
         out[k] = p
     return out

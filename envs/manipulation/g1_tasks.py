@@ -20,7 +20,9 @@ Action: ``ee_delta`` by default (see ``twin.controllers.ee_control``), 20 Hz con
     (index finger above the middle finger when tool z points down), its y axis out of the
     back of the hand (the hand closes on the can moving along tool -y). Tool z pointing down
     with tool yaw -0.8 rad (fingers forward-right, palm facing forward-left) is the grasp
-    pose; every ``ee_delta`` rotation refers to this frame.
+    pose (the oracle turns it to -1.0 rad for cans at the far right and towards -0.3 rad
+    to place near the body: ``grasp_yaw_at``, ``place_yaw_at``); every ``ee_delta``
+    rotation refers to this frame.
     Gripper 1 = open (``DEX3_OPEN``: straight fingers), 0 = closed (``DEX3_CLOSED``),
     in between linearly; the left arm and hand hold their default pose.
 Randomizations (per environment, from its seed): which can is the source (a coin flip);
@@ -33,6 +35,8 @@ Randomizations (per environment, from its seed): which can is the source (a coin
 """
 
 from __future__ import annotations
+
+from types import MappingProxyType
 
 import numpy as np
 from twin.envs.manipulation.base import (
@@ -70,17 +74,35 @@ REGION_HIGH = np.array([0.31, -0.08])
 CAN_MAX_Y = -0.12
 MIN_CAN_DIST_M = 0.10
 MIN_PLATE_DIST_M = 0.13
-# Tool yaw of the side grasp (fingers forward-right, palm facing forward-left): the right
-# arm reaches every can position and its pre-grasp point 7 cm behind it at this yaw, in IK
-# solutions near ``G1_RIGHT_ARM_HOME`` (scanned over yaw in [-3, 3] rad: [-1.0, -0.6] works).
+# Tool yaw of the side grasp (fingers forward-right, palm facing forward-left), in IK
+# solutions near ``G1_RIGHT_ARM_HOME`` (scanned over yaw in [-3, 3] rad: [-1.0, -0.6] works
+# over most of the region). Measured with the oracle (seeds 0-59): at -0.8 the pre-grasp
+# point 7 cm behind a can at the far right (y < -0.33 m, x > 0.27 m) is out of reach (the
+# arm stops 2-3 cm short), at -1.0 it is not; a can held above a plate near the body
+# (y > -0.12 m) needs the fingers turned forward (-0.3: at -0.8 the wrist meets the torso).
 GRASP_YAW = -0.8
+GRASP_YAW_Y = ((-0.35, -1.0), (-0.25, GRASP_YAW))  # (can y (m, world), tool yaw (rad)), linear
+PLACE_YAW_Y = ((-0.25, GRASP_YAW), (-0.10, -0.3))  # (plate y, tool yaw), linear
+# A can set down nearer the body than this is out of reach (as for CAN_MAX_Y); the oracle
+# aims for the plate's part right of it (<= 3.5 cm from the plate's centre: inside the
+# 5 cm success radius)
+PLACE_MAX_Y = -0.115
 APPROACH_M = 0.07  # pre-grasp distance behind the can, along the palm normal
 HOVER_M = 0.14  # the hand reaches the pre-grasp point from this far above it
-GRASP_DZ_M = 0.01
+# Grasp with the tool point at the can's centre: the closed index finger then spans 1.6-4.1
+# cm above it and the middle finger as far below; the can still slides ~1 cm down in the
+# hand once lifted. Grasped 1 cm higher, the index finger ends on the rim, the can pivots
+# in the hand while carried and cans set down tilted > 10 deg tip over when released (place
+# oracle, seeds 0-39: 34/40 at +1 cm, 39/40 here). The hand's lowest point (the wrist, 4.4
+# cm below the tool point) stays 1.1 cm above the table.
+GRASP_DZ_M = 0.0
 # Closing pulls the can about 3 cm towards the palm's base and it settles 1-3 cm lower in
 # the hand: a held can's centre is up to ~4.5 cm from the tool point (the oracle starts over
 # beyond this)
-HELD_TOL_M = 0.06  # grasp 1 cm above the can's centre: the hand's lower edge clears the table
+HELD_TOL_M = 0.06
+# The lift leans away from the torso (0.4 m forward per 1 m up): lifting straight up from a
+# can near the body (x < 0.21 m, y > -0.16 m) drives the elbow into the torso.
+LIFT_DIR = np.array([0.4, 0.0, 1.0]) / np.hypot(0.4, 1.0)
 
 # Right arm home: the tool at (0.16, -0.27, 0.97) m (world), tool z down, yaw GRASP_YAW
 # (an IK solution of that pose; behind the object region, the hand's lower edge 10 cm above
@@ -102,6 +124,18 @@ TOOL_OFFSET_M = (0.115, 0.052, 0.0)
 TOOL_QUAT_WXYZ = (0.0, 1.0, 0.0, 0.0)
 
 
+def grasp_yaw_at(can_y: float) -> float:
+    """Tool yaw (rad) of the side grasp of a can at world y ``can_y`` (``GRASP_YAW_Y``)."""
+    (y0, a0), (y1, a1) = GRASP_YAW_Y
+    return float(np.interp(can_y, [y0, y1], [a0, a1]))
+
+
+def place_yaw_at(plate_y: float) -> float:
+    """Tool yaw (rad) to set a held can down on a plate at world y ``plate_y``."""
+    (y0, a0), (y1, a1) = PLACE_YAW_Y
+    return float(np.interp(plate_y, [y0, y1], [a0, a1]))
+
+
 def palm_normal_b(yaw: float) -> np.ndarray:
     """Unit direction (robot base frame) the palm faces at tool yaw ``yaw``, tool z down:
     -(tool y) = -Rz(yaw) @ (0, -1, 0)."""
@@ -112,6 +146,11 @@ class G1TableTask(PandaTableTask):
     """Shared layout of the G1 can tasks (not registered itself)."""
 
     default_scene = "manip_g1"
+    # OraclePolicy: plan from the commanded target (the G1 arm lags its target by 2-3 cm: a
+    # measured-pose plan overshot the grasp point by up to 3 cm and the palm pushed the can
+    # over), carry at 1.2 cm/step (at 2 cm/step the held can tilts more in the hand: p90 of
+    # its largest tilt 12.6 deg instead of 8.6, seeds 0-39)
+    oracle_settings = MappingProxyType({"plan_from_command": True, "carry_step_m": 0.012})
 
     def arm_setup(self) -> ArmSetup:
         hand = G1_RIGHT_HAND_JOINT_NAMES
@@ -159,20 +198,22 @@ class G1TableTask(PandaTableTask):
 
     def _can_grasp(self, env_id: int, name: str) -> dict:
         """Side grasp of an upright can: the tool point at the can's axis, approached along
-        the palm normal at ``GRASP_YAW`` (the can is round: its own yaw does not matter)."""
+        the palm normal at ``grasp_yaw_at`` (the can is round: its own yaw does not matter)."""
         p, _ = self.object_pose(name, [env_id])
         grasp = self.to_base(p[0])
         ee, _ = self.ee_pose_b([env_id])
-        return {"grasp_pos": grasp, "grasp_yaw": GRASP_YAW, "yaw_period": 2 * np.pi,
-                "grasp_dz": GRASP_DZ_M, "approach_dir": palm_normal_b(GRASP_YAW),
+        yaw = grasp_yaw_at(float(p[0, 1]))
+        return {"grasp_pos": grasp, "grasp_yaw": yaw, "yaw_period": 2 * np.pi,
+                "grasp_dz": GRASP_DZ_M, "approach_dir": palm_normal_b(yaw),
                 "approach_m": APPROACH_M, "hover_m": HOVER_M, "held_tol_m": HELD_TOL_M,
+                "lift_dir": self.base_rot_w.T @ LIFT_DIR,
                 "held_offset": ee[0] - grasp}  # tcp - can centre: meaningful once held
 
 
 def _clear_of_approach(src_xy: np.ndarray, other_xy: np.ndarray) -> bool:
     """Whether a can at ``other_xy`` stays clear of the hand's path to ``src_xy``: the hand
     (about 9 cm wide) comes in along the palm normal from ``APPROACH_M`` behind the can."""
-    n = palm_normal_b(GRASP_YAW)[:2]
+    n = palm_normal_b(grasp_yaw_at(float(src_xy[1])))[:2]
     d = other_xy - src_xy
     along = float(d @ n)  # > 0: beyond the source, < 0: on the approach side
     across = abs(float(d @ np.array([-n[1], n[0]])))
@@ -235,8 +276,10 @@ class G1PlaceOnPlateTask(G1TableTask):
 
     def oracle_targets(self, env_id: int) -> dict:
         place = self.plate_pos_w[env_id] + [0.0, 0.0, 0.005 + CAN_HALF_HEIGHT_M + 0.008]
+        place[1] = min(place[1], PLACE_MAX_Y)
         return {"kind": "pick_place", **self._can_grasp(env_id, self.role(env_id, 0)),
-                "place_pos": self.to_base(place)}
+                "place_pos": self.to_base(place),
+                "place_yaw": place_yaw_at(float(self.plate_pos_w[env_id, 1]))}
 
 
 class G1PickCubeEnv(ManipulationEnv):

@@ -43,6 +43,9 @@ class PandaDrawerTask(PandaTableTask):
         self.cabinet_pos_w = np.tile(np.asarray(dr.pos, dtype=np.float64), (self.num_envs, 1))
         self.cabinet_yaw = np.full(self.num_envs, float(dr.yaw))
 
+    def tracked_body_ids(self) -> np.ndarray:
+        return np.zeros(0, dtype=np.int64)  # the opening is a joint position (qpos)
+
     def _place_objects(self, i: int, rng: np.random.Generator, qpos: np.ndarray) -> None:
         x = rng.uniform(*CABINET_X)
         y = rng.uniform(*CABINET_Y)

@@ -44,6 +44,7 @@ def test_chunk_executes_first_m():
     obs, r, te, tr, info = env.step(chunk)
     assert r == 3.0 and obs[0] == 3 and info["step_rewards"] == [1.0, 1.0, 1.0]
     np.testing.assert_array_equal(np.array(env.unwrapped.seen), chunk[:3])
+    assert all(a.dtype == np.float32 and a.shape == (2,) for a in env.unwrapped.seen)
     assert [i["t"] for i in info["step_infos"]] == [1, 2, 3]
     with pytest.raises(ValueError, match=r"expected shape \(K, 2\)"):
         env.step(np.zeros((6, 7)))

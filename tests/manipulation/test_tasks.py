@@ -1,4 +1,5 @@
 """Every manipulation id: Gymnasium's checker, seeding, instructions, cameras, bad input,
+the per-step state read (fresh after every reset and step, first-principles tool pose),
 and the oracle's success rate (>= 90 % of 20 seeds per task, no rendering)."""
 
 import warnings
@@ -8,9 +9,11 @@ import numpy as np
 import pytest
 from conftest import PANDA_IDS
 from gymnasium.utils.env_checker import check_env, data_equivalence
+from twin.envs.manipulation.base import _quat_sandwich_map, _ToolFrame
 
 from twin.policy.chunk import ActionChunk
 from twin.policy.oracle import OraclePolicy
+from twin.rotations import quat_conjugate, quat_mul, quat_to_matrix
 
 
 @pytest.mark.parametrize("env_id", PANDA_IDS)
@@ -75,6 +78,56 @@ def test_vector_env_matches_single_envs():
         np.testing.assert_array_equal(obs["joint_pos"], vobs["joint_pos"][i])
         env.close()
     venv.close()
+
+
+def test_tool_frame_matches_quaternion_algebra():
+    """The per-env tool pose (plain floats) against twin.rotations, with a rotated base, an
+    offset tool frame and quaternions of both signs."""
+    rng = np.random.default_rng(0)
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
+    q_base, q_off = unit(rng.normal(size=4)), unit(rng.normal(size=4))
+    base_pos, offset = rng.normal(size=3), rng.normal(size=3) * 0.1
+    frame = _ToolFrame(_quat_sandwich_map(quat_conjugate(q_base), q_off), offset, base_pos,
+                       quat_to_matrix(q_base))
+    R_base = quat_to_matrix(q_base)
+    for _ in range(50):
+        q_w, p_w = unit(rng.normal(size=4)), rng.normal(size=3)
+        pos, rot, quat = (np.array(x) for x in frame.pose_b(p_w.tolist(), q_w.tolist()))
+        q_ref = quat_mul(quat_mul(quat_conjugate(q_base), q_w), q_off)
+        q_ref = q_ref if q_ref[0] >= 0 else -q_ref
+        tcp_w = p_w + quat_to_matrix(q_w) @ offset
+        np.testing.assert_allclose(quat, q_ref, atol=1e-12)
+        np.testing.assert_allclose(rot, quat_to_matrix(q_ref), atol=1e-12)
+        np.testing.assert_allclose(pos, R_base.T @ (tcp_w - base_pos), atol=1e-12)
+
+
+@pytest.mark.parametrize("env_id", ["twin/PandaStackCube-v0", "twin/PandaOpenDrawer-v0"])
+def test_step_state_is_fresh_after_reset_and_step(env_id):
+    """``task.state()`` is read once per step and cached: after every reset and step it
+    equals what the backend reports now (objects moved by a reset, the arm by a step)."""
+    env = gym.make(env_id, obs_mode="state", disable_env_checker=True)
+    task = env.unwrapped.task
+    b = task.backend
+    rng = np.random.default_rng(0)
+    for seed in (1, 2):
+        obs, _ = env.reset(seed=seed)
+        for _ in range(3):
+            s = task.state()
+            np.testing.assert_array_equal(s.qpos, b.get_qpos())
+            np.testing.assert_array_equal(s.body_pos_w, b.body_pos_w(task.tracked_body_ids()))
+            R_hand = quat_to_matrix(b.body_quat_wxyz(task.ee_body_id)[0, 0])
+            tcp_w = b.body_pos_w(task.ee_body_id)[0, 0] + R_hand @ task.ee_offset
+            np.testing.assert_allclose(s.ee_pos_b[0], tcp_w - task.base_pos_w, atol=1e-12)
+            np.testing.assert_allclose(s.ee_rot_b[0], R_hand, atol=1e-12)  # Panda: tool = hand
+            np.testing.assert_array_equal(obs["ee_pos"], s.ee_pos_b[0].astype(np.float32))
+            q_fingers = b.get_qpos()[0, task.grip_qpos_idx]
+            assert s.gripper_open[0] == pytest.approx(np.clip(q_fingers.mean() / 0.04, 0, 1))
+            a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+            obs, *_ = env.step(a)
+    env.close()
 
 
 def test_bad_actions_and_names_are_clear_errors():

@@ -44,7 +44,7 @@ class ActionChunk(gym.Wrapper):
         if a.ndim != 2 or a.shape[1] != self.action_dim or a.shape[0] < 1:
             raise ValueError(f"action chunk: expected shape (K, {self.action_dim}), got "
                              f"{a.shape}")
-        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        if a.dtype.kind not in "fium":  # np.floating or np.integer
             raise ValueError(f"action chunk: expected a numeric dtype, got {a.dtype}")
         return a.astype(np.float64)
 
@@ -65,10 +65,15 @@ class ActionChunk(gym.Wrapper):
         info: dict = {}
         dtype = self.env.action_space.dtype
         shape = self.env.action_space.shape
-        for k in range(min(self.execute_steps, len(a))):
-            act = self._ensembled(self._t) if self.temporal_ensemble else a[k]
-            obs, r, terminated, truncated, info = self.env.step(
-                np.asarray(act, dtype=dtype).reshape(shape))
+        n = min(self.execute_steps, len(a))
+        if not self.temporal_ensemble:  # convert the executed actions once per chunk
+            acts = a[:n].astype(dtype).reshape((n,) + tuple(shape))
+        for k in range(n):
+            if self.temporal_ensemble:
+                act = np.asarray(self._ensembled(self._t), dtype=dtype).reshape(shape)
+            else:
+                act = acts[k]
+            obs, r, terminated, truncated, info = self.env.step(act)
             self._t += 1
             rewards.append(float(r))
             infos.append(info)

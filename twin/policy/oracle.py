@@ -3,7 +3,8 @@ emit ``ee_delta`` chunks in the task's configured convention.
 
 They prove each task solvable and are the tests' reference. One phase machine covers the
 pick, pick-and-place and drawer tasks; the task says what to do through
-``task.privileged_state(env_id)`` (``kind``, grasp pose, place pose, pull/push vector).
+``task.privileged_state(env_id)`` (``kind``, grasp pose, place pose, pull/push vector;
+optionally a side approach ``approach_dir``, a ``lift_dir`` and a ``place_yaw``).
 Phases advance only on *measured* state at each ``infer`` call; within a chunk the actions
 move a virtual end effector towards the current phase's waypoint.
 """
@@ -46,23 +47,34 @@ class OraclePolicy(Policy):
     """Privileged scripted policy for one env (``env_id``) of a ``ManipulationTask``.
 
     Speeds: up to ``max_step_m`` per control step in free space, ``slow_step_m`` near
-    contact; waits ``close_steps`` / ``open_steps`` control steps for the gripper.
+    contact, ``carry_step_m`` with a closed gripper; waits ``close_steps`` / ``open_steps``
+    control steps for the gripper. ``plan_from_command``: see ``_plan_origin``.
+    ``carry_step_m`` and ``plan_from_command`` left at None take the task's
+    ``oracle_settings`` (a dict class attribute; the G1 tasks set both), else 0.02 / False.
     """
 
     def __init__(self, task, env_id: int = 0, chunk_size: int = 6, max_step_m: float = 0.03,
-                 slow_step_m: float = 0.012, carry_step_m: float = 0.02, close_steps: int = 7, open_steps: int = 5,
-                 approach_height_m: float = 0.08, lift_height_m: float = 0.1):
+                 slow_step_m: float = 0.012, carry_step_m: float | None = None,
+                 close_steps: int = 7, open_steps: int = 5,
+                 approach_height_m: float = 0.08, lift_height_m: float = 0.1,
+                 plan_from_command: bool | None = None):
+        settings = getattr(task, "oracle_settings", {})
         self.task = task
         self.env_id = env_id
         self.chunk_size = chunk_size
         self.max_step_m = max_step_m
         self.slow_step_m = slow_step_m
-        self.carry_step_m = carry_step_m
+        self.carry_step_m = (carry_step_m if carry_step_m is not None
+                             else settings.get("carry_step_m", 0.02))
         self.close_steps = close_steps
         self.open_steps = open_steps
         self.approach = approach_height_m
         self.lift = lift_height_m
         self.control = task.control
+        if plan_from_command is None:
+            plan_from_command = settings.get("plan_from_command", False)
+        # only meaningful when deltas apply to the controller's previous target
+        self.plan_from_command = bool(plan_from_command) and self.control.delta_origin == "target"
         if self.control.mode != "ee_delta":
             raise ValueError(f"the oracle emits ee_delta actions; the task uses "
                              f"{self.control.mode!r}")
@@ -75,6 +87,7 @@ class OraclePolicy(Policy):
         self.anchor: np.ndarray | None = None
         self.yaw: float | None = None
         self.open_cmd = 1.0
+        self.bias = np.zeros(3)  # static tracking error compensation (m, base frame)
 
     # --- phase logic ---------------------------------------------------------------------
     def _waypoint(self, name: str, s: dict) -> tuple[np.ndarray, float, float]:
@@ -93,7 +106,7 @@ class OraclePolicy(Policy):
         if name == "close":
             return self.anchor, 1.0, 0.0
         if name == "lift":
-            return self.anchor + self.lift * up, 1.0, 0.0
+            return self.anchor + self.lift * s.get("lift_dir", up), 1.0, 0.0
         held = s.get("held_offset", np.zeros(3))  # place the object, not the tool centre
         if name == "carry":
             return s["place_pos"] + held + self.approach * up, 0.0, 0.0
@@ -132,7 +145,7 @@ class OraclePolicy(Policy):
                 return
             wp, _, _ = self._waypoint(name, s)
             err = np.linalg.norm(wp - s["ee_pos"])
-            yaw_err = abs(_wrap(_yaw_of(s["ee_rot"]) - self.yaw))
+            yaw_err = abs(_wrap(_yaw_of(s["ee_rot"]) - self._phase_yaw(name, s)))
             waited = s["step"] - self.phase_start_step
             if name in ("close", "open"):
                 done = waited >= (self.close_steps if name == "close" else self.open_steps)
@@ -157,9 +170,9 @@ class OraclePolicy(Policy):
         vmax = self.slow_step_m if slow else self.max_step_m
         if open_frac < 0.5:  # carrying: gentler, so the object does not swing in the grasp
             vmax = min(vmax, self.carry_step_m)
-        R_goal = _rz(self.yaw) @ _DOWN
+        R_goal = _rz(self._phase_yaw(name, s)) @ _DOWN
         c = self.control
-        pos, R = s["ee_pos"].copy(), s["ee_rot"].copy()
+        pos, R, wp = self._plan_origin(s, wp)
         actions = np.zeros((self.chunk_size, 7))
         for k in range(self.chunk_size):
             d_pos = np.clip(wp - pos, -vmax, vmax)
@@ -176,6 +189,37 @@ class OraclePolicy(Policy):
             pos, R = pos + d_pos, R_next
         return {"actions": actions.astype(np.float32)}
 
+    def _plan_origin(self, s: dict, wp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(start position, start rotation, waypoint) of this chunk's virtual end effector.
+
+        From the measured pose (default), each chunk's deltas add up to (waypoint - measured)
+        on top of the controller's target, which leads the measured tool while the arm moves:
+        an integrator that removes the static tracking error but overshoots by the lag (the
+        G1 arm lags 2-3 cm behind its target at 1.2 cm/step, and its palm then shoved the can
+        over). From the commanded target (``plan_from_command``), the command stops at the
+        waypoint; the static error (servo sag and IK residual, up to ~1 cm on the G1 arm) is
+        integrated separately into ``bias``, only once the command has arrived, so it never
+        winds up in transit.
+        """
+        if not self.plan_from_command:
+            return s["ee_pos"].copy(), s["ee_rot"].copy(), wp
+        ctrl = self.task.controller
+        target = ctrl.target_pos[self.env_id].copy()
+        if np.linalg.norm(target - (wp + self.bias)) < 1e-3:
+            self.bias += _SAG_GAIN * (wp - s["ee_pos"])
+            n = np.linalg.norm(self.bias)
+            self.bias *= min(1.0, _MAX_SAG_M / max(n, 1e-9))  # a sag, not a push into contact
+        return target, ctrl.target_rot[self.env_id].copy(), wp + self.bias
+
+    def _phase_yaw(self, name: str, s: dict) -> float:
+        """Tool yaw of a phase: the grasp yaw, or from "lift" on the task's ``place_yaw``
+        where it gives one (a round object turns with the hand about the tool z axis), as
+        the equivalent yaw (modulo ``yaw_period``) nearest the grasp yaw."""
+        if name not in _PLACE_PHASES or "place_yaw" not in s:
+            return self.yaw
+        period = s.get("yaw_period", np.pi / 2)
+        return self.yaw + _wrap_period(s["place_yaw"] - self.yaw, period)
+
     def _pick_yaw(self, s: dict) -> float:
         """Tool yaw for the grasp: a quarter-turn multiple of the object's yaw, closest to
         the current tool yaw (fingers close across two faces)."""
@@ -183,6 +227,16 @@ class OraclePolicy(Policy):
         cur = _yaw_of(s["ee_rot"])
         cands = base + s.get("yaw_period", np.pi / 2) * np.arange(-4, 5)
         return float(cands[np.argmin(np.abs([_wrap(c_ - cur) for c_ in cands]))])
+
+
+# phases at the task's "place_yaw" when it gives one (turning while lifting: see g1_tasks)
+_PLACE_PHASES = ("lift", "carry", "lower", "open", "retreat", "hold")
+_SAG_GAIN = 0.7  # of the remaining static error added to the bias per chunk
+_MAX_SAG_M = 0.015
+
+
+def _wrap_period(a: float, period: float) -> float:
+    return float((a + period / 2) % period - period / 2)
 
 
 def _wrap(a: float) -> float:
