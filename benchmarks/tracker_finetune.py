@@ -26,7 +26,8 @@ from twin.train.tracker import load_train_config, train
 
 def evaluate(tracker: str | Path, clip: Path):
     ctrl = TrackingController.load(tracker)
-    return evaluate_tracker(load_motions(clip), ctrl, action_mode=ctrl.metadata.action_mode)[0]
+    return evaluate_tracker(load_motions(clip), ctrl, gains=ctrl.metadata.gains,
+                            action_mode=ctrl.metadata.action_mode)[0]
 
 
 def main() -> None:

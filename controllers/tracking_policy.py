@@ -45,6 +45,7 @@ class TrackerMetadata:
     robot: str
     activation: str
     training: dict
+    gains: str = "tracking"  # the robot's gain profile the policy was trained with
 
     def to_json(self) -> str:
         d = self.__dict__.copy()

@@ -140,6 +140,7 @@ class G1TrackingTask(BatchedTask):
         spec = backend.scene.robot
         self.robot = spec
         self.action_mode = action_mode
+        self.gains = gains
         self.window = np.asarray(window_steps, dtype=np.int64)
         self.dr = DomainRandomization.coerce(dr)
         self.adaptive = adaptive_sampling

@@ -114,7 +114,8 @@ def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
 
     clips = motions
     ctrl = TrackingController.load(tracker)
-    res = evaluate_tracker(clips, ctrl, gains="tracking", action_mode=ctrl.metadata.action_mode,
+    res = evaluate_tracker(clips, ctrl, gains=ctrl.metadata.gains,
+                           action_mode=ctrl.metadata.action_mode,
                            robot=ctrl.metadata.robot)
     base = evaluate_tracker(clips, None, gains="stiff", action_mode="reference_residual",
                             robot=ctrl.metadata.robot)

@@ -59,6 +59,8 @@ class RetargetConfig:
         damping: Levenberg-Marquardt damping of the QP (regularises near singularities).
         posture_cost: weight pulling joints towards the default pose in the null space.
         velocity_limit_scale: multiplies the motor speed limits (1 = the robot's limits).
+        joint_limit_margin_rad: joints stay this far inside their position limits, so a
+            plan never asks a PD controller to drive a joint into its hard stop.
         hand_transition_frames: length of the ramp between hand presets.
         links: the link targets (``G1_LINK_TARGETS``).
     """
@@ -71,5 +73,6 @@ class RetargetConfig:
     damping: float = 1e-3
     posture_cost: float = 1e-2
     velocity_limit_scale: float = 1.0
+    joint_limit_margin_rad: float = 0.03
     hand_transition_frames: int = 5
     links: tuple[LinkTarget, ...] = field(default=G1_LINK_TARGETS)

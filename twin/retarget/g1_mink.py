@@ -151,7 +151,8 @@ def retarget_to_g1(human: HumanMotion, config: RetargetConfig | None = None) -> 
     configuration.update(q0)
     posture.set_target(q0)
     all_tasks = [*tasks, posture]
-    limits_free = [mink.ConfigurationLimit(model)]
+    limits_free = [mink.ConfigurationLimit(
+        model, min_distance_from_limits=config.joint_limit_margin_rad)]
     limits = [*limits_free, mink.VelocityLimit(
         model, _velocity_limits(spec.joint_names, config.velocity_limit_scale))]
     iters = max(1, int(config.iterations_per_frame))

@@ -100,14 +100,18 @@ def _tracking_profile(joint_names: tuple[str, ...]) -> GainProfile:
     )
 
 
+STIFF_KP = 500.0  # N m/rad, the Menagerie G1 position actuators
+
+
 def _stiff_profile(joint_names: tuple[str, ...]) -> GainProfile:
     body = [n for n in joint_names if n.split("_")[1] != "hand"]
     return GainProfile(
         name="stiff",
         description="Menagerie position servos (kp 500, damping ratio 1): hold a pose without "
-        "a policy; for kinematic replay baselines and tests",
+        "a policy; for kinematic replay baselines, tests and residual policies on top",
         effort_limit={n: g1_motor_for_joint(n).effort_limit_nm for n in body},
-        action_scale={n: g1_motor_for_joint(n).action_scale_rad for n in body},
+        # 0.25 effort / kp, as for the tracking profile, but with the stiff kp
+        action_scale={n: 0.25 * g1_motor_for_joint(n).effort_limit_nm / STIFF_KP for n in body},
     )
 
 

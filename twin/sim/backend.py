@@ -138,6 +138,10 @@ class SimBackend(ABC):
         """Linear velocity of each body origin and angular velocity, world frame: (N, B, 3) x 2."""
 
     @abstractmethod
+    def actuator_pd_gains(self, actuator_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(kp N m/rad, kd N m s/rad) of position actuators as simulated."""
+
+    @abstractmethod
     def actuator_force(self, env_ids: EnvIds = None) -> np.ndarray:
         """(N, nu) actuator forces/torques after clamping, N or N m."""
 

@@ -313,6 +313,10 @@ class MujocoBackend(SimBackend):
         lin = cvel[..., 3:] + np.cross(ang, xpos - com)
         return lin, ang
 
+    def actuator_pd_gains(self, actuator_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.asarray(actuator_ids)
+        return self.model.actuator_gainprm[ids, 0].copy(), -self.model.actuator_biasprm[ids, 2]
+
     def actuator_force(self, env_ids: EnvIds = None) -> np.ndarray:
         return np.stack([self.datas[i].actuator_force for i in self._ids(env_ids)])
 

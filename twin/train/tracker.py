@@ -45,6 +45,7 @@ class TrackerTrainConfig:
     motions: str = "???"
     robot: str = "g1"
     action_mode: str = "reference_residual"
+    gains: str = "tracking"       # robot gain profile: tracking (soft, BeyondMimic) or stiff
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     num_envs: int = 32
@@ -80,14 +81,15 @@ def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
 def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int):
     from twin.controllers.tracking_policy import TrackerMetadata
 
-    profile = task.robot.gains("tracking")
     names = task.body_joint_names
+    kp, kd = task.backend.actuator_pd_gains(task.act_idx)  # what the model really uses
     return TrackerMetadata(
         joint_names=names, default_joint_pos=tuple(float(x) for x in task.default_q),
-        kp=tuple(profile.kp[n] for n in names), kd=tuple(profile.kd[n] for n in names),
+        kp=tuple(float(x) for x in kp), kd=tuple(float(x) for x in kd),
         action_scale=tuple(float(x) for x in task.action_scale), action_mode=task.action_mode,
         obs_layout=task.obs_layout, window_steps=tuple(int(k) for k in task.window),
         control_dt=float(task.control_dt), robot=task.robot.name, activation="elu",
+        gains=task.gains,
         training={"env_steps": int(env_steps), "motions": cfg.motions, "seed": cfg.seed,
                   "clips": list(task.library.names),
                   "dr": asdict(task.dr) if task.dr is not None else None},
@@ -161,6 +163,7 @@ def make_env(cfg: TrackerTrainConfig):
 
     venv = G1MotionTrackingVectorEnv(cfg.motions, num_envs=cfg.num_envs, robot=cfg.robot,
                                      action_mode=cfg.action_mode, dr=dr_setting(cfg),
+                                     gains=cfg.gains,
                                      num_threads=cfg.num_threads)
     sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
                        clip_obs=10.0, gamma=cfg.ppo.gamma)

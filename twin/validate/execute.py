@@ -58,7 +58,7 @@ def execute(motion: RobotMotion, cfg: ValidateConfig) -> ExecutionLog:
     gains, action_mode, window = "stiff", "reference_residual", (1, 2, 5, 10, 25)
     if cfg.controller != "pd":
         policy = TrackingController.load(cfg.controller)
-        gains, action_mode = "tracking", policy.metadata.action_mode
+        gains, action_mode = policy.metadata.gains, policy.metadata.action_mode
         window = policy.metadata.window_steps
     robot = "g1_dex3" if motion.hand_joint_pos is not None else "g1"
     task = G1TrackingTask([motion], num_envs=1, robot=robot, gains=gains,
