@@ -22,7 +22,7 @@ def trained(tmp_path_factory):
     save_robot_motion(wave_motion(T=250), root / "wave.npz")
     overrides = [f"motions={root / 'wave.npz'}", f"run_dir={root / 'run'}", "num_envs=8",
                  "total_env_steps=2048", "checkpoint_every_env_steps=1024",
-                 "ppo.batch_size=256", "ppo.n_steps=32", "net_arch=[64,64]"]
+                 "ppo.batch_size=256", "ppo.n_steps=32", "net_arch=[64,64]", "gains=tracking"]
     out = train(load_train_config(overrides), progress_bar=False)
     return root, overrides, out
 
@@ -82,7 +82,8 @@ def _deterministic_return(tracker, motion_path) -> tuple[float, int]:
     from twin.envs.tracking.g1_tracking import G1TrackingTask
 
     ctrl = TrackingController.load(tracker)
-    task = G1TrackingTask(motion_path, num_envs=1, random_start=False, dr=False, num_threads=1)
+    task = G1TrackingTask(motion_path, num_envs=1, random_start=False, dr=False, num_threads=1,
+                          gains=ctrl.metadata.gains)
     task.fixed_clips = np.arange(1)
     task.reset()
     obs, total, steps = task.observe(), 0.0, 0
@@ -101,7 +102,7 @@ def test_smoke_training_raises_the_return(tmp_path):
     save_robot_motion(wave_motion(T=250), tmp_path / "wave.npz")
     base = [f"motions={tmp_path / 'wave.npz'}", f"run_dir={tmp_path / 'run'}", "num_envs=16",
             "ppo.n_steps=32", "ppo.batch_size=256", "net_arch=[128,128]",
-            "checkpoint_every_env_steps=1000000"]
+            "checkpoint_every_env_steps=1000000", "gains=tracking"]
     before = _deterministic_return(train(load_train_config(base + ["total_env_steps=0"]),
                                          progress_bar=False), tmp_path / "wave.npz")
     after = _deterministic_return(train(load_train_config(base + ["total_env_steps=49152"]),
@@ -123,3 +124,12 @@ def test_learning_rate_adapts_to_kl():
     fixed = KLAdaptiveLR(3e-4, desired_kl=None, lr_min=1e-5, lr_max=1e-2)
     fixed.update(1.0)
     assert fixed(0.0) == 3e-4
+
+
+def test_finetuning_keeps_the_init_trackers_gains(trained):
+    from twin.train.tracker import with_init_controller_settings
+
+    _, _, out = trained  # trained with gains=tracking
+    cfg = load_train_config(["motions=x.npz", f"init={out}", "gains=stiff"])
+    assert with_init_controller_settings(cfg).gains == "tracking"
+    assert load_train_config(["motions=x.npz"]).gains == "stiff"  # the config default

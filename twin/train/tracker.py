@@ -45,7 +45,7 @@ class TrackerTrainConfig:
     motions: str = "???"
     robot: str = "g1"
     action_mode: str = "reference_residual"
-    gains: str = "tracking"       # robot gain profile: tracking (soft, BeyondMimic) or stiff
+    gains: str = "stiff"          # robot gain profile: stiff (kp 500) or tracking (soft, BeyondMimic)
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     num_envs: int = 32
@@ -149,6 +149,29 @@ def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dic
                 max_grad_norm=p.max_grad_norm, target_kl=p.target_kl)
 
 
+def init_tracker_path(init: str) -> Path:
+    from twin.controllers.tracking_policy import shipped_tracker_dir
+
+    path = Path(init)
+    return path if path.suffix else shipped_tracker_dir() / f"{init}.npz"
+
+
+def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig:
+    """Fine-tuning keeps the init tracker's gain profile and action mode (its network only
+    makes sense with them)."""
+    if not cfg.init:
+        return cfg
+    from dataclasses import replace
+
+    from twin.controllers.tracking_policy import TrackingController
+
+    meta = TrackingController.load(init_tracker_path(cfg.init)).metadata
+    if (meta.gains, meta.action_mode) != (cfg.gains, cfg.action_mode):
+        log.info("init %s: using its gains=%s action_mode=%s", cfg.init, meta.gains,
+                 meta.action_mode)
+    return replace(cfg, gains=meta.gains, action_mode=meta.action_mode)
+
+
 def dr_setting(cfg: TrackerTrainConfig):
     from twin.envs.tracking.g1_tracking import DomainRandomization
 
@@ -178,6 +201,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
     from twin.train.export import export_onnx, load_into_sb3, save_tracker
 
     torch.set_num_threads(cfg.torch_threads)
+    cfg = with_init_controller_settings(cfg)
     run = Path(cfg.run_dir)
     ckpt = run / "checkpoints"
     ckpt.mkdir(parents=True, exist_ok=True)
@@ -209,11 +233,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
                                activation_fn=torch.nn.ELU, log_std_init=p.log_std_init))
         env.seed(cfg.seed)
         if cfg.init:
-            from twin.controllers.tracking_policy import shipped_tracker_dir
-
-            init = Path(cfg.init)
-            if not init.suffix:
-                init = shipped_tracker_dir() / f"{cfg.init}.npz"
+            init = init_tracker_path(cfg.init)
             mean, var = load_into_sb3(model, init)
             if mean.shape != env.obs_rms.mean.shape:
                 raise ValueError(f"init {init}: observation size {mean.shape[0]} differs from "
