@@ -2,8 +2,9 @@
 
 Replays scripted-oracle action chunks (precomputed, so the policy is not timed) through
 ``ActionChunk(gym.make("twin/PandaPickCube-v0", ...), 3)``: ee_delta actions, 20 Hz
-control, two 256x256 cameras, render profile ``fast``; whole episodes, each started by its
-``reset(seed)``. The wall time of the loop is split into:
+control, render profile ``fast``; whole episodes, each started by its ``reset(seed)``. The
+same episodes run twice: state only (``obs_mode="state"``, no cameras), then with the two
+256x256 cameras (``obs_mode="rgb"``). The wall time of the loop is split into:
 
 - physics: ``backend.step`` (``mj_step`` x decimation, controls in and state out);
 - controller: ``EEController.compute`` (ee_delta -> target pose, then mink IK; the IK
@@ -17,13 +18,31 @@ control, two 256x256 cameras, render profile ``fast``; whole episodes, each star
   observation dict. Per episode: the non-physics, non-render part of ``reset`` (object
   placement, ``set_state``'s ``mj_forward``, camera parameters), amortised over the steps.
 
-The loop runs ``--repeats`` times; each line is the median over repeats. The last line is
-twin's overhead / (physics + controller); target <= 0.10. Rendering (Mesa's llvmpipe without
-a GPU) evicts the CPU caches, so the Python that follows it runs slower than it would alone;
-``--obs-mode state`` times the same loop without cameras.
+Each pass over the episodes runs ``--repeats`` times; each line is the median over repeats.
+The last two lines are twin's overhead / (physics + controller), state only and with
+cameras (the loop the issue times); target <= 0.10.
 
-    python benchmarks/vla_loop.py [--steps 150] [--repeats 3] [--profile fast] [--size 256]
-                                  [--obs-mode rgb|state]
+Why the ratio with cameras is about twice the state-only one: without a GPU, Mesa's
+llvmpipe renders on the CPU (both cores), and its frame buffers, textures and JIT code
+evict the CPU caches. The Python that runs after a render -- twin's code and the
+controller alike -- does the same work but refills the caches first. Measured on the
+2-core development machine (shared with a training job; medians of 3 runs x 5 repeats,
+after the overhead cuts of issue #6 item 8):
+
+    ms per step           physics  controller  twin   twin / (physics + controller)
+    state only            1.08     0.31        0.13   0.094 - 0.104
+    with cameras          1.29     0.94        0.47   0.196 - 0.207
+
+The controller (mink IK, mostly Python and small numpy calls) runs 3x slower with cameras
+and twin's code 3.5x, physics (compact C) only 1.2x. It is not preemption: the thread CPU
+time of the controller equals its wall time (0.91 vs 0.92 ms). It is not the image
+handling either: returning stored images instead of rendering brings twin's overhead back
+to the state-only figure. The first code after a render pays most (``TwinEnv.step``'s
+unbatching: ~70 us instead of ~13 us; the next step's action check: ~57 us instead of
+~7 us); whatever ran first would pay that refill. GPU rendering (EGL) should leave the CPU
+caches alone and the with-camera ratio near the state-only one (not measured here).
+
+    python benchmarks/vla_loop.py [--steps 150] [--repeats 5] [--profile fast] [--size 256]
 """
 
 from __future__ import annotations
@@ -81,20 +100,12 @@ def _episodes(env_id: str, steps: int, chunk_steps: int) -> list:
     return episodes
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--env-id", default="twin/PandaPickCube-v0")
-    p.add_argument("--steps", type=int, default=150, help="control steps per repeat")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--profile", default="fast")
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--obs-mode", default="rgb", choices=("rgb", "state"))
-    args = p.parse_args()
-    chunk_steps = 3
-
-    episodes = _episodes(args.env_id, args.steps, chunk_steps)
-    env = ActionChunk(gym.make(args.env_id, obs_mode=args.obs_mode, render_profile=args.profile,
-                               image_size=args.size, disable_env_checker=True), chunk_steps)
+def _measure(env_id: str, obs_mode: str, profile: str, size: int, repeats: int,
+             episodes: list, chunk_steps: int) -> tuple[dict, dict]:
+    """Per-step times (s), medians over ``repeats`` passes over ``episodes``, and a
+    description of the env that ran them."""
+    env = ActionChunk(gym.make(env_id, obs_mode=obs_mode, render_profile=profile,
+                               image_size=size, disable_env_checker=True), chunk_steps)
     task = env.unwrapped.task
     physics, controller, ik, render, gym_outer, twin_env = (_Timer() for _ in range(6))
     task.backend.step = physics.wrap(task.backend.step)
@@ -115,8 +126,8 @@ def main() -> None:
     env.step(episodes[0][1][0])
 
     rows = []
-    for _ in range(args.repeats):
-        timers = (physics, controller, ik, render, gym_outer, twin_env)
+    timers = (physics, controller, ik, render, gym_outer, twin_env)
+    for _ in range(repeats):
         for t in timers:
             t.total = dict.fromkeys(PHASES, 0.0)
         wall = dict.fromkeys(PHASES, 0.0)
@@ -147,24 +158,52 @@ def main() -> None:
         row["ratio"] = row["twin"] / (row["physics"] + row["controller"])
         row["gym_ratio"] = row["gym"] / (row["physics"] + row["controller"])
         rows.append(row)
+    env.close()
     med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
-    ms = {k: v * 1e3 for k, v in med.items()}
+    cameras = (f"profile {profile}, {len(task.cameras)} cameras {size}x{size}"
+               if obs_mode == "rgb" else "no cameras")
+    about = {"steps": steps, "cameras": cameras, "gym_wrappers": ", ".join(gym_wrappers),
+             "hz": 1 / task.control_dt, "decimation": task.decimation}
+    return med, about
 
-    cameras = (f"profile {args.profile}, {len(task.cameras)} cameras {args.size}x{args.size}"
-               if args.obs_mode == "rgb" else "obs_mode state: no cameras")
-    print(f"{args.env_id}: {steps} steps in {len(episodes)} episodes per repeat, "
-          f"{args.repeats} repeats, medians (control {1 / task.control_dt:.0f} Hz, decimation "
-          f"{task.decimation}, {cameras})")
-    print(f"physics:     {ms['physics']:7.3f} ms/step  (mj_step x {task.decimation})")
-    print(f"controller:  {ms['controller']:7.3f} ms/step  (ee_delta -> target, mink IK "
+
+def _report(title: str, med: dict, about: dict) -> None:
+    ms = {k: v * 1e3 for k, v in med.items()}
+    print(f"{title} ({about['cameras']}):")
+    print(f"  physics:     {ms['physics']:7.3f} ms/step  (mj_step x {about['decimation']})")
+    print(f"  controller:  {ms['controller']:7.3f} ms/step  (ee_delta -> target, mink IK "
           f"{ms['ik']:.3f})")
-    print(f"render:      {ms['render']:7.3f} ms/step")
-    print(f"Gymnasium:   {ms['gym']:7.3f} ms/step  ({', '.join(gym_wrappers)})")
-    print(f"twin:        {ms['twin']:7.3f} ms/step  (in step {ms['twin_step']:.3f}, resets "
+    print(f"  render:      {ms['render']:7.3f} ms/step")
+    print(f"  Gymnasium:   {ms['gym']:7.3f} ms/step  ({about['gym_wrappers']}; "
+          f"/ (physics + controller) = {med['gym_ratio']:.3f})")
+    print(f"  twin:        {ms['twin']:7.3f} ms/step  (in step {ms['twin_step']:.3f}, resets "
           f"{ms['twin_reset']:.3f} amortised)")
-    print(f"total:       {ms['total']:7.3f} ms/step")
-    print(f"Gymnasium wrappers / (physics + controller) = {med['gym_ratio']:.3f}")
-    print(f"twin overhead / (physics + controller) = {med['ratio']:.3f}  (target <= 0.10)")
+    print(f"  total:       {ms['total']:7.3f} ms/step")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--env-id", default="twin/PandaPickCube-v0")
+    p.add_argument("--steps", type=int, default=150, help="control steps per repeat")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--profile", default="fast")
+    p.add_argument("--size", type=int, default=256)
+    args = p.parse_args()
+    chunk_steps = 3
+
+    episodes = _episodes(args.env_id, args.steps, chunk_steps)
+    state, about_state = _measure(args.env_id, "state", args.profile, args.size, args.repeats,
+                                  episodes, chunk_steps)
+    rgb, about_rgb = _measure(args.env_id, "rgb", args.profile, args.size, args.repeats,
+                              episodes, chunk_steps)
+    print(f"{args.env_id}: {about_rgb['steps']} steps in {len(episodes)} episodes per repeat, "
+          f"{args.repeats} repeats, medians (control {about_rgb['hz']:.0f} Hz, decimation "
+          f"{about_rgb['decimation']}, chunks of {chunk_steps})")
+    _report("state only", state, about_state)
+    _report("with cameras", rgb, about_rgb)
+    print(f"twin overhead / (physics + controller), state only   = {state['ratio']:.3f}")
+    print(f"twin overhead / (physics + controller), with cameras = {rgb['ratio']:.3f}  "
+          f"(target <= 0.10)")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ from twin.envs.batched_task import BatchedTask
 
 
 def _first(x):
+    """Environment 0's entry of a batched array, or of every array in a (nested) dict."""
+    if type(x) is np.ndarray:  # the common case first: no conversion to check
+        return x[0]
     if isinstance(x, dict):
-        return {k: _first(v) for k, v in x.items()}
+        return {k: v[0] if type(v) is np.ndarray else _first(v) for k, v in x.items()}
     return np.asarray(x)[0]
 
 
@@ -40,8 +43,10 @@ class TwinEnv(gym.Env):
 
     def step(self, action):
         r = self.task.step(np.asarray(action)[None])
-        info = {k: _first(v) for k, v in r.info.items()}
-        info = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in info.items()}
+        info = {}
+        for k, v in r.info.items():  # one pass: env 0's entry, numpy scalars as Python ones
+            v = v[0] if type(v) is np.ndarray else _first(v)
+            info[k] = v.item() if isinstance(v, np.generic) else v
         return (_first(r.obs), float(r.reward[0]), bool(r.terminated[0]), bool(r.truncated[0]),
                 info)
 

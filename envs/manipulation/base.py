@@ -237,6 +237,11 @@ class ManipulationTask(BatchedTask):
             hi = np.array([np.pi] * 3 + [2.0] * 3 + [c.gripper_bounds()[1]])
         self.action_space = gym.spaces.Box(lo.astype(np.float32), hi.astype(np.float32),
                                            dtype=np.float32)
+        # what validate_action checks every step, computed once: the batched shape and the
+        # bounds as float64 (exact: float32 widens without rounding)
+        self._action_shape = (self.num_envs,) + tuple(self.action_space.shape)
+        self._action_low = self.action_space.low.astype(np.float64)
+        self._action_high = self.action_space.high.astype(np.float64)
         f32 = dict(low=-np.inf, high=np.inf, dtype=np.float32)
         spaces = {
             "instruction": gym.spaces.Text(MAX_INSTRUCTION_CHARS, charset=_CHARSET),
@@ -284,6 +289,9 @@ class ManipulationTask(BatchedTask):
         by env (``_ToolFrame``), so one env's result does not depend on how many envs are
         batched with it."""
         pose_b = self._tool.pose_b
+        if len(body_pos_w) == 1:  # the single env: no per-env lists to gather
+            pos, rot, quat = pose_b(body_pos_w[0].tolist(), body_quat_w[0].tolist())
+            return np.array([pos]), np.array([rot]), np.array([quat])
         poses = [pose_b(p, q) for p, q in zip(body_pos_w.tolist(), body_quat_w.tolist())]
         n = len(poses)
         return (np.array([x[0] for x in poses]).reshape(n, 3),
@@ -354,15 +362,14 @@ class ManipulationTask(BatchedTask):
         self._state = None
 
     def validate_action(self, action: np.ndarray) -> np.ndarray:
-        shape = (self.num_envs,) + tuple(self.action_space.shape)
         a = np.asarray(action)
-        if a.shape != shape:
-            raise ValueError(f"action: expected shape {shape} ({self.control.mode}: "
+        if a.shape != self._action_shape:
+            raise ValueError(f"action: expected shape {self._action_shape} ({self.control.mode}: "
                              f"{_describe_action(self.control)}), got {a.shape}")
         if a.dtype.kind not in _REAL_NUMBER_KINDS:
             raise ValueError(f"action: expected a numeric dtype, got {a.dtype}")
         a = a.astype(np.float64)
-        if not np.isfinite(a).all():  # one check in the common case
+        if np.count_nonzero(np.isfinite(a)) != a.size:  # one check in the common case
             bad = ~np.isfinite(a)
             if self.invalid_action == "raise":
                 raise ValueError("action: contains NaN or Inf (set invalid_action='clamp' to "
@@ -371,7 +378,7 @@ class ManipulationTask(BatchedTask):
             log.warning("non-finite action replaced by a hold action (%d so far)",
                         self.invalid_action_count)
             a = np.where(bad, self._hold_action()[None].repeat(len(a), 0), a)
-        return a.clip(self.action_space.low, self.action_space.high, out=a)
+        return a.clip(self._action_low, self._action_high, out=a)
 
     def _hold_action(self) -> np.ndarray:
         """Per-dimension values that keep the arm still (used to replace NaN in clamp mode)."""
@@ -414,7 +421,7 @@ class ManipulationTask(BatchedTask):
         success, info = self._success()
         info = dict(info)
         info["is_success"] = success
-        info["invalid_actions"] = np.full(self.num_envs, self.invalid_action_count)
+        info["invalid_actions"] = np.array([self.invalid_action_count] * self.num_envs)
         terminated = success.copy() if self.terminate_on_success else np.zeros_like(success)
         if self.terminate_on_success:
             info["termination_reason"] = "success"
@@ -478,22 +485,28 @@ class _ToolFrame:
         self.offset = tuple(np.asarray(offset, float).tolist())  # m, ee body frame
         self.base_pos = tuple(np.asarray(base_pos_w, float).tolist())
         self.base_cols = tuple(tuple(col) for col in np.asarray(base_rot_w, float).T.tolist())
+        # the same numbers flattened: one unpack per call instead of a loop over columns
+        self._flat = (sum(self.quat_cols, ()) + self.offset + self.base_pos
+                      + sum(self.base_cols, ()))
 
     def pose_b(self, pos_w: list[float], quat_w: list[float]
                ) -> tuple[list[float], list[list[float]], list[float]]:
         """Body world pos (3,) and quat wxyz (4,) -> tool pos (3,), rotation rows (3, 3)
         and quat wxyz (4,) with w >= 0, all in the base frame."""
+        (a0, a1, a2, a3, e0, e1, e2, e3, f0, f1, f2, f3, g0, g1, g2, g3,
+         o0, o1, o2, b0, b1, b2, c00, c01, c02, c10, c11, c12, c20, c21, c22) = self._flat
         w, x, y, z = quat_w
-        q = [((w * c0 + x * c1) + y * c2) + z * c3 for c0, c1, c2, c3 in self.quat_cols]
+        q = [((w * a0 + x * a1) + y * a2) + z * a3, ((w * e0 + x * e1) + y * e2) + z * e3,
+             ((w * f0 + x * f1) + y * f2) + z * f3, ((w * g0 + x * g1) + y * g2) + z * g3]
         if q[0] < 0:  # canonical: w >= 0
-            q = [-v for v in q]
-        o0, o1, o2 = self.offset
-        b0, b1, b2 = self.base_pos
+            q = [-q[0], -q[1], -q[2], -q[3]]
         (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _quat_matrix(w, x, y, z)
-        d0 = (pos_w[0] + ((r00 * o0 + r01 * o1) + r02 * o2)) - b0  # tool point - base, world
-        d1 = (pos_w[1] + ((r10 * o0 + r11 * o1) + r12 * o2)) - b1
-        d2 = (pos_w[2] + ((r20 * o0 + r21 * o1) + r22 * o2)) - b2
-        pos = [(d0 * c0 + d1 * c1) + d2 * c2 for c0, c1, c2 in self.base_cols]
+        px, py, pz = pos_w
+        d0 = (px + ((r00 * o0 + r01 * o1) + r02 * o2)) - b0  # tool point - base, world
+        d1 = (py + ((r10 * o0 + r11 * o1) + r12 * o2)) - b1
+        d2 = (pz + ((r20 * o0 + r21 * o1) + r22 * o2)) - b2
+        pos = [(d0 * c00 + d1 * c01) + d2 * c02, (d0 * c10 + d1 * c11) + d2 * c12,
+               (d0 * c20 + d1 * c21) + d2 * c22]
         return pos, _quat_matrix(*q), q
 
 
@@ -528,18 +541,23 @@ def sample_positions(rng: np.random.Generator, n: int, low: np.ndarray, high: np
                      min_dist: np.ndarray, tries: int = 200) -> np.ndarray:
     """n xy positions uniformly in [low, high] with pairwise distances >= min_dist[i, j]
     (rejection sampling; deterministic given the rng)."""
-    out = np.zeros((n, 2))
+    # rng.uniform(low, high) draws low + (high - low) * rng.random() per element; the same
+    # draws and float operations in plain floats skip its per-call argument checks (the
+    # positions are bit-identical)
+    (lx, ly), (hx, hy) = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    lx, ly, rx, ry = float(lx), float(ly), float(hx - lx), float(hy - ly)
     min_dist = np.asarray(min_dist, dtype=np.float64).tolist()
+    out = []
     for k in range(n):
-        placed = list(zip(out[:k].tolist(), min_dist[k]))
+        placed = list(zip(out, min_dist[k]))
         for _ in range(tries):
-            p = rng.uniform(low, high)
-            x, y = p.tolist()  # plain floats: the distance test runs up to tries x k times
+            ux, uy = rng.random(2).tolist()
+            x, y = lx + rx * ux, ly + ry * uy
             if all(math.sqrt((x - ox) * (x - ox) + (y - oy) * (y - oy)) >= d
                    for (ox, oy), d in placed):
                 break
-        out[k] = p
-    return out
+        out.append((x, y))
+    return np.array(out, dtype=np.float64).reshape(n, 2)
 
 
 class ManipulationEnv(TwinEnv):

@@ -41,6 +41,9 @@ MIN_CUBE_DIST_M = 0.08
 MIN_PLATE_DIST_M = 0.13
 RELEASED_OPEN_FRACTION = 0.7  # fingers wider than a cube: not squeezing it
 STATIC_SPEED_M_S = 0.05
+# pairwise minimum distances of the placed objects: the cubes, then the plate
+_MIN_DIST = np.full((len(CUBES) + 1, len(CUBES) + 1), MIN_CUBE_DIST_M)
+_MIN_DIST[-1, :] = _MIN_DIST[:, -1] = MIN_PLATE_DIST_M
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
@@ -68,6 +71,7 @@ class PandaTableTask(ManipulationTask):
         super()._setup_arm(arm)
         b = self.backend
         self.cube_qpos = {c: b.free_joint_qpos_index(c) for c in CUBES}
+        self._cube_qpos_all = np.concatenate([self.cube_qpos[c] for c in CUBES])
         self.cube_body_ids = b.body_index(CUBES)
         self._rows = np.arange(self.num_envs)
         self.roles = np.zeros((self.num_envs, len(CUBES)), dtype=np.int64)  # permutations
@@ -76,16 +80,14 @@ class PandaTableTask(ManipulationTask):
 
     def _place_objects(self, i: int, rng: np.random.Generator, qpos: np.ndarray) -> None:
         self.roles[i] = rng.permutation(len(CUBES))
-        n = len(CUBES) + 1
-        min_dist = np.full((n, n), MIN_CUBE_DIST_M)
-        min_dist[-1, :] = min_dist[:, -1] = MIN_PLATE_DIST_M
-        xy = sample_positions(rng, n, REGION_LOW, REGION_HIGH, min_dist)
+        xy = sample_positions(rng, len(CUBES) + 1, REGION_LOW, REGION_HIGH, _MIN_DIST).tolist()
         yaws = rng.uniform(-np.pi / 4, np.pi / 4, len(CUBES))
-        for k, c in enumerate(CUBES):
-            p = np.array([xy[k, 0], xy[k, 1], TABLE_TOP_Z + CUBE_HALF_M + 5e-4])
-            qpos[self.cube_qpos[c]] = np.concatenate([p, yaw_quat(yaws[k])])
-            self.init_pos_w[i, k] = p
-        self.plate_pos_w[i] = [xy[-1, 0], xy[-1, 1], TABLE_TOP_Z + 0.005]
+        # all cubes' free-joint qpos [pos, quat wxyz] in one write; quats as ``yaw_quat``
+        cubes = [[x, y, TABLE_TOP_Z + CUBE_HALF_M + 5e-4] for x, y in xy[:len(CUBES)]]
+        qpos[self._cube_qpos_all] = [v for p, yaw in zip(cubes, yaws) for v in
+                                     (*p, *yaw_quat(yaw).tolist())]
+        self.init_pos_w[i] = cubes
+        self.plate_pos_w[i] = [xy[-1][0], xy[-1][1], TABLE_TOP_Z + 0.005]
         self.instructions[i] = self.instruction(i)
 
     def _post_set_state(self, env_ids: np.ndarray) -> None:

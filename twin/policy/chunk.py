@@ -29,6 +29,9 @@ class ActionChunk(gym.Wrapper):
         self.temporal_ensemble = temporal_ensemble
         self.ensemble_k = float(ensemble_k)
         self.action_dim = int(np.prod(env.action_space.shape))
+        # the wrapped env's action dtype and shape, read once (each read walks the wrappers)
+        self._act_dtype = env.action_space.dtype
+        self._act_shape = tuple(env.action_space.shape)
         self._t = 0
         self._chunks: deque[tuple[int, np.ndarray]] = deque()
 
@@ -63,11 +66,10 @@ class ActionChunk(gym.Wrapper):
         obs = None
         terminated = truncated = False
         info: dict = {}
-        dtype = self.env.action_space.dtype
-        shape = self.env.action_space.shape
+        dtype, shape = self._act_dtype, self._act_shape
         n = min(self.execute_steps, len(a))
         if not self.temporal_ensemble:  # convert the executed actions once per chunk
-            acts = a[:n].astype(dtype).reshape((n,) + tuple(shape))
+            acts = a[:n].astype(dtype).reshape((n,) + shape)
         for k in range(n):
             if self.temporal_ensemble:
                 act = np.asarray(self._ensembled(self._t), dtype=dtype).reshape(shape)
