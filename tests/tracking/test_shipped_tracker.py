@@ -1,10 +1,10 @@
 """The shipped tracker (twin/assets/tracker/default.npz): loads without torch, is
 self-describing, and holds what it has learned so far.
 
-These floors record the current early checkpoint (8.2M env-steps on 2 cores): it stands
-(45 mm body-local error over 6 s), tracks the held-out squat (45 mm), and walks only ~1.6 s
-of the held-out walk. The issue's targets
-(held-out success >= 0.95, local MPJPE <= 40 mm) are measured by
+The shipped policy is a residual on the stiff PD servos, trained by
+`twin train tracker motions=data/motion_library/train` on 2 cores. These floors are below
+what it measured: it stands, tracks the held-out squat and walks the whole held-out 0.35 m/s
+clip. The issue's targets (held-out success >= 0.95, local MPJPE <= 40 mm) are measured by
 benchmarks/tracker_eval.py, not asserted here.
 """
 
@@ -21,6 +21,7 @@ from twin.robots import get
 from twin.robots.g1_constants import g1_motor_for_joint
 
 HELDOUT = Path(__file__).resolve().parents[2] / "assets" / "motions" / "heldout_small"
+STAND_MM, SQUAT_MM, WALK_MM = 20.0, 20.0, 40.0  # measured: see the closing note / README
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +33,10 @@ def test_metadata_describes_the_network(ctrl):
     meta = ctrl.metadata
     assert meta.joint_names == get("g1").joint_names
     assert meta.obs_dim == 518 and meta.action_mode == "reference_residual"
-    for name, kp in zip(meta.joint_names, meta.kp):
-        assert kp == pytest.approx(g1_motor_for_joint(name).kp)
-    assert meta.training["env_steps"] >= 8_000_000
+    assert meta.gains == "stiff" and meta.kp == (500.0,) * 29
+    for name, scale in zip(meta.joint_names, meta.action_scale):
+        assert scale == pytest.approx(0.25 * g1_motor_for_joint(name).effort_limit_nm / 500.0)
+    assert meta.training["env_steps"] >= 2_500_000
     assert (shipped_tracker_dir() / "default.onnx").exists()
     action = ctrl(np.zeros((2, 518), np.float32))
     assert action.shape == (2, 29) and np.isfinite(action).all()
@@ -47,11 +49,12 @@ def test_keeps_standing_and_tracks_heldout_squat(ctrl):
                                    np.tile([1.0, 0, 0, 0], (T, 1)), q, 50.0,
                                    source={"name": "stand"})
     squat = load_motions(HELDOUT / "heldout_small_squat.npz")
-    stand_res, squat_res = evaluate_tracker([stand, *squat], ctrl)
-    assert stand_res.success and stand_res.mpjpe_local_mm < 60
-    assert squat_res.success and squat_res.mpjpe_local_mm < 60
+    stand_res, squat_res = evaluate_tracker([stand, *squat], ctrl, gains=ctrl.metadata.gains)
+    assert stand_res.success and stand_res.mpjpe_local_mm < STAND_MM
+    assert squat_res.success and squat_res.mpjpe_local_mm < SQUAT_MM
 
 
-def test_heldout_walk_floor(ctrl):
-    (walk,) = evaluate_tracker(load_motions(HELDOUT / "heldout_small_walk_0p35.npz"), ctrl)
-    assert walk.frames_tracked >= 75  # >= 1.5 s; the target is the whole 3.5 s clip
+def test_tracks_the_heldout_walk(ctrl):
+    (walk,) = evaluate_tracker(load_motions(HELDOUT / "heldout_small_walk_0p35.npz"), ctrl,
+                               gains=ctrl.metadata.gains)
+    assert walk.success and walk.mpjpe_local_mm < WALK_MM  # the whole 3.5 s clip

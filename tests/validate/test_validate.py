@@ -165,3 +165,18 @@ def test_finetune_makes_a_specialist_first(stand_file, tmp_path):
     with pytest.raises(ValueError, match="finetune_env_steps needs a learned controller"):
         validate(ValidateConfig(motion=str(stand_file), controller="pd", out=str(out),
                                 finetune_env_steps=1024))
+
+
+def test_demo_is_go_with_the_shipped_tracker(tmp_path, capsys):
+    # README's main command: the bundled GVHMR demo, retargeted and executed by the shipped
+    # learned tracker, passes every check.
+    from twin.cli.main import main
+
+    out = tmp_path / "demo"
+    assert main(["validate", "--demo", "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] == "go", report["reasons"]
+    m = report["metrics"]
+    assert not m["fell"] and m["executed_s"] > 7.9
+    assert m["mpjpe_local_mm"] < 30 and m["root_drift_max_m"] < 0.1
+    assert capsys.readouterr().out.startswith("verdict: GO")
