@@ -17,9 +17,10 @@ import json
 import time
 from pathlib import Path
 
-import twin  # noqa: F401
 from twin.controllers.tracking_policy import TrackingController
 from twin.envs.tracking.g1_tracking import load_motions
+
+import twin  # noqa: F401
 from twin.evaluate.tracker import evaluate_tracker
 from twin.train.tracker import load_train_config, train
 

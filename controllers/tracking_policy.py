@@ -72,6 +72,18 @@ class TrackerMetadata:
         return sum(k for _, k in self.obs_layout)
 
 
+def tracker_path(name_or_path: str | Path) -> Path:
+    """A tracker file: a path as given, or a shipped tracker's name (``"default"``)."""
+    path = Path(name_or_path)
+    if path.suffix:
+        return path
+    path = shipped_tracker_dir() / f"{name_or_path}.npz"
+    if not path.exists():
+        avail = sorted(p.stem for p in shipped_tracker_dir().glob("*.npz"))
+        raise FileNotFoundError(f"no shipped tracker {name_or_path!r}; available: {avail}")
+    return path
+
+
 class TrackingController:
     """obs (N, D) float32 -> joint-position action (N, J), deterministic (the actor mean)."""
 
@@ -95,13 +107,7 @@ class TrackingController:
 
     @classmethod
     def load(cls, name_or_path: str | Path = "default") -> TrackingController:
-        path = Path(name_or_path)
-        if not path.suffix:
-            path = shipped_tracker_dir() / f"{name_or_path}.npz"
-            if not path.exists():
-                avail = sorted(p.stem for p in shipped_tracker_dir().glob("*.npz"))
-                raise FileNotFoundError(f"no shipped tracker {name_or_path!r}; available: "
-                                        f"{avail}")
+        path = tracker_path(name_or_path)
         if not path.exists():
             raise FileNotFoundError(f"tracker file {path} does not exist")
         with np.load(path, allow_pickle=False) as z:

@@ -58,9 +58,9 @@ def test_retargeted_clip_is_plausible(clip):
 
 
 def test_catalog_has_smpl_tasks_and_holds_two_out():
-    import yaml
-
     from pathlib import Path
+
+    import yaml
 
     cfg = yaml.safe_load((Path(__file__).resolve().parents[2]
                           / "configs/motion_library/default.yaml").read_text())

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from twin.controllers.tracking_policy import TrackingController, shipped_tracker_dir
 from twin.envs.tracking.g1_tracking import load_motions
+
 from twin.evaluate.tracker import evaluate_tracker
 from twin.retarget.kinematics import robot_motion_from_qpos
 from twin.robots import get

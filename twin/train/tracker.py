@@ -149,13 +149,6 @@ def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dic
                 max_grad_norm=p.max_grad_norm, target_kl=p.target_kl)
 
 
-def init_tracker_path(init: str) -> Path:
-    from twin.controllers.tracking_policy import shipped_tracker_dir
-
-    path = Path(init)
-    return path if path.suffix else shipped_tracker_dir() / f"{init}.npz"
-
-
 def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig:
     """Fine-tuning keeps the init tracker's gain profile and action mode (its network only
     makes sense with them)."""
@@ -165,7 +158,7 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
 
     from twin.controllers.tracking_policy import TrackingController
 
-    meta = TrackingController.load(init_tracker_path(cfg.init)).metadata
+    meta = TrackingController.load(cfg.init).metadata
     if (meta.gains, meta.action_mode) != (cfg.gains, cfg.action_mode):
         log.info("init %s: using its gains=%s action_mode=%s", cfg.init, meta.gains,
                  meta.action_mode)
@@ -233,7 +226,9 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
                                activation_fn=torch.nn.ELU, log_std_init=p.log_std_init))
         env.seed(cfg.seed)
         if cfg.init:
-            init = init_tracker_path(cfg.init)
+            from twin.controllers.tracking_policy import tracker_path
+
+            init = tracker_path(cfg.init)
             mean, var = load_into_sb3(model, init)
             if mean.shape != env.obs_rms.mean.shape:
                 raise ValueError(f"init {init}: observation size {mean.shape[0]} differs from "

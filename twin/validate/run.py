@@ -35,8 +35,9 @@ def finetune_specialist(motion, cfg: ValidateConfig, out: Path) -> tuple[Validat
     if cfg.controller == "pd":
         raise ValueError("validate: finetune_env_steps needs a learned controller, not pd")
     try:
-        from twin.train.tracker import load_train_config, train
         import stable_baselines3  # noqa: F401
+
+        from twin.train.tracker import load_train_config, train
     except ImportError as e:
         raise ImportError("validate: finetune_env_steps needs the train extra "
                           "(pip install 'twin-sim[train]')") from e
