@@ -133,3 +133,27 @@ def test_finetuning_keeps_the_init_trackers_gains(trained):
     cfg = load_train_config(["motions=x.npz", f"init={out}", "gains=stiff"])
     assert with_init_controller_settings(cfg).gains == "tracking"
     assert load_train_config(["motions=x.npz"]).gains == "stiff"  # the config default
+
+
+def test_validator_keeps_the_best_snapshot(tmp_path):
+    """Scores go to val.jsonl; best.npz is the highest-success, then lowest-MPJPE snapshot,
+    and a resumed validator remembers the best from the log."""
+    from pathlib import Path
+
+    from twin.train.tracker import TrackerTrainConfig, Validator
+
+    squat = str(Path(__file__).resolve().parents[2] / "assets/motions/heldout_small"
+                / "heldout_small_squat.npz")
+    cfg = TrackerTrainConfig(motions=squat, val_motions=squat, run_dir=str(tmp_path))
+    shipped = Path(TrackingController.load("default").source)
+    v = Validator(cfg, tmp_path)
+    first = v(shipped, 1000)
+    assert first["success_rate"] == 1.0 and first["clips"] == 1 and first["failed"] == []
+    assert 0.5 < first["mpjpe_local_mm"] < 20.0
+    assert (tmp_path / "best.npz").read_bytes() == shipped.read_bytes()
+    # the same policy later is not better (equal key), so the best stays at 1000 steps
+    again = Validator(cfg, tmp_path)(shipped, 2000)
+    assert again["best"] == 1000
+    rows = [json.loads(x) for x in (tmp_path / "val.jsonl").read_text().splitlines()]
+    assert [r["env_steps"] for r in rows] == [1000, 2000]
+    assert (tmp_path / "snapshots" / "tracker_000002000.npz").exists()

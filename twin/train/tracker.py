@@ -5,6 +5,12 @@ with the same ``run_dir`` continues from ``run_dir/checkpoints/latest``), Tensor
 ``run_dir/tb``, a progress bar, seeded. Physics runs on all cores (thread pool); torch uses
 ``torch_threads`` (1 is fastest for small MLPs on few cores). Each checkpoint also writes
 ``run_dir/tracker.npz`` (+ ``tracker.onnx``), the self-describing numpy/ONNX controller.
+
+With ``val_motions`` set, every ``val_every_env_steps`` the current policy plays those clips
+once (as ``twin eval tracker`` does); the scores go to ``run_dir/val.jsonl``, a snapshot to
+``run_dir/snapshots/`` and the best one so far (success rate, then lower local MPJPE) to
+``run_dir/best.npz``. PPO on a generalist tracker oscillates between checkpoints, so the last
+one is not necessarily the one to ship.
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ class TrackerTrainConfig:
     torch_threads: int = 1
     net_arch: list[int] = field(default_factory=lambda: [512, 256, 128])
     ppo: PPOConfig = field(default_factory=PPOConfig)
+    val_motions: str | None = None   # clips (path or glob) scored periodically; None = off
+    val_every_env_steps: int = 400_000
 
 
 def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
@@ -255,15 +263,21 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
         }))
         return out
 
+    validator = Validator(cfg, run) if cfg.val_motions else None
+
     class Checkpoints(BaseCallback):
         def __init__(self):
             super().__init__()
             self.next = model.num_timesteps + cfg.checkpoint_every_env_steps
+            self.next_val = model.num_timesteps + cfg.val_every_env_steps
 
         def _on_step(self) -> bool:
             if self.num_timesteps >= self.next:
                 checkpoint()
                 self.next += cfg.checkpoint_every_env_steps
+            if validator is not None and self.num_timesteps >= self.next_val:
+                validator(checkpoint(), int(model.num_timesteps))
+                self.next_val += cfg.val_every_env_steps
             return True
 
     remaining = cfg.total_env_steps - model.num_timesteps
@@ -273,6 +287,61 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
     out = checkpoint()
     env.close()
     return out
+
+
+class Validator:
+    """Scores exported trackers on ``cfg.val_motions`` and keeps the best as ``best.npz``."""
+
+    def __init__(self, cfg: TrackerTrainConfig, run: Path):
+        from twin.envs.tracking.g1_tracking import load_motions
+
+        self.clips = load_motions(cfg.val_motions)
+        self.run = run
+        self.log = run / "val.jsonl"
+        self.best = _best_so_far(self.log)
+
+    def __call__(self, tracker_npz: Path, env_steps: int) -> dict:
+        import shutil
+
+        from twin.controllers.tracking_policy import TrackingController
+        from twin.evaluate.tracker import aggregate, evaluate_tracker
+
+        t0 = time.perf_counter()
+        ctrl = TrackingController.load(tracker_npz)
+        results = evaluate_tracker(self.clips, ctrl, gains=ctrl.metadata.gains,
+                                   action_mode=ctrl.metadata.action_mode,
+                                   robot=ctrl.metadata.robot)
+        agg = aggregate(results)
+        snap = self.run / "snapshots" / f"tracker_{env_steps:09d}.npz"
+        snap.parent.mkdir(exist_ok=True)
+        shutil.copyfile(tracker_npz, snap)
+        row = {"env_steps": env_steps, "success_rate": agg["success_rate"],
+               "mpjpe_local_mm": agg["mpjpe_local_mm"], "clips": agg["clips"],
+               "failed": [r.clip for r in results if not r.success],
+               "snapshot": str(snap), "seconds": round(time.perf_counter() - t0, 1)}
+        if self.best is None or _val_key(row) > _val_key(self.best):
+            self.best = row
+            shutil.copyfile(tracker_npz, self.run / "best.npz")
+            onnx = tracker_npz.with_suffix(".onnx")
+            if onnx.exists():
+                shutil.copyfile(onnx, self.run / "best.onnx")
+        row["best"] = self.best["env_steps"]
+        with self.log.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        log.info("validation at %d env-steps: success %.2f, local MPJPE %.1f mm (best at %d)",
+                 env_steps, row["success_rate"], row["mpjpe_local_mm"], row["best"])
+        return row
+
+
+def _val_key(row: dict) -> tuple[float, float]:
+    return (row["success_rate"], -row["mpjpe_local_mm"])
+
+
+def _best_so_far(log_path: Path) -> dict | None:
+    if not log_path.exists():
+        return None
+    rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    return max(rows, key=_val_key) if rows else None
 
 
 def _mean(xs) -> float | None:
