@@ -22,25 +22,31 @@ Each pass over the episodes runs ``--repeats`` times; each line is the median ov
 The last two lines are twin's overhead / (physics + controller), state only and with
 cameras (the loop the issue times); target <= 0.10.
 
-Why the ratio with cameras is about twice the state-only one: without a GPU, Mesa's
+Rendering: ``ActionChunk`` renders the cameras only for the observation it returns (the
+chunk's last step, or the step where the episode ends), since nobody reads the others; so
+with chunks of 3 the render time per control step is a third of two cameras' render.
+
+Why the ratio with cameras is still above the state-only one: without a GPU, Mesa's
 llvmpipe renders on the CPU (both cores), and its frame buffers, textures and JIT code
 evict the CPU caches. The Python that runs after a render -- twin's code and the
 controller alike -- does the same work but refills the caches first. Measured on the
-2-core development machine (shared with a training job; medians of 3 runs x 5 repeats,
-after the overhead cuts of issue #6 item 8):
+2-core development machine (3 runs x 5 repeats, a training job paused meanwhile; this VM's
+timings vary by 30 % between runs, so compare the two ratios of one run):
 
-    ms per step           physics  controller  twin   twin / (physics + controller)
-    state only            1.08     0.31        0.13   0.094 - 0.104
-    with cameras          1.29     0.94        0.47   0.196 - 0.207
+    ms per step           physics  controller  render  twin   twin / (physics + controller)
+    state only            1.0-1.5  0.3-0.6     -       0.15-0.30  0.109 - 0.139
+    with cameras          1.3      0.7         19      0.35-0.36  0.169 - 0.177
+    (every step rendered,
+     before deferral)     1.3-1.4  0.9-1.0     52-56   0.47       0.196 - 0.207
 
-The controller (mink IK, mostly Python and small numpy calls) runs 3x slower with cameras
-and twin's code 3.5x, physics (compact C) only 1.2x. It is not preemption: the thread CPU
-time of the controller equals its wall time (0.91 vs 0.92 ms). It is not the image
-handling either: returning stored images instead of rendering brings twin's overhead back
-to the state-only figure. The first code after a render pays most (``TwinEnv.step``'s
-unbatching: ~70 us instead of ~13 us; the next step's action check: ~57 us instead of
-~7 us); whatever ran first would pay that refill. GPU rendering (EGL) should leave the CPU
-caches alone and the with-camera ratio near the state-only one (not measured here).
+Per step inside a chunk (twin's part of ``TwinEnv.step``, median): state only 92-95 us at
+every position; with cameras 274 us on the first step after a render (the previous chunk's
+last), 175 us on the second, 250 us on the rendering one (render excluded). The same work,
+slower for two steps after a render. It is not preemption: the thread CPU time of the
+controller equals its wall time. It is not the image handling either: returning stored
+images instead of rendering brings twin's overhead back to the state-only figure. GPU
+rendering (EGL) should leave the CPU caches alone and the with-camera ratio near the
+state-only one (not measured here: no GPU was lent to this project's sessions).
 
     python benchmarks/vla_loop.py [--steps 150] [--repeats 5] [--profile fast] [--size 256]
 """

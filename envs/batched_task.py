@@ -39,6 +39,10 @@ class BatchedTask(ABC):
     observation_space: gym.Space  # of ONE environment
     action_space: gym.Space  # of ONE environment
     render_camera: str | None = None
+    # Set by ``defer_images`` for one step: that step's observation leaves out camera images
+    # (tasks without images ignore it). ``ActionChunk`` uses it for the steps inside a chunk
+    # whose observations nobody reads.
+    images_deferred: bool = False
 
     def __init__(self, backend: SimBackend, decimation: int, max_episode_steps: int | None):
         self.backend = backend
@@ -78,6 +82,7 @@ class BatchedTask(ABC):
     def reset(self, env_ids: np.ndarray | None = None) -> None:
         ids = np.arange(self.num_envs) if env_ids is None else np.asarray(env_ids)
         self.episode_steps[ids] = 0
+        self.images_deferred = False
         self._reset_envs(ids)
 
     def validate_action(self, action: np.ndarray) -> np.ndarray:
@@ -93,6 +98,12 @@ class BatchedTask(ABC):
         return a
 
     def step(self, action: np.ndarray) -> StepResult:
+        try:
+            return self._step(action)
+        finally:
+            self.images_deferred = False  # one step only, also when the step raised
+
+    def _step(self, action: np.ndarray) -> StepResult:
         self._apply_action(self.validate_action(action))
         self.backend.step(self.decimation)
         self.episode_steps += 1
@@ -122,6 +133,12 @@ class BatchedTask(ABC):
 
     def observe(self) -> np.ndarray | dict[str, np.ndarray]:
         return self._observe()
+
+    def defer_images(self) -> bool:
+        """Leave camera images out of the next step's observation (its state part is
+        complete); ``observe()`` afterwards gives the full one. False: the task has no images,
+        so there is nothing to defer."""
+        return False
 
     def render(self, env_id: int = 0, width: int = 256, height: int = 256) -> np.ndarray:
         if self.render_camera is None:

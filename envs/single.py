@@ -50,6 +50,15 @@ class TwinEnv(gym.Env):
         return (_first(r.obs), float(r.reward[0]), bool(r.terminated[0]), bool(r.truncated[0]),
                 info)
 
+    def observe(self):
+        """The current observation, complete (e.g. after a step with deferred images)."""
+        return _first(self.task.observe())
+
+    def defer_images(self) -> bool:
+        """Leave camera images out of the next ``step``'s observation; see
+        ``BatchedTask.defer_images``."""
+        return self.task.defer_images()
+
     def render(self):
         if self.render_mode is None:
             return None

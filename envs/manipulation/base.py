@@ -408,7 +408,7 @@ class ManipulationTask(BatchedTask):
             "ee_quat_wxyz": s.ee_quat_b.astype(np.float32),
             "gripper": s.gripper_open[:, None].astype(np.float32),
         }
-        if self.obs_mode == "rgb":
+        if self.obs_mode == "rgb" and not self.images_deferred:
             w, h = self.image_size
             # one env: a view, not a copy, of the rendered frame
             obs["images"] = {c: (b.render(c, w, h, "rgb", 0)[None] if self.num_envs == 1 else
@@ -416,6 +416,10 @@ class ManipulationTask(BatchedTask):
                                            for i in range(self.num_envs)]))
                              for c in self.cameras}
         return obs
+
+    def defer_images(self) -> bool:
+        self.images_deferred = self.obs_mode == "rgb"
+        return self.images_deferred
 
     def _evaluate(self):
         success, info = self._success()

@@ -144,13 +144,16 @@ def run_episode(env, policy, episode: int, seed: int, cfg: EvalConfig,
             t1 = time.perf_counter()
             calls += 1
             start_frame = len(frames) - 1
+            # frames inside a chunk are needed for the video and for imagination vs
+            # execution; otherwise the chunk renders its last observation only
+            env.keep_step_obs = video_dir is not None or out.get("video") is not None
             obs, r, te, tr, info = env.step(out["actions"])
             t_env += time.perf_counter() - t1
             t_policy += t1 - t0
             n = len(info["step_rewards"])
             steps += n
             ret += r
-            for o in info.get("step_obs", []):
+            for o in info.get("step_obs", [obs]):  # without step_obs: the chunk's last
                 f = _frame(o, cfg.motion_camera)
                 if f is not None:
                     frames.append(f)

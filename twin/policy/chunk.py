@@ -5,6 +5,11 @@ style: execute the first ``m`` of ``K`` actions, then re-plan).
 returns the observation after them, the summed reward, and the episode flags; ``info``
 holds the last step's info plus ``step_rewards`` (list) and ``step_infos`` (list of dicts),
 and with ``keep_step_obs`` every intermediate observation (``step_obs``).
+Without ``keep_step_obs``, nobody reads the observations inside a chunk, so when the env
+supports it (twin's envs, wrapped only in wrappers that pass observations through) the
+steps before the last render no camera images: the last step's observation, or the one
+where the episode ends, is complete. Physics, rewards and infos are unchanged; a chunk of 3
+renders once instead of three times.
 With ``temporal_ensemble`` (ACT's scheme), each executed action is the weighted mean of
 every stored chunk's prediction for that time step, weights exp(-k * age_index) with the
 oldest prediction weighted most, as ACT does.
@@ -16,6 +21,25 @@ from collections import deque
 
 import gymnasium as gym
 import numpy as np
+
+
+# Wrappers that hand the inner env's observations through unchanged (the passive env
+# checker only after its first step, which checks the observation against the space).
+_OBS_TRANSPARENT = ("TimeLimit", "OrderEnforcing", "RecordEpisodeStatistics")
+
+
+def _image_deferral_target(env: gym.Env):
+    """The unwrapped env if images can be deferred through ``env``'s wrappers, else None."""
+    w = env
+    while isinstance(w, gym.Wrapper):
+        name = type(w).__name__
+        if name == "PassiveEnvChecker":
+            if not getattr(w, "checked_step", False):
+                return None
+        elif name not in _OBS_TRANSPARENT:
+            return None
+        w = w.env
+    return w if hasattr(w, "defer_images") and hasattr(w, "observe") else None
 
 
 class ActionChunk(gym.Wrapper):
@@ -70,11 +94,15 @@ class ActionChunk(gym.Wrapper):
         n = min(self.execute_steps, len(a))
         if not self.temporal_ensemble:  # convert the executed actions once per chunk
             acts = a[:n].astype(dtype).reshape((n,) + shape)
+        inner = None if self.keep_step_obs or n == 1 else _image_deferral_target(self.env)
+        deferred = False
         for k in range(n):
             if self.temporal_ensemble:
                 act = np.asarray(self._ensembled(self._t), dtype=dtype).reshape(shape)
             else:
                 act = acts[k]
+            if inner is not None and k < n - 1:
+                deferred = inner.defer_images()
             obs, r, terminated, truncated, info = self.env.step(act)
             self._t += 1
             rewards.append(float(r))
@@ -83,6 +111,8 @@ class ActionChunk(gym.Wrapper):
                 step_obs.append(obs)
             if terminated or truncated:
                 break
+        if deferred and k < n - 1:  # the episode ended on a step that rendered nothing
+            obs = inner.observe()
         info = dict(info)
         info["step_rewards"] = rewards
         info["step_infos"] = infos
