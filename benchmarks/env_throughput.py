@@ -16,10 +16,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 
 import twin  # noqa: F401  (registers ids, sets MUJOCO_GL)
-import mujoco
 
 ENV_ID = "twin/G1Stand-v0"
 KW = dict(gains="stiff")

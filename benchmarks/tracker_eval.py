@@ -14,8 +14,9 @@ import json
 import time
 from pathlib import Path
 
-import twin  # noqa: F401
 from twin.envs.tracking.g1_tracking import load_motions
+
+import twin  # noqa: F401
 from twin.evaluate.tracker import evaluate_with_baseline, format_table
 
 ROOT = Path(__file__).resolve().parents[1]

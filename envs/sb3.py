@@ -66,7 +66,7 @@ class SB3VecEnv(VecEnv):
         return [False] * len(self._indices(indices))
 
     def get_images(self) -> Sequence[np.ndarray | None]:
-        return list(self.venv.task.render(i) for i in range(self.num_envs))
+        return [self.venv.task.render(i) for i in range(self.num_envs)]
 
     def _indices(self, indices) -> list[int]:
         if indices is None:

@@ -49,7 +49,7 @@ def _rollout(env, seed, actions):
     obs, _ = env.reset(seed=seed)
     out = [obs]
     for a in actions:
-        obs, r, te, tr, info = env.step(a)
+        obs, _r, te, tr, _info = env.step(a)
         out.append(obs)
         if te or tr:
             break
@@ -102,7 +102,7 @@ def test_vector_autoreset_same_step():
     venv.reset(seed=0)
     for _ in range(4):
         _, _, te, tr, info = venv.step(np.zeros((2, 29)))
-    obs, _, te, tr, info = venv.step(np.zeros((2, 29)))
+    obs, _, _te, tr, info = venv.step(np.zeros((2, 29)))
     assert tr.all() and info["_final_obs"].all()
     assert not np.array_equal(obs, info["final_obs"])  # obs is the next episode's first
     assert venv.task.episode_steps.tolist() == [0, 0]
@@ -112,7 +112,7 @@ def test_g1_falls_and_terminates_with_reason():
     env = gym.make("twin/G1Stand-v0")
     env.reset(seed=0)
     for t in range(500):
-        _, _, te, tr, info = env.step(np.zeros(29, np.float32))
+        _, _, te, _tr, info = env.step(np.zeros(29, np.float32))
         if te:
             break
     assert te and info["termination"] == "fall" and not info["is_success"]
@@ -127,7 +127,7 @@ def test_divergence_ends_episode_with_nan_reason():
     qvel = backend.get_qvel()
     qvel[0, 0] = np.inf
     backend.set_state(backend.get_qpos(), qvel)
-    obs, r, te, tr, info = env.step(np.zeros(7, np.float32))
+    obs, r, te, _tr, info = env.step(np.zeros(7, np.float32))
     assert te and info["termination"] == "nan" and r == 0.0
     assert np.isfinite(obs).all()
     obs, _ = env.reset(seed=1)

@@ -10,8 +10,8 @@ terminating are sampled more, with a uniform floor so that every bin stays in pl
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 

@@ -41,7 +41,7 @@ def test_chunk_executes_first_m():
     env = ActionChunk(_CountingEnv(), execute_steps=3)
     env.reset()
     chunk = np.arange(12, dtype=np.float64).reshape(6, 2)
-    obs, r, te, tr, info = env.step(chunk)
+    obs, r, _te, _tr, info = env.step(chunk)
     assert r == 3.0 and obs[0] == 3 and info["step_rewards"] == [1.0, 1.0, 1.0]
     np.testing.assert_array_equal(np.array(env.unwrapped.seen), chunk[:3])
     assert all(a.dtype == np.float32 and a.shape == (2,) for a in env.unwrapped.seen)

@@ -35,7 +35,7 @@ def test_rgb_observations_and_camera_params():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_env(env.unwrapped, skip_render_check=True)
-    obs, info = env.reset(seed=3)
+    obs, _info = env.reset(seed=3)
     for cam in ("third_person", "wrist"):
         img = obs["images"][cam]
         assert img.shape == (64, 96, 3) and img.dtype == np.uint8 and img.std() > 5
@@ -156,7 +156,7 @@ def test_nan_actions_clamped_and_counted():
     obs0, _ = env.reset(seed=0)
     a = np.full(7, np.nan, np.float32)
     for _ in range(3):
-        obs, r, te, tr, info = env.step(a)
+        obs, _r, _te, _tr, info = env.step(a)
     assert info["invalid_actions"] == 3 and np.isfinite(obs["joint_pos"]).all()
     assert np.linalg.norm(obs["ee_pos"] - obs0["ee_pos"]) < 0.01  # held still
     env.close()
@@ -169,7 +169,7 @@ def run_oracle(env_id: str, seed: int) -> tuple[bool, int]:
     done = False
     info = {}
     while not done:
-        obs, r, te, tr, info = env.step(policy.infer(obs)["actions"])
+        obs, _r, te, tr, info = env.step(policy.infer(obs)["actions"])
         done = te or tr
     steps = int(env.unwrapped.task.episode_steps[0])
     env.close()

@@ -132,7 +132,7 @@ def test_mlib_clip_roundtrips_and_loads_in_tracking_env(slow_walk, tmp_path):
     env = gym.make("twin/G1MotionTracking-v0", motions=str(path))
     obs, _ = env.reset(seed=0)
     assert np.isfinite(obs).all()
-    obs, r, term, trunc, info = env.step(np.zeros(env.action_space.shape))
+    obs, r, _term, _trunc, _info = env.step(np.zeros(env.action_space.shape))
     assert np.isfinite(obs).all() and np.isfinite(r)
     env.close()
 

@@ -47,7 +47,7 @@ def test_knee_bend_keeps_feet_on_the_floor():
 
 
 def test_retargeted_clip_is_plausible(clip):
-    motion, checks, used = clip
+    motion, checks, _used = clip
     assert motion.fps == 50.0 and motion.joint_pos.shape == (301, 29)
     assert checks["gates_failed"] == []
     rep = physical_report(motion)

@@ -107,7 +107,7 @@ def test_nan_state_ends_episode_with_nan(motion):
     qvel = b.get_qvel()
     qvel[0, 7] = np.nan
     b.set_state(b.get_qpos(), qvel)
-    obs, r, te, _, info = env.step(np.zeros(29, np.float32))
+    obs, _r, te, _, info = env.step(np.zeros(29, np.float32))
     assert te and info["termination"] == "nan" and np.isfinite(obs).all()
     env.close()
 

@@ -22,7 +22,6 @@ from collections import deque
 import gymnasium as gym
 import numpy as np
 
-
 # Wrappers that hand the inner env's observations through unchanged (the passive env
 # checker only after its first step, which checks the observation against the space).
 _OBS_TRANSPARENT = ("TimeLimit", "OrderEnforcing", "RecordEpisodeStatistics")

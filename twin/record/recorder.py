@@ -156,7 +156,7 @@ class _FrameBuilder:
 def _builder_and_writer(observation_space, action_space, metadata, root, fps, robot_type,
                         resume, video, camera_keys, state_key, extra_keys, state_names,
                         action_names, video_keys, extra_names, writer_kwargs,
-                        ) -> tuple["_FrameBuilder", LeRobotV3Writer]:
+                        ) -> tuple[_FrameBuilder, LeRobotV3Writer]:
     """The frame builder and the dataset writer both recorders use (one env's spaces)."""
     features = features_from_spaces(
         observation_space, action_space, camera_keys=camera_keys, state_key=state_key,
