@@ -8,7 +8,11 @@ Task Description:
     offset in ``window_steps`` (default 1, 2, 5, 10, 25 steps = 0.02 ... 0.5 s): reference
     joint positions (relative to default) and velocities, the reference torso-anchor
     position and orientation (first two rotation-matrix columns) in the robot's anchor
-    frame, and key bodies' positions in the reference anchor frame. Action (29): joint
+    frame, and key bodies' positions in the reference anchor frame. With ``critic_obs=True``
+    (training an asymmetric actor-critic, as BeyondMimic does) privileged state follows for
+    the value function only (``task.critic_layout``; the actor reads the first
+    ``task.actor_obs_dim`` entries): pelvis linear velocity, and every key body's position
+    and orientation in the robot's anchor frame. Action (29): joint
     position targets, either ``default + scale * a`` (``action_mode="default_offset"``) or
     ``reference + scale * a`` (``"reference_residual"``), scale = 0.25 effort / Kp.
     ``G1Dex3MotionTracking-v0`` drives the 14 Dex3-1 hand joints to the motion's hand targets
@@ -130,7 +134,7 @@ class G1TrackingTask(BatchedTask):
                  thresholds: TerminationThresholds = TerminationThresholds(),
                  max_episode_steps: int | None = None, scene: str = "empty",
                  num_threads: int | None = None, render_profile: str = "fast",
-                 gains: str = "tracking"):
+                 gains: str = "tracking", critic_obs: bool = False):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
         cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
@@ -191,7 +195,12 @@ class G1TrackingTask(BatchedTask):
                             else np.zeros(0, dtype=np.int64))
         self._ctrl = np.zeros((n, b.model.nu))
         self.obs_layout = self._make_layout(J)
-        dim = sum(k for _, k in self.obs_layout)
+        self.actor_obs_dim = sum(k for _, k in self.obs_layout)
+        B = len(self.body_names)
+        self.critic_layout: tuple[tuple[str, int], ...] = (
+            (("critic.base_lin_vel_b", 3), ("critic.body_pos_in_robot_anchor", 3 * B),
+             ("critic.body_rot6d_in_robot_anchor", 6 * B)) if critic_obs else ())
+        dim = self.actor_obs_dim + sum(k for _, k in self.critic_layout)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
         self.action_space = gym.spaces.Box(-10.0, 10.0, (J,), np.float32)
 
@@ -322,6 +331,13 @@ class G1TrackingTask(BatchedTask):
         window = np.concatenate([lib.joint_pos[fw] - self.default_q, lib.joint_vel[fw], rel_pos,
                                  rel_rot.reshape(n, w, 6), key_b.reshape(n, w, -1)], axis=2)
         parts.append(window.reshape(n, -1))
+        if self.critic_layout:  # privileged state for an asymmetric critic (training only)
+            root_qvel = qvel[:, self.root_qpos[0]:self.root_qpos[0] + 3]  # world frame
+            aq = np.repeat(a_quat[:, None], len(self.body_names), 1)
+            body_b = quat_apply_inverse(aq, pos - a_pos[:, None])
+            rot_b = quat_to_matrix(quat_mul(quat_conjugate(aq), quat))[..., :2]
+            parts += [quat_apply_inverse(root_q, root_qvel), body_b.reshape(n, -1),
+                      rot_b.reshape(n, -1)]
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def _time_out(self) -> np.ndarray:

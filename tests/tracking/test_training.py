@@ -37,6 +37,12 @@ def test_export_is_self_describing_and_matches_torch(trained):
     assert meta.training["env_steps"] == 2048
     from stable_baselines3 import PPO
 
+    # asymmetric actor-critic (config default): the critic also read 3 + 14 * 9 privileged
+    # inputs, whose statistics are kept for fine-tuning; the actor reads the 518 of the layout
+    with np.load(out) as z:
+        assert z["critic_W0"].shape == (64, 518 + 129) and z["W0"].shape == (64, 518)
+        assert z["critic_obs_mean"].shape == (129,) and z["obs_mean"].shape == (518,)
+
     model = PPO.load(root / "run" / "checkpoints" / "latest.zip", device="cpu")
     obs = np.random.default_rng(0).normal(size=(5, 518)).astype(np.float32)
     with torch.no_grad():
@@ -157,3 +163,33 @@ def test_validator_keeps_the_best_snapshot(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "val.jsonl").read_text().splitlines()]
     assert [r["env_steps"] for r in rows] == [1000, 2000]
     assert (tmp_path / "snapshots" / "tracker_000002000.npz").exists()
+
+
+def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path):
+    """Fine-tuning the shipped (symmetric) tracker with the privileged critic: the widened
+    critic gives the same values as the stored one, whatever the privileged inputs hold."""
+    from pathlib import Path
+
+    from stable_baselines3 import PPO
+
+    squat = (Path(__file__).resolve().parents[2] / "assets/motions/heldout_small"
+             / "heldout_small_squat.npz")
+    cfg = load_train_config([f"motions={squat}", "init=default", f"run_dir={tmp_path}",
+                             "num_envs=2", "total_env_steps=0", "critic_obs=true"])
+    train(cfg, progress_bar=False)
+    model = PPO.load(tmp_path / "checkpoints" / "latest.zip", device="cpu")
+    obs = np.random.default_rng(2).normal(size=(4, 518 + 129)).astype(np.float32)
+    with torch.no_grad():
+        values = model.policy.predict_values(torch.as_tensor(obs)).numpy()[:, 0]
+    with np.load(TrackingController.load("default").source) as z:
+        h = obs[:, :518].astype(np.float64)
+        n = sum(1 for k in z.files if k.startswith("critic_W"))
+        for i in range(n):
+            h = h @ z[f"critic_W{i}"].T + z[f"critic_b{i}"]
+            if i < n - 1:
+                h = np.where(h > 0, h, np.expm1(h))  # ELU
+    np.testing.assert_allclose(values, h[:, 0], rtol=1e-4, atol=1e-4)
+    # the actor is the shipped one: same actions on the actor's observation
+    shipped = TrackingController.load("default")
+    tuned = TrackingController.load(tmp_path / "tracker.npz")
+    np.testing.assert_allclose(tuned(obs[:, :518]), shipped(obs[:, :518]), atol=1e-5)

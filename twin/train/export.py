@@ -21,11 +21,14 @@ def _linears(seq: nn.Module) -> list[nn.Linear]:
 
 def controller_from_sb3(model, obs_mean: np.ndarray, obs_var: np.ndarray, obs_clip: float,
                         metadata: TrackerMetadata) -> TrackingController:
+    """The actor as a numpy controller; of the normalisation statistics it keeps the actor's
+    part (``metadata.obs_dim`` entries; an asymmetric critic's privileged ones follow)."""
     layers = _linears(model.policy.mlp_extractor.policy_net) + [model.policy.action_net]
     weights = [(l.weight.detach().cpu().numpy().astype(np.float64),
                 l.bias.detach().cpu().numpy().astype(np.float64)) for l in layers]
-    return TrackingController(weights, np.asarray(obs_mean, np.float64),
-                              np.asarray(obs_var, np.float64), obs_clip, metadata)
+    d = metadata.obs_dim
+    return TrackingController(weights, np.asarray(obs_mean, np.float64)[:d],
+                              np.asarray(obs_var, np.float64)[:d], obs_clip, metadata)
 
 
 def critic_arrays(model) -> dict[str, np.ndarray]:
@@ -50,13 +53,23 @@ def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path)
     # float32 halves the shipped size; inference runs in float64 after loading
     arrays = {k: (v.astype(np.float32) if v.dtype == np.float64 else v) for k, v in arrays.items()}
     arrays.update(critic_arrays(model))
+    d = metadata.obs_dim
+    if len(obs_mean) > d:  # the critic's privileged inputs: kept to resume fine-tuning
+        arrays["critic_obs_mean"] = np.asarray(obs_mean[d:], np.float32)
+        arrays["critic_obs_var"] = np.asarray(obs_var[d:], np.float32)
     np.savez_compressed(tmp, **arrays)
     tmp.replace(path)
     return path
 
 
 def load_into_sb3(model, tracker_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Copy a tracker's actor (and critic, when stored) into ``model``; returns obs mean/var."""
+    """Copy a tracker's actor (and critic, when stored) into ``model``; returns the obs
+    mean/var for ``model``'s whole observation.
+
+    A critic that read fewer inputs than ``model``'s (a symmetric tracker fine-tuned with the
+    privileged critic) is widened with zero weights, so it starts as the same function;
+    those inputs' statistics start at mean 0, variance 1.
+    """
     with np.load(tracker_path, allow_pickle=False) as z:
         arrays = dict(z)
     actor = _linears(model.policy.mlp_extractor.policy_net) + [model.policy.action_net]
@@ -70,10 +83,21 @@ def load_into_sb3(model, tracker_path: str | Path) -> tuple[np.ndarray, np.ndarr
             layer.bias.copy_(torch.as_tensor(arrays[f"b{i}"]))
         if "critic_W0" in arrays:
             for i, layer in enumerate(critic):
-                layer.weight.copy_(torch.as_tensor(arrays[f"critic_W{i}"]))
+                w = torch.as_tensor(arrays[f"critic_W{i}"])
+                if i == 0 and w.shape[1] < layer.weight.shape[1]:
+                    layer.weight.zero_()
+                    layer.weight[:, :w.shape[1]] = w
+                else:
+                    layer.weight.copy_(w)
                 layer.bias.copy_(torch.as_tensor(arrays[f"critic_b{i}"]))
             model.policy.log_std.copy_(torch.as_tensor(arrays["log_std"]))
-    return arrays["obs_mean"].astype(np.float64), arrays["obs_var"].astype(np.float64)
+    mean, var = arrays["obs_mean"].astype(np.float64), arrays["obs_var"].astype(np.float64)
+    extra = int(model.observation_space.shape[0]) - len(mean)
+    if extra > 0:
+        stored = "critic_obs_mean" in arrays and len(arrays["critic_obs_mean"]) == extra
+        mean = np.concatenate([mean, arrays["critic_obs_mean"] if stored else np.zeros(extra)])
+        var = np.concatenate([var, arrays["critic_obs_var"] if stored else np.ones(extra)])
+    return mean.astype(np.float64), var.astype(np.float64)
 
 
 class _Actor(nn.Module):

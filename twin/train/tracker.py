@@ -63,6 +63,7 @@ class TrackerTrainConfig:
     checkpoint_every_env_steps: int = 200_000
     torch_threads: int = 1
     net_arch: list[int] = field(default_factory=lambda: [512, 256, 128])
+    critic_obs: bool = True  # asymmetric actor-critic: the value net also sees privileged state
     ppo: PPOConfig = field(default_factory=PPOConfig)
     val_motions: str | None = None   # clips (path or glob) scored periodically; None = off
     val_every_env_steps: int = 400_000
@@ -187,7 +188,7 @@ def make_env(cfg: TrackerTrainConfig):
 
     venv = G1MotionTrackingVectorEnv(cfg.motions, num_envs=cfg.num_envs, robot=cfg.robot,
                                      action_mode=cfg.action_mode, dr=dr_setting(cfg),
-                                     gains=cfg.gains,
+                                     gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      num_threads=cfg.num_threads)
     sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
                        clip_obs=10.0, gamma=cfg.ppo.gamma)
@@ -227,11 +228,16 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
         env.ret_rms.var = stats["ret_var"]
     else:
         p = cfg.ppo
-        model = PPO(
-            "MlpPolicy", env, **ppo_hyperparameters(p), seed=cfg.seed, device="cpu",
-            tensorboard_log=str(run / "tb"), verbose=0,
-            policy_kwargs=dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
-                               activation_fn=torch.nn.ELU, log_std_init=p.log_std_init))
+        policy_kwargs = dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
+                             activation_fn=torch.nn.ELU, log_std_init=p.log_std_init)
+        policy = "MlpPolicy"
+        if task.critic_layout:
+            from twin.train.asymmetric import AsymmetricActorCriticPolicy
+
+            policy = AsymmetricActorCriticPolicy
+            policy_kwargs["actor_obs_dim"] = task.actor_obs_dim
+        model = PPO(policy, env, **ppo_hyperparameters(p), seed=cfg.seed, device="cpu",
+                    tensorboard_log=str(run / "tb"), verbose=0, policy_kwargs=policy_kwargs)
         env.seed(cfg.seed)
         if cfg.init:
             from twin.controllers.tracking_policy import tracker_path

@@ -1,0 +1,66 @@
+"""An SB3 actor-critic policy whose actor reads only the first ``actor_obs_dim`` entries of
+the observation and whose critic reads all of it (privileged state appended by the env's
+``critic_obs=True``): BeyondMimic's asymmetric actor-critic on stable-baselines3's PPO.
+
+The actor's layers keep SB3's names (``mlp_extractor.policy_net``, ``action_net``), so the
+export to a numpy/ONNX tracker is the same as for the symmetric policy.
+"""
+
+from __future__ import annotations
+
+import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
+from torch import nn
+
+
+def _mlp(in_dim: int, sizes: list[int], activation: type[nn.Module]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for size in sizes:
+        layers += [nn.Linear(in_dim, size), activation()]
+        in_dim = size
+    return nn.Sequential(*layers)
+
+
+class SlicedMlpExtractor(nn.Module):
+    """``MlpExtractor``'s interface; the policy net sees ``features[:, :actor_obs_dim]``."""
+
+    def __init__(self, feature_dim: int, actor_obs_dim: int, pi: list[int], vf: list[int],
+                 activation_fn: type[nn.Module]):
+        super().__init__()
+        if not 0 < actor_obs_dim <= feature_dim:
+            raise ValueError(f"actor_obs_dim {actor_obs_dim}: expected 1 ... {feature_dim}")
+        self.actor_obs_dim = actor_obs_dim
+        self.policy_net = _mlp(actor_obs_dim, pi, activation_fn)
+        self.value_net = _mlp(feature_dim, vf, activation_fn)
+        self.latent_dim_pi = pi[-1] if pi else actor_obs_dim
+        self.latent_dim_vf = vf[-1] if vf else feature_dim
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_actor(features), self.forward_critic(features)
+
+    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        return self.policy_net(features[:, :self.actor_obs_dim])
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        return self.value_net(features)
+
+
+class AsymmetricActorCriticPolicy(ActorCriticPolicy):
+    """``policy_kwargs``: ``actor_obs_dim`` plus the usual ones (``net_arch`` as
+    ``dict(pi=[...], vf=[...])``, ``activation_fn``, ``log_std_init``)."""
+
+    def __init__(self, *args, actor_obs_dim: int, **kwargs):
+        self.actor_obs_dim = int(actor_obs_dim)
+        super().__init__(*args, **kwargs)
+
+    def _build_mlp_extractor(self) -> None:
+        arch = self.net_arch
+        pi, vf = (arch.get("pi", []), arch.get("vf", [])) if isinstance(arch, dict) else (
+            list(arch), list(arch))
+        self.mlp_extractor = SlicedMlpExtractor(self.features_dim, self.actor_obs_dim, pi, vf,
+                                                self.activation_fn)
+
+    def _get_constructor_parameters(self) -> dict:
+        data = super()._get_constructor_parameters()
+        data["actor_obs_dim"] = self.actor_obs_dim
+        return data
