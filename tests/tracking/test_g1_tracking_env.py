@@ -193,3 +193,41 @@ def test_domain_randomisation_is_per_env_and_resampled(motion):
     assert np.abs(quiet.encoder_offset).max() > 0
     with pytest.raises(ValueError, match="dr: unknown fields \\['frictoin'\\]"):
         G1TrackingTask(motion, num_envs=1, dr={"frictoin": (0.1, 0.2)})
+
+
+def test_critic_observation_is_the_privileged_state_after_the_actors(motion):
+    """critic_obs=True appends pelvis linear velocity (pelvis frame) and key-body poses in the
+    torso-anchor frame; at a reference state they are the reference's own."""
+    from twin.rotations import quat_apply_inverse, quat_conjugate, quat_mul, quat_to_matrix
+
+    env = gym.make("twin/G1MotionTracking-v0", motions=motion, critic_obs=True)
+    obs, _ = env.reset(seed=3)
+    task = env.unwrapped.task
+    assert task.actor_obs_dim == 518 and obs.shape == (518 + 3 + 14 * 3 + 14 * 6,)
+    assert [n for n, _ in task.critic_layout] == [
+        "critic.base_lin_vel_b", "critic.body_pos_in_robot_anchor",
+        "critic.body_rot6d_in_robot_anchor"]
+    lib = task.library
+    f = lib.frame(task.clip, task.t)[0]
+    pos, quat = lib.body_pos_w[f], lib.body_quat_wxyz[f]
+    a = task.anchor
+    pelvis_v_b = quat_apply_inverse(quat[0], lib.body_lin_vel_w[f][0])
+    body_b = quat_apply_inverse(np.repeat(quat[a][None], 14, 0), pos - pos[a])
+    rot_b = quat_to_matrix(quat_mul(quat_conjugate(np.repeat(quat[a][None], 14, 0)), quat))
+    np.testing.assert_allclose(obs[518:521], pelvis_v_b, atol=1e-5)
+    np.testing.assert_allclose(obs[521:563], body_b.reshape(-1), atol=1e-5)
+    np.testing.assert_allclose(obs[563:], rot_b[..., :2].reshape(-1), atol=1e-5)
+    # a moving pelvis: world-frame free-joint velocity, observed in the pelvis frame
+    b = task.backend
+    qvel = b.get_qvel()
+    qvel[0, :3] = [0.3, -0.2, 0.1]
+    b.set_state(b.get_qpos(), qvel)
+    moving = task.observe()[0]
+    expect = quat_apply_inverse(b.get_qpos()[0, 3:7], np.array([0.3, -0.2, 0.1]))
+    np.testing.assert_allclose(moving[518:521], expect, atol=1e-6)
+    assert np.linalg.norm(expect) == pytest.approx(np.sqrt(0.14))
+    # the actor's part is the plain env's observation
+    plain = gym.make("twin/G1MotionTracking-v0", motions=motion)
+    np.testing.assert_array_equal(plain.reset(seed=3)[0], obs[:518])
+    env.close()
+    plain.close()
