@@ -3,7 +3,9 @@
 One command, configured by Hydra (``configs/train/tracker.yaml``): resumable (re-running
 with the same ``run_dir`` continues from ``run_dir/checkpoints/latest``), TensorBoard logs in
 ``run_dir/tb``, a progress bar, seeded. Physics runs on all cores (thread pool); torch uses
-``torch_threads`` (1 is fastest for small MLPs on few cores). Each checkpoint also writes
+``torch_threads`` while collecting rollouts (1 is fastest for small MLPs on few cores, next
+to the physics threads) and ``torch_update_threads`` (default all cores) in the gradient
+update, when the physics threads are idle. Each checkpoint also writes
 ``run_dir/tracker.npz`` (+ ``tracker.onnx``), the self-describing numpy/ONNX controller.
 
 With ``val_motions`` set, every ``val_every_env_steps`` the current policy plays those clips
@@ -62,6 +64,7 @@ class TrackerTrainConfig:
     run_dir: str = "runs/tracker"
     checkpoint_every_env_steps: int = 200_000
     torch_threads: int = 1
+    torch_update_threads: int | None = None  # None = all cores
     net_arch: list[int] = field(default_factory=lambda: [512, 256, 128])
     critic_obs: bool = True  # asymmetric actor-critic: the value net also sees privileged state
     ppo: PPOConfig = field(default_factory=PPOConfig)
@@ -140,8 +143,20 @@ def _ppo_class():
             else:
                 super()._setup_lr_schedule()
 
+        # torch threads in the gradient update (the physics threads are idle then); the
+        # rollout keeps ``torch_threads``, since there torch and physics share the cores
+        update_threads: int | None = None
+
         def train(self) -> None:
-            super().train()
+            import torch
+
+            rollout_threads = torch.get_num_threads()
+            if self.update_threads:
+                torch.set_num_threads(self.update_threads)
+            try:
+                super().train()
+            finally:
+                torch.set_num_threads(rollout_threads)
             if isinstance(self.lr_schedule, KLAdaptiveLR):
                 self.lr_schedule.update(self.logger.name_to_value.get("train/approx_kl"))
 
@@ -248,6 +263,10 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
                 raise ValueError(f"init {init}: observation size {mean.shape[0]} differs from "
                                  f"this env's {env.obs_rms.mean.shape[0]}")
             env.obs_rms.mean, env.obs_rms.var, env.obs_rms.count = mean, var, 1e6
+
+    import os
+
+    model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
 
     def checkpoint() -> Path:
         model.save(latest)
