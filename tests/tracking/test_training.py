@@ -193,3 +193,7 @@ def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path)
     shipped = TrackingController.load("default")
     tuned = TrackingController.load(tmp_path / "tracker.npz")
     np.testing.assert_allclose(tuned(obs[:, :518]), shipped(obs[:, :518]), atol=1e-5)
+    # lineage: the fine-tuned file counts the init's training in its total
+    t0, t1 = shipped.metadata.training, tuned.metadata.training
+    assert t1["init"] == str(shipped.source) and t1["env_steps"] == 0
+    assert t1["total_env_steps"] == t0.get("total_env_steps", t0["env_steps"]) >= 4_500_000

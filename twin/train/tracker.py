@@ -90,8 +90,30 @@ def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
 
 
-def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int):
+def init_lineage(cfg: TrackerTrainConfig, run: Path) -> dict:
+    """Where a run started: its init tracker and the env-steps that one had been trained
+    for. Written to ``run_dir/lineage.json`` when the run starts and read back on resume, so
+    it stays the same even if the init name later points at another file."""
+    path = run / "lineage.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    lineage = {"init": None, "init_total_env_steps": 0}
+    if cfg.init:
+        from twin.controllers.tracking_policy import TrackingController, tracker_path
+
+        src = tracker_path(cfg.init)
+        t = TrackingController.load(src).metadata.training
+        lineage = {"init": str(src),
+                   "init_total_env_steps": int(t.get("total_env_steps", t.get("env_steps", 0)))}
+    path.write_text(json.dumps(lineage))
+    return lineage
+
+
+def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int,
+                     lineage: dict | None = None):
     from twin.controllers.tracking_policy import TrackerMetadata
+
+    lineage = lineage or {"init": None, "init_total_env_steps": 0}
 
     names = task.body_joint_names
     kp, kd = task.backend.actuator_pd_gains(task.act_idx)  # what the model really uses
@@ -102,7 +124,9 @@ def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int):
         obs_layout=task.obs_layout, window_steps=tuple(int(k) for k in task.window),
         control_dt=float(task.control_dt), robot=task.robot.name, activation="elu",
         gains=task.gains,
-        training={"env_steps": int(env_steps), "motions": cfg.motions, "seed": cfg.seed,
+        training={"env_steps": int(env_steps), "init": lineage["init"],
+                  "total_env_steps": int(env_steps) + int(lineage["init_total_env_steps"]),
+                  "motions": cfg.motions, "seed": cfg.seed,
                   "clips": list(task.library.names),
                   "dr": asdict(task.dr) if task.dr is not None else None},
     )
@@ -266,13 +290,14 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
 
     import os
 
+    lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
 
     def checkpoint() -> Path:
         model.save(latest)
         np.savez(ckpt / "latest_obs_rms.npz", mean=env.obs_rms.mean, var=env.obs_rms.var,
                  count=env.obs_rms.count, ret_var=env.ret_rms.var)
-        meta = tracker_metadata(task, cfg, model.num_timesteps)
+        meta = tracker_metadata(task, cfg, model.num_timesteps, lineage)
         out = save_tracker(model, env.obs_rms.mean, env.obs_rms.var, env.clip_obs, meta,
                            run / "tracker.npz")
         try:
