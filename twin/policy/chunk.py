@@ -21,21 +21,22 @@ from collections import deque
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import wrappers
 
 # Wrappers that hand the inner env's observations through unchanged (the passive env
 # checker only after its first step, which checks the observation against the space).
-_OBS_TRANSPARENT = ("TimeLimit", "OrderEnforcing", "RecordEpisodeStatistics")
+_OBS_TRANSPARENT = (wrappers.TimeLimit, wrappers.OrderEnforcing,
+                    wrappers.RecordEpisodeStatistics)
 
 
 def _image_deferral_target(env: gym.Env):
     """The unwrapped env if images can be deferred through ``env``'s wrappers, else None."""
     w = env
     while isinstance(w, gym.Wrapper):
-        name = type(w).__name__
-        if name == "PassiveEnvChecker":
-            if not getattr(w, "checked_step", False):
+        if isinstance(w, wrappers.PassiveEnvChecker):
+            if not w.checked_step:
                 return None
-        elif name not in _OBS_TRANSPARENT:
+        elif type(w) not in _OBS_TRANSPARENT:  # not subclasses: they may change observations
             return None
         w = w.env
     return w if hasattr(w, "defer_images") and hasattr(w, "observe") else None
