@@ -150,3 +150,22 @@ def test_mlib_committed_small_heldout_clips():
         assert by_name[f.stem]["split"] == "heldout"
         rep = physical_report(m)
         assert rep.sole_min_z_m > -0.005 and rep.zmp_outside_max_m < 0.02
+
+
+def test_self_penetration_flags_an_arm_pushed_into_the_torso():
+    """The default pose has no overlapping links; rolling the left arm 0.5 rad into the body
+    (half of the frames) overlaps the upper arm and the torso by ~8 cm."""
+    from twin.retarget.kinematics import robot_motion_from_qpos
+    from twin.robots import get
+    from twin.robots.g1 import G1_JOINT_NAMES
+
+    q = np.tile(get("g1").default_joint_pos_array(G1_JOINT_NAMES), (10, 1))
+    q[5:, G1_JOINT_NAMES.index("left_shoulder_roll_joint")] = -0.5
+    m = robot_motion_from_qpos("g1", np.tile([0.0, 0.0, 0.79], (10, 1)),
+                               np.tile([1.0, 0.0, 0.0, 0.0], (10, 1)), q, 50.0)
+    rep = physical_report(m)
+    assert 0.05 < rep.self_penetration_max_m < 0.12
+    assert rep.self_penetration_frac == 0.5
+    still = physical_report(robot_motion_from_qpos(
+        "g1", m.root_pos_w[:5], m.root_quat_wxyz[:5], q[:5], 50.0))
+    assert still.self_penetration_max_m == 0.0 and still.self_penetration_frac == 0.0

@@ -8,7 +8,11 @@
 - ZMP: cart-table ZMP of the whole-body CoM, ``p = c_xy - c_z / g * c''_xy`` (the CoM from
   MuJoCo FK, accelerations by central differences), and its distance outside the support
   polygon (convex hull of the sole spheres of the stance feet), m; the same for the CoM's
-  ground projection (static balance).
+  ground projection (static balance);
+- self-penetration: the deepest overlap of two of the robot's own collision geoms (MuJoCo's
+  contact distance; bodies that a joint connects do not collide), m, and the fraction of
+  frames where it exceeds ``SELF_PENETRATION_TOL_M``: a reference that pushes a hand into
+  the hip cannot be tracked without the links colliding.
 
 Works on any G1 clip (procedural, holosoma, retargeted); units SI, world z-up.
 """
@@ -26,6 +30,7 @@ from twin.motion.rotations import quat_to_matrix
 from twin.retarget.kinematics import qpos_addresses, robot_model
 
 GRAVITY = 9.81
+SELF_PENETRATION_TOL_M = 0.01
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class PhysicalReport:
     com_outside_max_m: float
     stance_frac: float  # fraction of frames with at least one foot in stance
     flight_frames: int  # frames with no foot in stance
+    self_penetration_max_m: float
+    self_penetration_frac: float  # frames deeper than SELF_PENETRATION_TOL_M
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 5) for k, v in asdict(self).items()}
@@ -86,20 +93,30 @@ def sole_points_w(motion: RobotMotion) -> dict[str, np.ndarray]:
     return out
 
 
-def com_trajectory(motion: RobotMotion) -> np.ndarray:
-    """(T, 3) whole-body CoM by MuJoCo FK of the motion's root and joints."""
+def com_and_self_penetration(motion: RobotMotion) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 3) whole-body CoM and (T,) deepest self-penetration (m, >= 0) by MuJoCo FK and
+    collision detection of the motion's root and joints (the robot model has no floor)."""
     model = robot_model(motion.robot)
     data = mujoco.MjData(model)
     adr = qpos_addresses(model, motion.joint_names)
-    out = np.empty((motion.num_frames, 3))
+    com = np.empty((motion.num_frames, 3))
+    pen = np.zeros(motion.num_frames)
     for t in range(motion.num_frames):
         data.qpos[:3] = motion.root_pos_w[t]
         data.qpos[3:7] = motion.root_quat_wxyz[t]
         data.qpos[adr] = motion.joint_pos[t]
         mujoco.mj_kinematics(model, data)
         mujoco.mj_comPos(model, data)
-        out[t] = data.subtree_com[1]
-    return out
+        com[t] = data.subtree_com[1]
+        mujoco.mj_collision(model, data)
+        if data.ncon:
+            pen[t] = max(0.0, -float(data.contact.dist[:data.ncon].min()))
+    return com, pen
+
+
+def com_trajectory(motion: RobotMotion) -> np.ndarray:
+    """(T, 3) whole-body CoM by MuJoCo FK of the motion's root and joints."""
+    return com_and_self_penetration(motion)[0]
 
 
 def physical_report(motion: RobotMotion, contact_height_m: float = 0.01,
@@ -118,7 +135,7 @@ def physical_report(motion: RobotMotion, contact_height_m: float = 0.01,
         edges = np.flatnonzero(np.diff(np.concatenate([[0], st.astype(int), [0]])))
         for a, b in zip(edges[::2], edges[1::2]):
             slide = max(slide, float(np.linalg.norm(centre[a:b] - centre[a], axis=1).max()))
-    com = com_trajectory(motion)
+    com, pen = com_and_self_penetration(motion)
     dt = 1.0 / motion.fps
     acc = np.gradient(np.gradient(com, dt, axis=0), dt, axis=0)
     zmp = com[:, :2] - com[:, 2:3] / GRAVITY * acc[:, :2]
@@ -143,4 +160,6 @@ def physical_report(motion: RobotMotion, contact_height_m: float = 0.01,
         com_outside_max_m=float(out_com.max()),
         stance_frac=float(any_stance.mean()),
         flight_frames=int((~any_stance).sum()),
+        self_penetration_max_m=float(pen.max()),
+        self_penetration_frac=float(np.mean(pen > SELF_PENETRATION_TOL_M)),
     )
