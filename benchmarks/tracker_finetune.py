@@ -21,14 +21,12 @@ from twin.controllers.tracking_policy import TrackingController
 from twin.envs.tracking.g1_tracking import load_motions
 
 import twin  # noqa: F401
-from twin.evaluate.tracker import evaluate_tracker
+from twin.evaluate.tracker import evaluate_controller
 from twin.train.tracker import load_train_config, train
 
 
 def evaluate(tracker: str | Path, clip: Path):
-    ctrl = TrackingController.load(tracker)
-    return evaluate_tracker(load_motions(clip), ctrl, gains=ctrl.metadata.gains,
-                            action_mode=ctrl.metadata.action_mode)[0]
+    return evaluate_controller(load_motions(clip), TrackingController.load(tracker))[0]
 
 
 def main() -> None:

@@ -97,6 +97,14 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
     return out
 
 
+def evaluate_controller(motions, ctrl, num_threads: int | None = None) -> list[ClipResult]:
+    """``evaluate_tracker`` with a ``TrackingController``, under the gain profile, action
+    mode and robot its metadata names."""
+    m = ctrl.metadata
+    return evaluate_tracker(motions, ctrl, gains=m.gains, action_mode=m.action_mode,
+                            robot=m.robot, num_threads=num_threads)
+
+
 def aggregate(results: list[ClipResult]) -> dict[str, float]:
     return {
         "clips": len(results),
@@ -114,9 +122,7 @@ def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
 
     clips = motions
     ctrl = TrackingController.load(tracker)
-    res = evaluate_tracker(clips, ctrl, gains=ctrl.metadata.gains,
-                           action_mode=ctrl.metadata.action_mode,
-                           robot=ctrl.metadata.robot)
+    res = evaluate_controller(clips, ctrl)
     base = evaluate_tracker(clips, None, gains="stiff", action_mode="reference_residual",
                             robot=ctrl.metadata.robot)
     return {"tracker": {"source": ctrl.source, "aggregate": aggregate(res),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -288,8 +289,6 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
                                  f"this env's {env.obs_rms.mean.shape[0]}")
             env.obs_rms.mean, env.obs_rms.var, env.obs_rms.count = mean, var, 1e6
 
-    import os
-
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
 
@@ -322,12 +321,15 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
             self.next_val = model.num_timesteps + cfg.val_every_env_steps
 
         def _on_step(self) -> bool:
-            if self.num_timesteps >= self.next:
-                checkpoint()
-                self.next += cfg.checkpoint_every_env_steps
-            if validator is not None and self.num_timesteps >= self.next_val:
-                validator(checkpoint(), int(model.num_timesteps))
-                self.next_val += cfg.val_every_env_steps
+            due = self.num_timesteps >= self.next
+            due_val = validator is not None and self.num_timesteps >= self.next_val
+            if due or due_val:
+                out = checkpoint()  # once, also when both are due
+                if due:
+                    self.next += cfg.checkpoint_every_env_steps
+                if due_val:
+                    validator(out, int(model.num_timesteps))
+                    self.next_val += cfg.val_every_env_steps
             return True
 
     remaining = cfg.total_env_steps - model.num_timesteps
@@ -354,13 +356,10 @@ class Validator:
         import shutil
 
         from twin.controllers.tracking_policy import TrackingController
-        from twin.evaluate.tracker import aggregate, evaluate_tracker
+        from twin.evaluate.tracker import aggregate, evaluate_controller
 
         t0 = time.perf_counter()
-        ctrl = TrackingController.load(tracker_npz)
-        results = evaluate_tracker(self.clips, ctrl, gains=ctrl.metadata.gains,
-                                   action_mode=ctrl.metadata.action_mode,
-                                   robot=ctrl.metadata.robot)
+        results = evaluate_controller(self.clips, TrackingController.load(tracker_npz))
         agg = aggregate(results)
         snap = self.run / "snapshots" / f"tracker_{env_steps:09d}.npz"
         snap.parent.mkdir(exist_ok=True)
