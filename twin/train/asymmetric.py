@@ -10,15 +10,8 @@ from __future__ import annotations
 
 import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.torch_layers import create_mlp
 from torch import nn
-
-
-def _mlp(in_dim: int, sizes: list[int], activation: type[nn.Module]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for size in sizes:
-        layers += [nn.Linear(in_dim, size), activation()]
-        in_dim = size
-    return nn.Sequential(*layers)
 
 
 class SlicedMlpExtractor(nn.Module):
@@ -30,8 +23,9 @@ class SlicedMlpExtractor(nn.Module):
         if not 0 < actor_obs_dim <= feature_dim:
             raise ValueError(f"actor_obs_dim {actor_obs_dim}: expected 1 ... {feature_dim}")
         self.actor_obs_dim = actor_obs_dim
-        self.policy_net = _mlp(actor_obs_dim, pi, activation_fn)
-        self.value_net = _mlp(feature_dim, vf, activation_fn)
+        # output_dim -1: hidden layers only, as SB3's MlpExtractor builds them
+        self.policy_net = nn.Sequential(*create_mlp(actor_obs_dim, -1, pi, activation_fn))
+        self.value_net = nn.Sequential(*create_mlp(feature_dim, -1, vf, activation_fn))
         self.latent_dim_pi = pi[-1] if pi else actor_obs_dim
         self.latent_dim_vf = vf[-1] if vf else feature_dim
 

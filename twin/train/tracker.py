@@ -110,11 +110,9 @@ def init_lineage(cfg: TrackerTrainConfig, run: Path) -> dict:
     return lineage
 
 
-def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int,
-                     lineage: dict | None = None):
+def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int, lineage: dict):
+    """``lineage``: ``init_lineage``'s record of where the run started."""
     from twin.controllers.tracking_policy import TrackerMetadata
-
-    lineage = lineage or {"init": None, "init_total_env_steps": 0}
 
     names = task.body_joint_names
     kp, kd = task.backend.actuator_pd_gains(task.act_idx)  # what the model really uses
