@@ -543,3 +543,56 @@ def read_raw_motion(
         raw.hands = _hand_states(path, data["hand_state"], data.get("hand_state_columns"),
                                  data.get("subject_facing", ""), raw.num_frames)
     return raw
+
+
+# ----------------------------------------------------------------------------- camera frame
+@dataclass
+class CameraFrameParams:
+    """The body estimate in the camera that filmed it (GVHMR ``smpl_params_incam``, GEM
+    ``body_params_incam``), same frames as the global record.
+
+    ``root_orient_aa`` (T, 3) and ``transl`` (T, 3) in OpenCV camera axes (x right, y down,
+    z forward), m, rad; the pelvis is at ``J0(beta) + transl``. ``K`` (3, 3) pixels: the
+    median of the file's per-frame ``K_fullimg`` (None when the file has none).
+    """
+
+    path: str
+    root_orient_aa: np.ndarray
+    transl: np.ndarray
+    K: np.ndarray | None
+
+
+def read_camera_frame_params(path: str | Path) -> CameraFrameParams | None:
+    """The camera-frame estimate of a GVHMR/GEM result (or of a bundle's body file), or
+    None when the file carries no camera-frame group."""
+    path = Path(path)
+    fmt = detect_format(path)
+    if fmt == "bundle":
+        manifest = json.loads(path.read_text())
+        return read_camera_frame_params((path.parent / str(manifest["body"])).resolve())
+    if fmt not in ("gvhmr", "gem"):
+        return None
+    data = _load_torch(path)
+    group = "smpl_params_incam" if fmt == "gvhmr" else "body_params_incam"
+    if group not in data:
+        return None
+    g = data[group]
+    if not isinstance(g, dict):
+        raise MotionFormatError(path, group, "is not a dict; expected global_orient, transl")
+    root = _array(path, g, "global_orient", (0, 3), f"{group}.global_orient")
+    transl = _array(path, g, "transl", (0, 3), f"{group}.transl")
+    _same_length(path, {f"{group}.global_orient": root, f"{group}.transl": transl})
+    bad = _bad_frames({group: np.concatenate([root, transl], axis=1)})
+    if bad:
+        raise MotionFormatError(path, group, f"{int(bad[group].sum())} frame(s) hold NaN/Inf; "
+                                "expected finite camera-frame estimates")
+    K = None
+    if "K_fullimg" in data:
+        k = np.asarray(data["K_fullimg"], dtype=np.float64)
+        if k.shape == (3, 3):
+            k = k[None]
+        if k.ndim != 3 or k.shape[1:] != (3, 3) or not np.isfinite(k).all():
+            raise MotionFormatError(path, "K_fullimg", f"has shape {k.shape}; expected finite "
+                                    "(T, 3, 3) or (3, 3) intrinsics in pixels")
+        K = np.median(k, axis=0)
+    return CameraFrameParams(str(path), root, transl, K)
