@@ -135,7 +135,9 @@ class SceneConfig:
     name: str = "scene"
     robot: str = "g1"
     gains: str | None = None  # gain profile; None = the robot's default
-    robot_base_pos: list[float] | None = None  # where a fixed base is mounted, m
+    robot_base_pos: list[float] | None = None  # where a fixed base is mounted (or a floating
+    # base starts), m
+    robot_base_yaw: float = 0.0  # rad about z: the robot's heading in the scene
     physics: PhysicsConfig = field(default_factory=PhysicsConfig)
     floor: FloorConfig = field(default_factory=FloorConfig)
     table: TableConfig | None = None

@@ -49,6 +49,9 @@ def build_scene_mjspec(cfg: SceneConfig, robot: RobotSpec | None = None) -> mujo
     spec.modelname = cfg.name
     if cfg.robot_base_pos is not None:
         spec.body(robot.root_body_name).pos = np.asarray(cfg.robot_base_pos, dtype=np.float64)
+    if cfg.robot_base_yaw:
+        half = 0.5 * float(cfg.robot_base_yaw)
+        spec.body(robot.root_body_name).quat = [np.cos(half), 0.0, 0.0, np.sin(half)]
     spec.option.timestep = cfg.physics.dt
     if cfg.physics.integrator not in _INTEGRATORS:
         raise SceneConfigError(f"physics.integrator {cfg.physics.integrator!r}; expected one of "
