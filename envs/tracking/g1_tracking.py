@@ -174,6 +174,9 @@ class G1TrackingTask(BatchedTask):
         self.hand_act_idx = b.actuator_index_for_joints(self.hand_joint_names)
         self.hand_qpos_idx = b.joint_qpos_index(self.hand_joint_names)
         self.root_qpos = b.free_joint_qpos_index(spec.root_body_name)
+        # Every episode starts from the built scene's qpos (the hand joints when the motion has
+        # no hand targets, any scene objects), never from what the last episode left there.
+        self.qpos_at_build = b.get_qpos([0])[0]
         self.body_ids = b.body_index(self.body_names)
         self.anchor = self.body_names.index(ANCHOR_BODY)
         self.obs_body_idx = np.array([self.body_names.index(n) for n in OBS_KEY_BODIES])
@@ -233,7 +236,7 @@ class G1TrackingTask(BatchedTask):
                 b.set_body_com_offset(self.com_body_id, self.com_offset_b[env_ids, None],
                                       env_ids=env_ids)
         f = lib.frame(self.clip[env_ids], self.t[env_ids])
-        qpos = b.get_qpos(env_ids)
+        qpos = np.tile(self.qpos_at_build, (len(env_ids), 1))
         qvel = np.zeros((len(env_ids), qvel_dim := b.get_qvel([0]).shape[1]))
         root_quat = lib.body_quat_wxyz[f, 0]
         qpos[:, self.root_qpos[:3]] = lib.body_pos_w[f, 0]
