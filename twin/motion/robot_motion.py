@@ -22,6 +22,7 @@ joint angles); bodies of CSV motions are filled in by MuJoCo FK (``twin.retarget
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import numpy as np
 from twin.motion.errors import MotionFormatError
 from twin.motion.rotations import quat_wxyz_to_xyzw, quat_xyzw_to_wxyz
 
+log = logging.getLogger(__name__)
 ROBOT_MOTION_SCHEMA = "twin.robot_motion"
 ROBOT_MOTION_VERSION = 1
 QUAT_ORDERS = ("wxyz", "xyzw")
@@ -162,22 +164,103 @@ def _read_twin_npz(path: Path, z: dict) -> RobotMotion:
     )
 
 
+def _read_fps(path: Path, z: dict, fps: float | None) -> float:
+    if "fps" not in z:
+        if fps is None:
+            raise MotionFormatError(path, "fps", "missing; expected fps in the file or passed")
+        return float(fps)
+    values = np.unique(np.asarray(z["fps"], dtype=np.float64).reshape(-1))
+    if values.size != 1:
+        raise MotionFormatError(path, "fps", f"holds {values.size} different rates "
+                                f"{values.tolist()[:4]}; expected one frame rate per clip")
+    return float(values[0])
+
+
+def _name_unnamed_g1_columns(path: Path, jp: np.ndarray, bp: np.ndarray, bq: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Name the columns of a clip without names by FK against the G1 (MuJoCo vs Isaac Lab
+    order); returns joint and body column permutations into MuJoCo order and the finding."""
+    from twin.retarget.kinematics import detect_layout, layout_errors, robot_model
+
+    nb = robot_model("g1").nbody - 1
+    if bp.shape[1] != nb:
+        raise MotionFormatError(path, "body_pos_w", f"has {bp.shape[1]} bodies and no "
+                                f"body_names; expected {nb} (the G1's bodies) to name them")
+    match = detect_layout("g1", jp, bp, bq)
+    if match is None:
+        errs = layout_errors("g1", jp, bp, bq)
+        found = ", ".join(f"{k} {v * 100:.1f} cm" for k, v in errs.items())
+        raise MotionFormatError(path, "body_pos_w", "matches no known G1 body/joint order by "
+                                f"forward kinematics (max error {found}); expected one "
+                                "within 1 cm (MuJoCo or Isaac Lab order)")
+    from twin.robots.g1 import G1_JOINT_NAMES
+    from twin.retarget.kinematics import body_names as model_body_names
+
+    mj_bodies = model_body_names(robot_model("g1"))
+    body_perm = np.array([match.body_names.index(n) for n in mj_bodies])
+    joint_perm = np.array([match.joint_names.index(n) for n in G1_JOINT_NAMES])
+    log.info("%s: no joint/body names; columns are in %s order (FK max error %.2f mm)",
+             path, match.order, match.fk_error_m[match.order] * 1000)
+    return joint_perm, body_perm, {
+        "layout_order": match.order,
+        "layout_fk_error_mm": {k: round(v * 1000, 3) for k, v in match.fk_error_m.items()}}
+
+
 def _read_beyondmimic_npz(path: Path, z: dict, joint_names: tuple[str, ...] | None,
                           fps: float | None) -> RobotMotion:
-    """BeyondMimic / mjlab / holosoma G1 npz (wxyz quaternions, body 0 may be 'world')."""
+    """BeyondMimic / mjlab / holosoma G1 npz (wxyz quaternions, body 0 may be 'world').
+
+    Clips without ``joint_names``/``body_names`` are named from the G1 model: the column
+    order (MuJoCo or Isaac Lab) is found by forward kinematics against ``body_pos_w`` and
+    recorded in ``source["layout_order"]``; arrays are reordered into MuJoCo order.
+    """
     from twin.robots.g1 import G1_JOINT_NAMES
 
     jp = _req(path, z, "joint_pos", 2)
     jv = _req(path, z, "joint_vel", 2) if "joint_vel" in z else None
-    if "joint_names" in z:
-        names = tuple(str(n) for n in z["joint_names"].tolist())
-    elif joint_names is not None:
-        names = tuple(joint_names)
-    elif jp.shape[1] in (29, 36):
-        names = G1_JOINT_NAMES  # mjlab writes MuJoCo (= Unitree SDK) order
+    bp = _req(path, z, "body_pos_w", 3)
+    bq = _req(path, z, "body_quat_w", 3)
+    rate = _read_fps(path, z, fps)
+    lin = _req(path, z, "body_lin_vel_w", 3) if "body_lin_vel_w" in z else None
+    ang = _req(path, z, "body_ang_vel_w", 3) if "body_ang_vel_w" in z else None
+    for key, arr in (("joint_pos", jp), ("joint_vel", jv), ("body_pos_w", bp),
+                     ("body_quat_w", bq), ("body_lin_vel_w", lin), ("body_ang_vel_w", ang)):
+        if arr is not None and arr.shape[0] != jp.shape[0]:
+            raise MotionFormatError(path, key, f"has {arr.shape[0]} frames; expected "
+                                    f"{jp.shape[0]} like joint_pos")
+        if arr is not None and not np.isfinite(arr).all():
+            bad = int(np.flatnonzero(~np.isfinite(arr.reshape(arr.shape[0], -1)).all(1))[0])
+            raise MotionFormatError(path, key, f"holds NaN/Inf (first at frame {bad}); "
+                                    "expected finite values")
+    found: dict = {}
+    unnamed = "joint_names" not in z and "body_names" not in z and joint_names is None
+    if unnamed and jp.shape[1] == len(G1_JOINT_NAMES):
+        joint_perm, body_perm, found = _name_unnamed_g1_columns(path, jp, bp, bq)
+        jp = jp[:, joint_perm]
+        jv = jv[:, joint_perm] if jv is not None else None
+        bp, bq = bp[:, body_perm], bq[:, body_perm]
+        lin = lin[:, body_perm] if lin is not None else None
+        ang = ang[:, body_perm] if ang is not None else None
+        from twin.retarget.kinematics import body_names as model_body_names
+        from twin.retarget.kinematics import robot_model
+
+        names = G1_JOINT_NAMES
+        bnames = model_body_names(robot_model("g1"))
     else:
-        raise MotionFormatError(path, "joint_names", f"missing and joint_pos has {jp.shape[1]} "
-                                "columns; expected joint names for a non-G1 robot")
+        if "joint_names" in z:
+            names = tuple(str(n) for n in z["joint_names"].tolist())
+        elif joint_names is not None:
+            names = tuple(joint_names)
+        elif jp.shape[1] == 36:
+            names = G1_JOINT_NAMES  # qpos layout of the G1: mjlab writes MuJoCo order
+        else:
+            raise MotionFormatError(path, "joint_names", f"missing and joint_pos has "
+                                    f"{jp.shape[1]} columns; expected joint names, or the "
+                                    f"G1's {len(G1_JOINT_NAMES)} joints")
+        if "body_names" in z:
+            bnames = tuple(str(n) for n in z["body_names"].tolist())
+        else:
+            bnames = tuple(f"body_{i}" for i in range(bp.shape[1]))
     J = len(names)
     root_pos = root_quat = None
     if jp.shape[1] == J + 7:  # qpos layout: root position, root quaternion (wxyz), joints
@@ -188,26 +271,15 @@ def _read_beyondmimic_npz(path: Path, z: dict, joint_names: tuple[str, ...] | No
     if jp.shape[1] != J:
         raise MotionFormatError(path, "joint_pos", f"has {jp.shape[1]} columns; expected {J} "
                                 f"or {J + 7} (qpos with a floating base)")
-    bp = _req(path, z, "body_pos_w", 3)
-    bq = _req(path, z, "body_quat_w", 3)
-    if "body_names" in z:
-        bnames = tuple(str(n) for n in z["body_names"].tolist())
-    else:
-        bnames = tuple(f"body_{i}" for i in range(bp.shape[1]))
     keep = [i for i, n in enumerate(bnames) if n != "world"]
-    sel = lambda k: _req(path, z, k, 3)[:, keep] if k in z else None
     bp, bq = bp[:, keep], bq[:, keep]
+    lin = lin[:, keep] if lin is not None else None
+    ang = ang[:, keep] if ang is not None else None
     bnames = tuple(bnames[i] for i in keep)
     if root_pos is None:
         root_i = bnames.index("pelvis") if "pelvis" in bnames else 0
         root_pos, root_quat = bp[:, root_i], bq[:, root_i]
-    fps_file = float(np.asarray(z["fps"]).reshape(-1)[0]) if "fps" in z else None
-    rate = fps_file if fps_file is not None else fps
-    if rate is None:
-        raise MotionFormatError(path, "fps", "missing; expected fps in the file or passed")
     T = jp.shape[0]
-    lin = sel("body_lin_vel_w")
-    ang = sel("body_ang_vel_w")
     if jv is None:
         jv = np.gradient(jp, 1.0 / rate, axis=0) if T > 1 else np.zeros_like(jp)
     return RobotMotion(
@@ -216,7 +288,7 @@ def _read_beyondmimic_npz(path: Path, z: dict, joint_names: tuple[str, ...] | No
         root_quat_wxyz=root_quat, body_pos_w=bp, body_quat_wxyz=bq,
         body_lin_vel_w=lin if lin is not None else np.zeros_like(bp),
         body_ang_vel_w=ang if ang is not None else np.zeros_like(bp),
-        source={"file": str(path), "format": "beyondmimic_npz"},
+        source={"file": str(path), "format": "beyondmimic_npz", **found},
     )
 
 

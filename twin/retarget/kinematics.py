@@ -7,6 +7,7 @@ retargeting because mink needs an ``MjModel``); the model itself comes from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import mujoco
@@ -83,3 +84,87 @@ def robot_motion_from_qpos(
         human_joint_names=human_joint_names if human_joint_pos_w is not None else (),
         human_joint_pos_w=human_joint_pos_w, source=dict(source or {}),
     )
+
+
+def isaac_lab_body_order(model: mujoco.MjModel) -> tuple[int, ...]:
+    """Body ids (world excluded) in Isaac Lab's order: breadth-first over the kinematic tree,
+    children in file order (what Isaac Lab's articulation reports for an imported MJCF/URDF
+    and what BeyondMimic's Isaac Lab exports store)."""
+    children: dict[int, list[int]] = {}
+    for b in range(2, model.nbody):
+        children.setdefault(int(model.body_parentid[b]), []).append(b)
+    order, frontier = [1], [1]
+    while frontier:
+        frontier = [c for b in frontier for c in children.get(b, [])]
+        order += frontier
+    return tuple(order)
+
+
+@dataclass(frozen=True)
+class LayoutMatch:
+    """Which body/joint order an unnamed G1 clip uses, found by forward kinematics."""
+
+    order: str                       # "mujoco" or "isaaclab"
+    body_names: tuple[str, ...]      # the file's body columns, named
+    joint_names: tuple[str, ...]     # the file's joint columns, named
+    fk_error_m: dict[str, float]     # max body-position error per candidate order
+
+
+def _hinge_joint_of(model: mujoco.MjModel, body: int) -> str | None:
+    for j in range(model.body_jntadr[body], model.body_jntadr[body] + model.body_jntnum[body]):
+        if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_HINGE:
+            return model.joint(j).name
+    return None
+
+
+def detect_layout(robot: str, joint_pos: np.ndarray, body_pos_w: np.ndarray,
+                  body_quat_wxyz: np.ndarray, *, tol_m: float = 0.01,
+                  max_frames: int = 12) -> LayoutMatch | None:
+    """Name the columns of an unnamed clip: try MuJoCo and Isaac Lab body/joint orders, run
+    FK from the stored root pose and joint angles on up to ``max_frames`` frames, and keep
+    the order that reproduces ``body_pos_w`` within ``tol_m``. None when none does (the
+    errors of every candidate are in the returned value's absence; see ``layout_errors``).
+    """
+    match, _ = _match_layout(robot, joint_pos, body_pos_w, body_quat_wxyz, tol_m, max_frames)
+    return match
+
+
+def layout_errors(robot: str, joint_pos: np.ndarray, body_pos_w: np.ndarray,
+                  body_quat_wxyz: np.ndarray, max_frames: int = 12) -> dict[str, float]:
+    return _match_layout(robot, joint_pos, body_pos_w, body_quat_wxyz, 0.0, max_frames)[1]
+
+
+def _match_layout(robot, joint_pos, body_pos_w, body_quat_wxyz, tol_m, max_frames):
+    spec = get(robot)
+    model = robot_model(robot)
+    nb = model.nbody - 1
+    errors: dict[str, float] = {}
+    if body_pos_w.shape[1] != nb or joint_pos.shape[1] != len(spec.joint_names):
+        return None, errors
+    data = mujoco.MjData(model)
+    T = joint_pos.shape[0]
+    frames = np.unique(np.linspace(0, T - 1, min(T, max_frames)).round().astype(int))
+    candidates = {"mujoco": tuple(range(1, model.nbody)), "isaaclab": isaac_lab_body_order(model)}
+    best = None
+    for order, bodies in candidates.items():
+        joints = [_hinge_joint_of(model, b) for b in bodies]
+        joint_names = tuple(j for j in joints if j is not None)
+        if sorted(joint_names) != sorted(spec.joint_names):
+            continue
+        adr = qpos_addresses(model, joint_names)
+        root = bodies.index(1)
+        err = 0.0
+        for t in frames:
+            q = body_quat_wxyz[t, root]
+            data.qpos[:3] = body_pos_w[t, root]
+            data.qpos[3:7] = q / max(np.linalg.norm(q), 1e-9)
+            data.qpos[adr] = joint_pos[t]
+            mujoco.mj_kinematics(model, data)
+            err = max(err, float(np.abs(data.xpos[list(bodies)] - body_pos_w[t]).max()))
+        errors[order] = err
+        if err <= tol_m and (best is None or err < errors[best.order]):
+            best = LayoutMatch(order, tuple(model.body(b).name for b in bodies), joint_names,
+                               errors)
+    if best is not None:
+        best = LayoutMatch(best.order, best.body_names, best.joint_names, dict(errors))
+    return best, errors
