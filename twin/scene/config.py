@@ -128,6 +128,9 @@ class CameraConfig:
     world_from_camera: list[Any] | None = None
     # Mount on a robot body instead of the world (pos/quat then relative to that body).
     body: str | None = None
+    # [near, far] m mapped onto the depth prompt's grey levels (twin.record.prompts.depth);
+    # None: derived from where the camera sits (twin.scene.camera.default_depth_range_m)
+    depth_range_m: list[float] | None = None
 
 
 @dataclass
@@ -273,6 +276,11 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
                     "calibration (K + world_from_camera)")
         if cam.width <= 0 or cam.height <= 0:
             raise SceneConfigError(f"{where}: width/height must be > 0")
+        if cam.depth_range_m is not None and (
+                len(cam.depth_range_m) != 2
+                or not 0 <= float(cam.depth_range_m[0]) < float(cam.depth_range_m[1])):
+            raise SceneConfigError(f"{where}: depth_range_m must be [near, far] m with "
+                                   f"0 <= near < far, got {list(cam.depth_range_m)}")
 
 
 def _check_matrix(where: str, field_name: str, rows: Any, n: int) -> None:
