@@ -25,8 +25,10 @@ class Predicate:
     """A task condition checked on the executed motion.
 
     kinds: ``near`` (body within ``distance_m`` of object/point at the end), ``lifted``
-    (object raised by >= ``height_m`` at the end), ``at`` (body within ``distance_m`` of
-    ``point`` at the end).
+    (object raised by >= ``height_m`` at the end), and the scene predicates of
+    ``twin.validate.predicates``: ``reach``, ``at``, ``touch``, ``moved``, ``not_touch``.
+    ``when``: ``any`` (met at some step) or ``end`` (met at the last step); default ``end``
+    for ``at``, ``any`` for the others.
     """
 
     name: str = ""
@@ -36,12 +38,20 @@ class Predicate:
     point: list[float] | None = None
     distance_m: float = 0.05
     height_m: float = 0.1
+    when: str | None = None
 
 
 @dataclass
 class ValidateConfig:
     motion: str | None = None
     scene: str = "empty"
+    # where the plan goes in the scene (twin.validate.placement): auto = start_pose if given,
+    # else the calibrated camera for a plan with a camera-frame estimate, else the robot's
+    # pose in the scene; or camera | start_pose | robot | motion (the plan's own frame)
+    placement: str = "auto"
+    start_pose: list[float] | None = None  # [x, y, yaw] (m, m, rad)
+    placement_camera: str | None = None  # default: the scene's first calibrated camera
+    placement_anchor: str = "start"  # start | end: the frame where robot and subject coincide
     controller: str = "default"  # a shipped tracker name, a tracker .npz, or "pd" (stiff replay)
     # > 0: first fine-tune ``controller`` on this motion for that many env steps (a per-clip
     # specialist, BeyondMimic-style; ~300k tracked the demo) and execute with the specialist
