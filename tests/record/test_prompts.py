@@ -8,6 +8,7 @@ import pytest
 
 import twin  # noqa: F401  (configures GL before mujoco)
 from twin.record import check_dataset, load_episode, load_info, record_vector_env
+from twin.record.prompts.observation import depth_encoding_of
 from twin.record.prompts import (
     VIS_ABSENT,
     VIS_OCCLUDED,
@@ -248,7 +249,7 @@ def test_prompt_dataset_round_trip(reach_dataset):
     assert info.total_episodes == 2
     meta = load_prompts_metadata(root)
     assert meta["keypoints"]["names"] == list(keypoint_table("panda").names)
-    enc = DepthEncoding(meta["depth"]["near_m"], meta["depth"]["far_m"])
+    enc = depth_encoding_of(meta, "front")
 
     ep = load_episode(root, 0)
     live_by_qpos = {o["sim.qpos"][i].tobytes(): {kk: v[i] for kk, v in o.items()}

@@ -131,3 +131,21 @@ def project_points(points_w: np.ndarray, intrinsics: CameraIntrinsics,
     u = intrinsics.fx * pc[..., 0] / safe_z + intrinsics.cx
     v = intrinsics.fy * pc[..., 1] / safe_z + intrinsics.cy
     return np.stack([u, v], axis=-1), z
+
+
+# Depth a prompt camera must cover: a camera on a robot body sees the robot's own links from
+# about a centimetre (the Panda wrist camera sees its fingers at 0.085-0.115 m); a camera in
+# the world sees the robot around its base, within an arm's or a step's reach.
+MOUNTED_DEPTH_RANGE_M = (0.01, 1.0)
+WORLD_DEPTH_MARGIN_M = 1.5
+
+
+def default_depth_range_m(body_mounted: bool, distance_to_robot_m: float) -> tuple[float, float]:
+    """[near, far] m for a camera's agent-depth prompt when its scene gives none.
+
+    ``distance_to_robot_m``: from the camera to the robot's root body in the default pose.
+    """
+    if body_mounted:
+        return MOUNTED_DEPTH_RANGE_M
+    d = float(distance_to_robot_m)
+    return max(0.05, d - WORLD_DEPTH_MARGIN_M), d + WORLD_DEPTH_MARGIN_M

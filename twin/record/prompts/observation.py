@@ -33,7 +33,7 @@ encoding and the visibility codes in ``meta/prompts.json`` beside the dataset.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,14 @@ from gymnasium.vector import VectorEnv, VectorWrapper
 from gymnasium.vector.utils import batch_space
 
 from twin.record.prompts.depth import DepthEncoding
-from twin.record.prompts.generator import LivePrompts
+from twin.record.prompts.generator import PromptGenerator, mocap_poses
 from twin.sim.backend import SimBackend
 
 PROMPTS_SCHEMA_VERSION = 1
 PROMPTS_META_PATH = "meta/prompts.json"
 PROMPT_VIDEOS = ("skeleton", "mask", "depth")
+MATRIX_AXES = ("row", "col")
+KEYPOINT_AXES = ("keypoint", "uv")
 
 
 def qpos_names(backend: SimBackend) -> tuple[str, ...]:
@@ -83,12 +85,54 @@ def _flat_state(space: spaces.Space) -> tuple[tuple[str, ...] | None, tuple[str,
     return keys, names, box
 
 
+def camera_depth_encodings(backend: SimBackend, cameras: Sequence[str],
+                           override: DepthEncoding | Mapping[str, DepthEncoding] | None = None
+                           ) -> dict[str, DepthEncoding]:
+    """Each camera's depth-prompt range: ``override`` (one for all, or per camera), else the
+    scene's ``depth_range_m``, else ``twin.scene.camera.default_depth_range_m``."""
+    from twin.scene.camera import default_depth_range_m
+
+    if isinstance(override, DepthEncoding):
+        return {c: override for c in cameras}
+    override = dict(override or {})
+    scene = getattr(backend, "scene", None)
+    configs = {c.name: c for c in getattr(getattr(scene, "config", None), "cameras", [])}
+    robot = getattr(scene, "robot", None)
+    root_w = None
+    if robot is not None:
+        root_w = backend.body_pos_w(backend.body_index([robot.root_body_name]), [0])[0, 0]
+    out: dict[str, DepthEncoding] = {}
+    for c in cameras:
+        if c in override:
+            out[c] = override[c]
+            continue
+        cfg = configs.get(c)
+        if cfg is not None and cfg.depth_range_m is not None:
+            out[c] = DepthEncoding(*(float(v) for v in cfg.depth_range_m))
+            continue
+        mounted = cfg is not None and cfg.body is not None
+        cam_w = backend.camera_params(c, env_id=0).world_from_camera[:3, 3]
+        dist = float(np.linalg.norm(cam_w - root_w)) if root_w is not None else 1.5
+        out[c] = DepthEncoding(*default_depth_range_m(mounted, dist))
+    return out
+
+
 class _Observer:
-    """Renders cameras (and prompts) of env i of a ``BatchedTask``'s backend."""
+    """Renders cameras (and prompts) of env i of a ``BatchedTask``'s backend.
+
+    Every recorded value describes the stored state: env i's ``qpos`` (and mocap poses) are
+    copied into a private replay backend of the same scene, kinematics run there, and the
+    images, camera extrinsics and prompts are all taken from it. (The env's own data holds
+    body and camera poses from the last physics substep's forward pass, one substep behind
+    its ``qpos``: a moving wrist camera's pose read there reprojected keypoints up to 8 px
+    off.) The env's physics is never touched.
+    """
 
     def __init__(self, task: Any, cameras: Sequence[str] | None, width: int, height: int,
-                 prompts: bool, depth_encoding: DepthEncoding | None,
-                 render_profile: str | None) -> None:
+                 prompts: bool, depth_encoding: DepthEncoding | Mapping[str, DepthEncoding]
+                 | None, render_profile: str | None) -> None:
+        from twin.sim import make_backend
+
         if width % 2 or height % 2:
             raise ValueError(f"image size {width}x{height}: width and height must be even")
         self.backend: SimBackend = task.backend
@@ -99,15 +143,29 @@ class _Observer:
                            f"{list(self.backend.camera_names)}")
         if not self.cameras:
             raise ValueError("the scene has no cameras to record")
+        scene = getattr(self.backend, "scene", None)
+        if scene is None:
+            raise ValueError("camera observations need a backend made from a scene")
         self.width, self.height = int(width), int(height)
-        self.depth_encoding = depth_encoding or DepthEncoding()
-        self.live = (LivePrompts(self.backend, self.cameras, width, height,
-                                 render_profile=render_profile, depth_encoding=self.depth_encoding)
-                     if prompts else None)
+        self.depth_encodings = camera_depth_encodings(self.backend, self.cameras,
+                                                      depth_encoding)
+        profile = render_profile or getattr(self.backend, "_render_profile", "full")
+        self.replay: SimBackend = make_backend(scene.config, num_envs=1, render_profile=profile)
+        self.generator = (PromptGenerator(self.replay, self.cameras, width, height)
+                          if prompts else None)
         self.state_keys, self.state_names, state_space = _flat_state(task.observation_space)
         self.has_instruction = (isinstance(task.observation_space, spaces.Dict)
                                 and "instruction" in task.observation_space.spaces)
         self.space = self._space(state_space)
+
+    @property
+    def prompts(self) -> bool:
+        return self.generator is not None
+
+    @property
+    def depth_encoding(self) -> DepthEncoding:
+        """The first camera's depth encoding (each camera has its own: ``depth_encodings``)."""
+        return self.depth_encodings[self.cameras[0]]
 
     def _space(self, state_space: spaces.Space) -> spaces.Dict:
         h, w = self.height, self.width
@@ -117,8 +175,8 @@ class _Observer:
             d[f"images.{c}"] = img
             d[f"cameras.{c}.intrinsics"] = spaces.Box(-np.inf, np.inf, (3, 3), np.float64)
             d[f"cameras.{c}.world_from_camera"] = spaces.Box(-np.inf, np.inf, (4, 4), np.float64)
-        if self.live is not None:
-            k = len(self.live.table)
+        if self.generator is not None:
+            k = len(self.generator.table)
             for c in self.cameras:
                 for v in PROMPT_VIDEOS:
                     d[f"prompts.{c}.{v}"] = img
@@ -129,24 +187,33 @@ class _Observer:
             d["sim.qpos"] = spaces.Box(-np.inf, np.inf, (nq,), np.float64)
         return spaces.Dict(d)
 
+    def _pose_replay(self, env_id: int) -> np.ndarray:
+        """Copy env ``env_id``'s state into the replay backend; return its qpos."""
+        qpos = self.backend.get_qpos([env_id])[0]
+        r = self.replay
+        nv = r.get_qvel([0]).shape[1]
+        r.set_state(qpos[None], np.zeros((1, nv)), [0])
+        for name, (pos, quat) in mocap_poses(self.backend, env_id).items():
+            r.set_mocap_pose(name, np.asarray(pos)[None], np.asarray(quat)[None], [0])
+        return qpos
+
     def observe(self, state: Any, env_id: int) -> dict[str, np.ndarray]:
-        b = self.backend
+        r = self.replay
+        qpos = self._pose_replay(env_id)
         out: dict[str, Any] = {"state": self._state_vector(state)}
         if self.has_instruction:
             out["instruction"] = state["instruction"]
         for c in self.cameras:
-            out[f"images.{c}"] = b.render(c, self.width, self.height, "rgb", env_id)
-            p = b.camera_params(c, self.width, self.height, env_id)
+            out[f"images.{c}"] = r.render(c, self.width, self.height, "rgb", 0)
+            p = r.camera_params(c, self.width, self.height, 0)
             out[f"cameras.{c}.intrinsics"] = p.intrinsics.K
             out[f"cameras.{c}.world_from_camera"] = np.asarray(p.world_from_camera, np.float64)
-        if self.live is not None:
-            qpos, prompts = self.live(env_id)
-            enc = self.depth_encoding
-            for c, cp in prompts.items():
+        if self.generator is not None:
+            for c, cp in self.generator(0).items():
                 out[f"prompts.{c}.skeleton"] = cp.skeleton
                 out[f"prompts.{c}.mask"] = np.repeat(
                     np.where(cp.mask, 255, 0).astype(np.uint8)[..., None], 3, axis=2)
-                out[f"prompts.{c}.depth"] = enc.encode(cp.depth, cp.mask)
+                out[f"prompts.{c}.depth"] = self.depth_encodings[c].encode(cp.depth, cp.mask)
                 out[f"prompts.{c}.keypoints"] = cp.keypoints_uv
                 out[f"prompts.{c}.visibility"] = cp.visibility
                 out[f"prompts.{c}.keypoint_depth"] = cp.keypoint_depth
@@ -164,15 +231,17 @@ class _Observer:
         extra: dict[str, str] = {}
         names: dict[str, tuple[str, ...]] = {}
         for c in self.cameras:
-            extra[f"observation.cameras.{c}.intrinsics"] = f"cameras.{c}.intrinsics"
-            extra[f"observation.cameras.{c}.world_from_camera"] = f"cameras.{c}.world_from_camera"
-        if self.live is not None:
-            kp_names = self.live.table.names
+            for a, axes in (("intrinsics", MATRIX_AXES), ("world_from_camera", MATRIX_AXES)):
+                extra[f"observation.cameras.{c}.{a}"] = f"cameras.{c}.{a}"
+                names[f"observation.cameras.{c}.{a}"] = axes
+        if self.generator is not None:
+            kp_names = self.generator.table.names
             for c in self.cameras:
                 for v in PROMPT_VIDEOS:
                     videos[f"observation.prompts.{c}.{v}"] = f"prompts.{c}.{v}"
                 for a in ("keypoints", "visibility", "keypoint_depth"):
                     extra[f"observation.prompts.{c}.{a}"] = f"prompts.{c}.{a}"
+                names[f"observation.prompts.{c}.keypoints"] = KEYPOINT_AXES
                 names[f"observation.prompts.{c}.visibility"] = kp_names
                 names[f"observation.prompts.{c}.keypoint_depth"] = kp_names
             extra["observation.sim.qpos"] = "sim.qpos"
@@ -185,6 +254,22 @@ class _Observer:
             kwargs["task_key"] = "instruction"  # each episode's language instruction
         return kwargs
 
+    def calibration(self) -> dict[str, Any]:
+        """Per camera: intrinsics at the recorded size, whether it moves with the robot, and
+        its extrinsics in the default pose (moving cameras: per frame in the dataset)."""
+        configs = {c.name: c for c in self.backend.scene.config.cameras}
+        out = {}
+        for c in self.cameras:
+            p = self.replay.camera_params(c, self.width, self.height, 0)
+            body = getattr(configs.get(c), "body", None)
+            out[c] = {"K": p.intrinsics.K.tolist(), "width": self.width, "height": self.height,
+                      "mounted_on": body,
+                      "world_from_camera_at_default_pose": np.asarray(
+                          p.world_from_camera).tolist(),
+                      "depth_range_m": [self.depth_encodings[c].near_m,
+                                        self.depth_encodings[c].far_m]}
+        return out
+
     def metadata(self) -> dict[str, Any]:
         from twin import __version__
 
@@ -196,23 +281,26 @@ class _Observer:
             "image_size": {"width": self.width, "height": self.height},
             "pixel_convention": "OpenCV: pixel (u, v) lies in column floor(u), row floor(v); "
                                 "world_from_camera has x right, y down, z forward",
-            "prompts": self.live is not None,
+            "calibration": self.calibration(),
+            "prompts": self.generator is not None,
         }
-        if self.live is not None:
+        if self.generator is not None:
             meta.update({
-                "keypoints": self.live.table.to_json(),
+                "keypoints": self.generator.table.to_json(),
                 "visibility": {"0": "absent, behind the camera or outside the image",
                                "1": "inside the image, occluded",
                                "2": "visible"},
-                "depth": self.depth_encoding.to_json(),
+                "depth": {**{k: v for k, v in self.depth_encoding.to_json().items()
+                             if k not in ("near_m", "far_m")},
+                          "per_camera": {c: {"near_m": e.near_m, "far_m": e.far_m}
+                                         for c, e in self.depth_encodings.items()}},
                 "mask": "255 where the pixel shows a body of the robot, 0 elsewhere",
-                "occlusion_tolerance_m": self.live.generator.tolerance,
+                "occlusion_tolerance_m": self.generator.tolerance,
             })
         return meta
 
     def close(self) -> None:
-        if self.live is not None:
-            self.live.close()
+        self.replay.close()
 
 
 def _task_of(env: Any) -> Any:
@@ -303,3 +391,12 @@ def write_prompts_metadata(root: str | Path, wrapper: CameraObservations | Camer
 
 def load_prompts_metadata(root: str | Path) -> dict[str, Any]:
     return json.loads((Path(root) / PROMPTS_META_PATH).read_text())
+
+
+def depth_encoding_of(meta: Mapping[str, Any], camera: str) -> DepthEncoding:
+    """The ``DepthEncoding`` of ``camera``'s depth prompt from ``meta/prompts.json``."""
+    per = meta["depth"].get("per_camera") or {}
+    if camera not in per:
+        raise KeyError(f"meta/prompts.json: no depth range for camera {camera!r}; it has "
+                       f"{sorted(per)}")
+    return DepthEncoding(per[camera]["near_m"], per[camera]["far_m"])
