@@ -8,7 +8,6 @@ import pytest
 
 import twin  # noqa: F401  (configures GL before mujoco)
 from twin.record import check_dataset, load_episode, load_info, record_vector_env
-from twin.record.prompts.observation import depth_encoding_of
 from twin.record.prompts import (
     VIS_ABSENT,
     VIS_OCCLUDED,
@@ -21,6 +20,7 @@ from twin.record.prompts import (
     prompts_from_state,
     write_prompts_metadata,
 )
+from twin.record.prompts.observation import depth_encoding_of
 from twin.robots.keypoints import (
     OPENPOSE_HAND_EDGE_COLORS,
     KeypointTable,
