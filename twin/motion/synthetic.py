@@ -57,3 +57,53 @@ def procedural_walk(duration_s: float = 10.0, speed_m_s: float = 1.0, fps: float
                       root_orient_aa=root, body_pose_aa=body, betas=np.zeros(10),
                       transl=transl, up_axis="z", fps=fps,
                       info={"speed_m_s": f"{speed_m_s:g}", "duration_s": f"{duration_s:g}"})
+
+
+def gvhmr_result_in_camera(root_rot_w: np.ndarray, pelvis_w: np.ndarray, body_pose: np.ndarray,
+                           world_from_camera: np.ndarray, K: np.ndarray, height_m: float = 1.70,
+                           global_yaw_rad: float = 0.0,
+                           global_offset_m: tuple[float, float] = (0.0, 0.0),
+                           noise_m: float = 0.0, noise_rad: float = 0.0, seed: int = 0
+                           ) -> dict[str, dict[str, np.ndarray] | np.ndarray]:
+    """A GVHMR ``hmr4d_results.pt`` dict of a subject whose motion is known in a scene.
+
+    Args:
+        root_rot_w: (T, 3, 3) SMPL root orientation in the z-up world (a subject facing yaw
+            ``h`` has ``Rz(h + pi/2) @ R_ZUP_FROM_YUP``).
+        pelvis_w: (T, 3) pelvis position in the world, m.
+        body_pose: (T, 21, 3) axis-angle, rad.
+        world_from_camera: (4, 4), OpenCV axes: the filming camera.
+        K: (3, 3) its intrinsics (stored per frame as ``K_fullimg``).
+        global_yaw_rad, global_offset_m: where the gravity-aligned global estimate starts
+            (GVHMR's global frame has its own origin and heading): world = Rz(yaw) g + offset.
+        noise_m, noise_rad: per-frame Gaussian noise on the camera-frame estimate.
+
+    Returns the dict with ``smpl_params_global`` (y-up), ``smpl_params_incam`` (OpenCV
+    camera axes) and ``K_fullimg`` (T, 3, 3); pelvis = J0 + transl in both.
+    """
+    rng = np.random.default_rng(seed)
+    T = pelvis_w.shape[0]
+    J0 = mean_shape_rest_joints(height_m)[0]
+    c, s = np.cos(global_yaw_rad), np.sin(global_yaw_rad)
+    Rz = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    off = np.array([global_offset_m[0], global_offset_m[1], 0.0])
+    pelvis_g = (pelvis_w - off) @ Rz  # Rz^T (p - off), row vectors
+    rot_g = Rz.T @ root_rot_w
+    R_wc, t_wc = world_from_camera[:3, :3], world_from_camera[:3, 3]
+    pelvis_c = (pelvis_w - t_wc) @ R_wc + rng.normal(0.0, noise_m, (T, 3))
+    rot_c = R_wc.T @ root_rot_w
+    if noise_rad > 0:
+        rot_c = axis_angle_to_matrix(rng.normal(0.0, noise_rad, (T, 3))) @ rot_c
+
+    def aa(R: np.ndarray) -> np.ndarray:
+        return quat_to_rotvec(matrix_to_quat(R))
+
+    def group(orient: np.ndarray, transl: np.ndarray) -> dict[str, np.ndarray]:
+        return {"global_orient": orient.astype(np.float32),
+                "body_pose": body_pose.reshape(T, 63).astype(np.float32),
+                "betas": np.zeros((T, 10), np.float32), "transl": transl.astype(np.float32)}
+
+    return {"smpl_params_global": group(aa(R_ZUP_FROM_YUP.T @ rot_g),
+                                        pelvis_g @ R_ZUP_FROM_YUP - J0),
+            "smpl_params_incam": group(aa(rot_c), pelvis_c - J0),
+            "K_fullimg": np.repeat(np.asarray(K, np.float32)[None], T, axis=0)}

@@ -9,9 +9,17 @@ from twin.validate.config import ValidateConfig
 from twin.validate.execute import execute
 from twin.validate.inputs import load_plan_motion
 from twin.validate.metrics import compute_metrics, metrics_dict, verdict
+from twin.validate.placement import place_in_scene
+from twin.validate.predicates import (
+    apply_scene_predicates,
+    check_scene_predicates,
+    explain_predicate_reasons,
+    legacy_predicates_only,
+    robot_body_names,
+)
 from twin.validate.report import build_report, write_executed, write_html, write_json
 
-PREDICATE_KINDS = ("near", "lifted", "at")
+PREDICATE_KINDS = ("near", "lifted", "reach", "at", "touch", "moved", "not_touch")
 
 
 def check_predicates(cfg: ValidateConfig, body_names: tuple[str, ...], objects: list[str]) -> None:
@@ -19,6 +27,8 @@ def check_predicates(cfg: ValidateConfig, body_names: tuple[str, ...], objects: 
         where = f"predicates[{k}] ({p.name or p.kind})"
         if p.kind not in PREDICATE_KINDS:
             raise ValueError(f"{where}: kind {p.kind!r}; expected one of {PREDICATE_KINDS}")
+        if p.kind not in ("near", "lifted"):
+            continue  # scene predicates: checked against the robot model once it is known
         if p.kind in ("near", "at") and p.body not in body_names:
             raise ValueError(f"{where}: unknown body {p.body!r}; expected one of "
                              f"{list(body_names)}")
@@ -67,13 +77,17 @@ def validate(cfg: ValidateConfig) -> dict:
     check_predicates(cfg, G1_KEY_BODY_NAMES, [o.name for o in scene.objects])
     t0 = time.perf_counter()
     motion, info = load_plan_motion(cfg.motion, cfg.fps, cfg.body_model)
+    motion, info["placement"] = place_in_scene(motion, scene, cfg, info)
+    check_scene_predicates(cfg.predicates, robot_body_names(motion), scene)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.finetune_env_steps > 0:
         cfg, info["finetune"] = finetune_specialist(motion, cfg, out)
     log = execute(motion, cfg)
-    metrics = compute_metrics(log, cfg, motion.duration_s)
+    metrics = compute_metrics(log, legacy_predicates_only(cfg), motion.duration_s)
+    scene_results = apply_scene_predicates(log, cfg, motion, metrics)
     go, reasons = verdict(metrics, cfg)
+    reasons = explain_predicate_reasons(reasons, scene_results)
     info.update(scene=cfg.scene, controller=cfg.controller, wall_s=time.perf_counter() - t0)
     write_executed(log, out)
     if cfg.video:
@@ -81,6 +95,7 @@ def validate(cfg: ValidateConfig) -> dict:
 
         write_video(log, cfg, out)
     report = build_report(go, reasons, metrics_dict(metrics), info)
+    report["metrics"]["predicate_details"] = {k: r.as_dict() for k, r in scene_results.items()}
     write_json(report, out)
     write_html(report, out, cfg)
     return report
