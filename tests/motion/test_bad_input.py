@@ -68,11 +68,15 @@ def test_nonpositive_fps_in_file(tmp_path, fps):
 
 
 def test_fps_missing_everywhere(tmp_path):
+    pkl = ms.write_wham(ms.make_motion(T=10), tmp_path / "wham_output.pkl")
+    with pytest.raises(MotionFormatError, match=r"wham_output\.pkl: key 'fps'.*fps=N.*--fps N"):
+        load_human_motion(pkl)
     pt = ms.write_gvhmr(ms.make_motion(T=10), tmp_path / "hmr4d_results.pt")
-    with pytest.raises(MotionFormatError, match=r"hmr4d_results\.pt: key 'fps'.*--fps"):
-        load_human_motion(pt)
     with pytest.raises(MotionFormatError, match="expected a positive number"):
         load_human_motion(pt, fps=-1)
+    # GVHMR results carry no frame rate; GVHMR works at 30 fps
+    hm = load_human_motion(pt)
+    assert hm.source["source_fps"] == "30" and hm.source["source_fps_from"] == "default"
 
 
 def test_nan_frames_error_then_repair(tmp_path):

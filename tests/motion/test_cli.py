@@ -44,9 +44,20 @@ def test_retarget_writes_a_robot_motion(gvhmr, tmp_path, capsys):
     assert np.abs(csv.joint_pos - m.joint_pos).max() < 1e-6
 
 
-def test_retarget_without_fps_fails_with_one_line(gvhmr, tmp_path):
-    with pytest.raises(MotionFormatError, match=r"hmr4d_results\.pt: key 'fps'.*--fps"):
-        _run(["retarget", str(gvhmr), "-o", str(tmp_path / "x.npz")])
+def test_retarget_gvhmr_defaults_to_30_fps_with_a_note(gvhmr, tmp_path, capsys):
+    # GVHMR results carry no frame rate: README's `twin retarget hmr4d_results.pt -o walk.npz`
+    from twin.cli.main import main
+
+    assert main(["retarget", str(gvhmr), "-o", str(tmp_path / "x.npz")]) == 0
+    text = capsys.readouterr().out
+    assert "note: gvhmr results carry no frame rate; assuming 30 fps" in text
+    assert load_robot_motion(tmp_path / "x.npz").joint_pos.shape == (74, 29)
+    # fps=N is spelled as in `twin validate`; 25 fps stretches 45 frames to 1.76 s
+    assert main(["retarget", str(gvhmr), "fps=25", "-o", str(tmp_path / "y.npz")]) == 0
+    assert "note:" not in capsys.readouterr().out
+    assert load_robot_motion(tmp_path / "y.npz").joint_pos.shape == (89, 29)
+    with pytest.raises(MotionFormatError, match="expected a positive number from 1 to 1000"):
+        _run(["retarget", str(gvhmr), "-o", str(tmp_path / "z.npz"), "--fps", "1e-6"])
 
 
 def test_retarget_repair_reports_count(tmp_path, capsys):

@@ -27,8 +27,12 @@ def add_motion_commands(sub: argparse._SubParsersAction) -> None:
                        "joint positions, ExoActor bundle .json), normalise it (z-up, floor, "
                        "50 Hz) and retarget it onto the Unitree G1 with mink.")
     r.add_argument("input", type=Path, help="human motion file")
+    _override_items(r)
     r.add_argument("-o", "--output", type=Path, required=True, help="RobotMotion .npz to write")
     _human_args(r)
+    r.add_argument("--allow-implausible", action="store_true",
+                   help="write the motion even when plausibility checks fail (root height or "
+                   "speed, quaternion norms, per-frame IK residual); they are printed")
     r.add_argument("--residuals", type=Path, default=None,
                    help="write per-frame IK residuals and root drift to this CSV")
     r.add_argument("--iterations", type=int, default=None,
@@ -43,6 +47,7 @@ def add_motion_commands(sub: argparse._SubParsersAction) -> None:
     msub = m.add_subparsers(dest="motion_command", metavar="ACTION")
     show = msub.add_parser("show", help="summarise a robot or human motion file")
     show.add_argument("file", type=Path)
+    _override_items(show)
     show.add_argument("--video", type=Path, default=None,
                       help="render the G1 replay beside the human skeleton to this .mp4")
     show.add_argument("--video-fps", type=float, default=25.0,
@@ -59,6 +64,50 @@ def add_motion_commands(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=lambda args: (m.print_help(), 0)[1])
 
 
+# KEY=VALUE spellings of the human-motion options, as every motion-reading command takes
+# them (`twin validate ... fps=30` and `twin retarget ... fps=30` alike): key -> (dest, type)
+HUMAN_KEYS: dict[str, tuple[str, type]] = {
+    "fps": ("fps", float), "format": ("format", str), "body_model": ("body_model", Path),
+    "height": ("height", float), "track_id": ("track_id", str), "joint_map": ("joint_map", str),
+    "up_axis": ("up_axis", str)}
+
+
+def _override_items(p: argparse.ArgumentParser) -> None:
+    p.add_argument("items", nargs="*", metavar="KEY=VALUE",
+                   help=f"option overrides in KEY=VALUE form ({', '.join(HUMAN_KEYS)}), "
+                   "the same as --KEY VALUE")
+
+
+def apply_overrides(args: argparse.Namespace) -> argparse.Namespace:
+    """Fold ``KEY=VALUE`` items into ``args`` (``fps=30`` is ``--fps 30``)."""
+    for item in getattr(args, "items", None) or []:
+        key, sep, value = item.partition("=")
+        key = key.replace("-", "_")
+        if not sep or key not in HUMAN_KEYS:
+            raise ValueError(f"{item!r}: expected KEY=VALUE with KEY one of "
+                             f"{list(HUMAN_KEYS)}")
+        dest, kind = HUMAN_KEYS[key]
+        try:
+            setattr(args, dest, kind(value))
+        except ValueError as exc:
+            raise ValueError(f"{item!r}: {key} expects a {kind.__name__}") from exc
+    if args.format is not None:
+        from twin.motion.readers import FORMATS
+
+        if args.format not in FORMATS:
+            raise ValueError(f"format={args.format!r}: expected one of {list(FORMATS)}")
+    return args
+
+
+def fps_note(source: dict) -> str | None:
+    """The line to print when the frame rate was a format default, not the file's."""
+    if source.get("source_fps_from") != "default":
+        return None
+    return (f"note: {source.get('format')} results carry no frame rate; assuming "
+            f"{source.get('source_fps')} fps (GVHMR's rate); pass fps=N (or --fps N) if the "
+            "video had another")
+
+
 def _human_args(p: argparse.ArgumentParser) -> None:
     from twin.motion.joint_maps import BUILTIN_JOINT_MAPS
     from twin.motion.readers import FORMATS
@@ -66,7 +115,8 @@ def _human_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="input format (default: detected from the content)")
     p.add_argument("--fps", type=float, default=None,
-                   help="frame rate, for files that do not store it (GVHMR, GEM, WHAM, .npy)")
+                   help="frame rate, for files that do not store it (GEM, WHAM, .npy; GVHMR "
+                   "defaults to 30); also spelled fps=N")
     p.add_argument("--body-model", type=Path, default=None,
                    help="SMPL .pkl/.npz or SMPL-X .npz for exact J(beta) (default: built-in "
                    "mean shape scaled to --height, approximate)")
@@ -88,6 +138,7 @@ def _load_human(args: argparse.Namespace, path: Path):
     from twin.motion import load_human_motion
     from twin.motion.filters import OneEuroConfig
 
+    apply_overrides(args)
     return load_human_motion(
         path, format=args.format, fps=args.fps, body_model=args.body_model,
         height_m=args.height, track_id=args.track_id, joint_map=args.joint_map,
@@ -104,7 +155,17 @@ def run_retarget(args: argparse.Namespace) -> int:
     human = _load_human(args, args.input)
     cfg = RetargetConfig() if args.iterations is None else RetargetConfig(
         iterations_per_frame=args.iterations)
+    note = fps_note(human.source)
+    if note:
+        print(note)
     res = retarget_to_g1(human, cfg)
+    from twin.motion.checks import ImplausiblePlanError, check_retarget_result
+
+    issues = check_retarget_result(res)
+    if issues and not args.allow_implausible:
+        raise ImplausiblePlanError(str(args.input), issues)
+    for issue in issues:
+        print(f"warning: implausible plan: {issue.message}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     save_robot_motion(res.motion, args.output, writer="twin retarget")
     if args.csv is not None:
@@ -169,6 +230,7 @@ def human_motion_summary(human) -> dict:
 def run_motion_show(args: argparse.Namespace) -> int:
     from twin.motion.robot_motion import load_robot_motion
 
+    apply_overrides(args)
     if is_robot_motion_file(args.file):
         motion = load_robot_motion(args.file, csv_quat_order=args.csv_quat_order, fps=args.fps)
         summary = robot_motion_summary(motion)

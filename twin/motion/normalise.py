@@ -18,6 +18,7 @@ from twin.motion.errors import MotionFormatError
 from twin.motion.filters import OneEuroConfig, one_euro
 from twin.motion.human_motion import HumanMotion, load_human_motion_npz
 from twin.motion.joint_maps import JointMap
+from twin.motion.limits import check_fps, check_npz_budget, resampled_frames
 from twin.motion.readers import (
     RawMotion,
     SmplParams,
@@ -67,6 +68,7 @@ def load_human_motion(
         with np.load(p, allow_pickle=False) as z:
             is_ours = "schema" in z.files and str(z["schema"]) == "twin.human_motion"
         if is_ours:
+            check_npz_budget(p)
             return load_human_motion_npz(p)
     raw = read_raw_motion(path, format, track_id=track_id, joint_map=joint_map, up_axis=up_axis)
     return normalise(raw, fps=fps, body_model=body_model, height_m=height_m, repair=repair,
@@ -74,17 +76,27 @@ def load_human_motion(
 
 
 def resolve_fps(raw: RawMotion, fps: float | None) -> float:
+    """The source frame rate: the file's, else the argument, else the format's default
+    (GVHMR: 30, recorded as ``source_fps_from`` = "default"); checked against
+    ``twin.motion.limits.FPS_RANGE``."""
     file_fps = raw.fps
     if file_fps is not None and fps is not None and abs(file_fps - fps) > 1e-6:
         raise MotionFormatError(raw.path, "fps", f"file says {file_fps} frames/s but {fps} was "
                                 "passed; expected them to agree (drop the argument)")
     value = file_fps if file_fps is not None else fps
+    if value is None and "default_fps" in raw.info:
+        value = float(raw.info["default_fps"])
     if value is None:
-        raise MotionFormatError(raw.path, "fps", "the file has no frame rate; expected an "
-                                "explicit fps (--fps N)")
-    if not np.isfinite(value) or value <= 0:
-        raise MotionFormatError(raw.path, "fps", f"is {value}; expected a positive number")
-    return float(value)
+        raise MotionFormatError(raw.path, "fps", "the file has no frame rate; expected one "
+                                "passed as fps=N (or --fps N)")
+    return check_fps(raw.path, value)
+
+
+def fps_origin(raw: RawMotion, fps: float | None) -> str:
+    """Where ``resolve_fps`` took the frame rate from: file, argument or default."""
+    if raw.fps is not None:
+        return "file"
+    return "argument" if fps is not None else "default"
 
 
 def _bad_runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -197,8 +209,7 @@ def resample(pos: np.ndarray, quat: np.ndarray | None, hands: np.ndarray | None,
     T = pos.shape[0]
     if T == 1 or abs(fps - target_fps) < 1e-9:
         return pos, quat, hands
-    duration = (T - 1) / fps
-    n = int(np.floor(duration * target_fps + 1e-9)) + 1
+    n = resampled_frames(None, T, fps, target_fps)
     f = np.arange(n) / target_fps * fps
     i0 = np.clip(np.floor(f).astype(int), 0, T - 1)
     i1 = np.clip(i0 + 1, 0, T - 1)
@@ -227,10 +238,12 @@ def normalise(
     src_fps = resolve_fps(raw, fps)
     if target_fps is not None and (not np.isfinite(target_fps) or target_fps <= 0):
         raise MotionFormatError(raw.path, "target_fps", f"is {target_fps}; expected > 0")
+    if target_fps is not None:  # refuse before FK allocates anything
+        resampled_frames(raw.path, raw.num_frames, src_fps, float(target_fps))
     mask = _check_bad_frames(raw, repair, max_repair_gap)
     bm = load_body_model(body_model) if isinstance(body_model, (str, Path)) else body_model
     source = {"file": raw.path, "format": raw.format, "source_fps": f"{src_fps:g}",
-              "source_fps_from": "file" if raw.fps is not None else "argument",
+              "source_fps_from": fps_origin(raw, fps),
               "up_axis_in_file": raw.up_axis, **raw.info}
     if isinstance(raw, SmplParams):
         pos, rot, height, skeleton = _smpl_fk(raw, bm, height_m)

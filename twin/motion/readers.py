@@ -7,8 +7,12 @@ bare ``(T, J, 3)`` ``.npy`` with a joint map), ``intermimic`` (OMOMO/InterMimic 
 ``.pt`` tensors as shipped by holosoma-retargeting), ``bundle`` (ExoActor-style JSON: a body
 file plus per-frame hand states) and ``human_motion`` (twin's own normalised ``.npz``).
 
-Loading never executes pickled code: ``.pt`` files go through ``torch.load(weights_only=
-True)``, pickles through ``twin.motion.safe_pickle``. The readers only parse and validate;
+Loading never executes pickled code: ``.pt`` zip checkpoints go through
+``twin.motion.torch_zip`` (no torch needed; ``torch.load(weights_only=True)`` only as a
+fallback), pickles through ``twin.motion.safe_pickle``, ``.npz`` files are checked against
+``twin.motion.limits`` before they are decompressed. GVHMR results carry no frame rate:
+they default to ``GVHMR_FPS`` (GVHMR works at 30 fps), noted in the motion's source. The
+readers only parse and validate;
 ``twin.motion.normalise`` turns their records into a ``HumanMotion``.
 """
 
@@ -24,12 +28,14 @@ import numpy as np
 
 from twin.motion.errors import MotionFormatError
 from twin.motion.joint_maps import JointMap, get_joint_map
+from twin.motion.limits import check_npz_budget, check_source_frames
 from twin.motion.safe_pickle import safe_load_pickle
 from twin.motion.smpl import SMPL_BODY_JOINT_NAMES
 
 FORMATS: tuple[str, ...] = ("gvhmr", "gem", "wham", "amass_smplh", "amass_smplx", "joints",
                             "intermimic", "bundle", "human_motion")
 BUNDLE_SCHEMA = "twin.exoactor_bundle"
+GVHMR_FPS = 30.0  # GVHMR's output rate; its hmr4d_results.pt does not store it
 HAND_STATE_COLUMNS = ("anatomical", "image_plane")
 
 
@@ -149,10 +155,27 @@ def _to_numpy(obj: Any) -> Any:
 
 
 def _load_torch(path: Path) -> Any:
+    """A ``.pt`` file's object with numpy arrays: torch-free for zip checkpoints
+    (``twin.motion.torch_zip``); ``torch.load(weights_only=True)`` only as a fallback for
+    what that reader does not know (legacy non-zip files, tensor subclasses)."""
+    from twin.motion.limits import ResourceLimitError
+    from twin.motion.torch_zip import is_torch_zip, load_torch_zip
+
+    first: MotionFormatError | None = None
+    if is_torch_zip(path):
+        try:
+            return load_torch_zip(path)
+        except ResourceLimitError:
+            raise
+        except MotionFormatError as exc:
+            first = exc
     try:
         import torch
     except ImportError as exc:
-        raise MotionFormatError(path, None, "is a torch file; install torch to read it") from exc
+        if first is not None:
+            raise first from exc
+        raise MotionFormatError(path, None, "is a legacy (non-zip) torch file; install torch "
+                                "to read it, or re-save it with torch >= 1.6") from exc
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -192,6 +215,7 @@ def _same_length(path: Path, arrays: dict[str, np.ndarray]) -> int:
                                     f"{T}; expected equal frame counts")
     if T == 0:
         raise MotionFormatError(path, next(iter(lengths)), "has zero frames; expected T >= 1")
+    check_source_frames(path, T, next(iter(lengths)))
     return T
 
 
@@ -253,6 +277,8 @@ def _read_hmr_pt(path: Path, data: Any, fmt: str) -> SmplParams:
     rec = _smpl_record(path, fmt, "smplx", root, body, _betas(path, g, "betas"), transl, "y",
                        _file_fps(path, data, ("fps", "mocap_framerate")),
                        (f"{group}.global_orient", f"{group}.body_pose", f"{group}.transl"))
+    if fmt == "gvhmr" and rec.fps is None:
+        rec.info["default_fps"] = f"{GVHMR_FPS:g}"
     return rec
 
 
@@ -283,6 +309,7 @@ def _read_wham(path: Path, data: Any, track_id: int | str | None) -> SmplParams:
 
 
 def _read_npz_dict(path: Path) -> dict[str, np.ndarray]:
+    check_npz_budget(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
