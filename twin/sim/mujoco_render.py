@@ -91,7 +91,12 @@ class MujocoRenderer:
         elif mode != "rgb":
             raise ValueError(f"unknown render mode {mode!r}; expected rgb, depth or segmentation")
         try:
-            r.update_scene(data, camera=camera, scene_option=self._option)
+            cam = self._mjv_camera(camera)
+            # mjv_updateScene places the infinite floor plane (and its texture tiles) around the
+            # scene's camera as the *previous* update left it, and only then moves that camera:
+            # place the camera first, so a frame never depends on the frame drawn before it.
+            mujoco.mjv_updateCamera(self.model, data, cam, r.scene)
+            r.update_scene(data, camera=cam, scene_option=self._option)
             if ghost is not None:
                 self._add_ghost(r.scene, ghost, ghost_rgba)
             img = r.render()
@@ -101,6 +106,25 @@ class MujocoRenderer:
         if mode == "segmentation":
             return self._segmentation_to_body_ids(img)
         return img.copy() if mode == "rgb" else img.astype(np.float32, copy=True)
+
+    def _mjv_camera(self, camera: str | int | mujoco.MjvCamera) -> mujoco.MjvCamera:
+        """``camera`` as an MjvCamera: a model camera by name or id, or -1 for the free camera."""
+        if isinstance(camera, mujoco.MjvCamera):
+            return camera
+        cam_id = camera
+        if isinstance(camera, str):
+            cam_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, camera)
+            if cam_id < 0:
+                raise ValueError(f"unknown camera {camera!r}")
+        if not -1 <= int(cam_id) < self.model.ncam:
+            raise ValueError(f"camera id {cam_id} out of range [-1, {self.model.ncam})")
+        cam = mujoco.MjvCamera()
+        if cam_id == -1:
+            mujoco.mjv_defaultFreeCamera(self.model, cam)
+        else:
+            cam.type = mujoco.mjtCamera.mjCAMERA_FIXED
+            cam.fixedcamid = int(cam_id)
+        return cam
 
     def _add_ghost(self, scn: mujoco.MjvScene, ghost: mujoco.MjData, rgba) -> None:
         first = scn.ngeom
