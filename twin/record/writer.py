@@ -63,6 +63,7 @@ from twin.record.layout import (
     staging_path,
     tasks_table,
 )
+from twin.record.lock import LOCK_FILE, WriterLock
 from twin.record.recovery import ResumeState, load_resume_state
 from twin.record.video import (
     ENCODER_FOR_CODEC,
@@ -81,6 +82,8 @@ MB = 1024 * 1024
 STATS_THUMBNAIL_SIDE = 64
 
 _buffer_ids = itertools.count()
+_RESERVED_EPISODE_KEYS = ("episode_index", "tasks", "length", "dataset_from_index",
+                          "dataset_to_index", "success")
 
 
 class ResumeMismatchError(ValueError):
@@ -254,8 +257,18 @@ class LeRobotV3Writer:
         self._closed = False
         self._needs_repair = False
 
-        existing = self._check_root(resume)
-        if existing:
+        self._lock = WriterLock.acquire(self.root)
+        try:
+            self._open(resume, robot_type, video, chunks_size, data_files_size_in_mb,
+                       video_files_size_in_mb)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, resume: bool, robot_type: str | None, video: VideoEncoding | None,
+              chunks_size: int, data_files_size_in_mb: int, video_files_size_in_mb: int
+              ) -> None:
+        if self._check_root(resume):
             self._resume(robot_type, video)
         else:
             for name, value in (
@@ -282,7 +295,8 @@ class LeRobotV3Writer:
         """Create ``root`` if needed; return whether it holds a dataset to continue."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            entries = [p.name for p in self.root.iterdir() if p.name != SCRATCH_DIR]
+            entries = [p.name for p in self.root.iterdir()
+                       if p.name not in (SCRATCH_DIR, LOCK_FILE)]
         except OSError as e:
             raise DatasetWriteError(
                 e.errno, f"cannot create dataset directory {self.root} ({e.strerror or e})"
@@ -420,9 +434,14 @@ class LeRobotV3Writer:
                 self._buffers.remove(buf)
 
     def save_episode(
-        self, task: str, success: bool, buffer: EpisodeBuffer | None = None
+        self, task: str, success: bool, buffer: EpisodeBuffer | None = None,
+        metadata: Mapping[str, bool | int | float | str] | None = None,
     ) -> SavedEpisode:
         """Write the episode (the current one, or ``buffer``) as the next episode.
+
+        ``metadata``: further per-episode columns of ``meta/episodes`` (e.g. ``seed``,
+        ``termination``), scalars only; LeRobot ignores columns it does not know. Give every
+        episode of a dataset the same keys (its episode files must share one schema).
 
         Raises ``DatasetWriteError`` (an OSError naming the file) if the disk refuses a
         write; the dataset then still holds exactly its earlier episodes and the episode
@@ -436,6 +455,12 @@ class LeRobotV3Writer:
             raise RuntimeError("save_episode: this episode was already saved or discarded")
         if not isinstance(task, str) or not task:
             raise FeatureError(f"save_episode: task must be a non-empty string, got {task!r}")
+        extra = dict(metadata or {})
+        for key, value in extra.items():
+            if not isinstance(value, (bool, int, float, str)) or key in _RESERVED_EPISODE_KEYS \
+                    or key.startswith(("stats/", "videos/", "data/", "meta/")):
+                raise FeatureError(f"save_episode: metadata[{key!r}] = {value!r}: expected a "
+                                   "scalar under a name LeRobot does not use")
         scratch_videos = buf._seal()
 
         info = self.info
@@ -480,6 +505,7 @@ class LeRobotV3Writer:
                 tasks,
                 success,
                 ep_stats,
+                extra,
             )
         except BaseException:
             tx.abort()
@@ -525,6 +551,7 @@ class LeRobotV3Writer:
         tasks: list[str],
         success: bool,
         ep_stats: dict[str, stats_mod.FeatureStats],
+        extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Stage every file this episode changes; return the writer state after commit."""
         info = self.info
@@ -597,6 +624,7 @@ class LeRobotV3Writer:
         row["meta/episodes/chunk_index"] = ep_loc[0]
         row["meta/episodes/file_index"] = ep_loc[1]
         row["success"] = bool(success)  # twin extension; LeRobot ignores extra columns
+        row.update(extra or {})
         ep_rows.append(row)
         ep_path = self.root / EPISODES_PATH.format(chunk_index=ep_loc[0], file_index=ep_loc[1])
         tx.stage_parquet(ep_path, pa.Table.from_pylist(ep_rows))
@@ -660,6 +688,7 @@ class LeRobotV3Writer:
         self._buffers.clear()
         shutil.rmtree(self.root / SCRATCH_DIR, ignore_errors=True)
         self._closed = True
+        self._lock.release()
 
     def __enter__(self) -> Self:
         return self
