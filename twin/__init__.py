@@ -1,7 +1,8 @@
 """twin: a simulation digital twin for video-driven robot learning.
 
-Importing twin registers its Gymnasium ids (``gym.make("twin/...")``); Gymnasium also finds
-them through the ``gymnasium.envs`` entry point without an explicit import.
+Importing twin registers its Gymnasium ids (``gym.make("twin/...")``). Without that import,
+``gym.make("twin:twin/G1Stand-v0")`` imports twin itself (Gymnasium 1.x loads no
+``gymnasium.envs`` entry points, so twin declares none).
 """
 
 __version__ = "0.1.0"

@@ -3,6 +3,10 @@
 Entry points are strings, so registering imports no simulator; ``gym.make`` imports the env
 module on first use. ``vector_entry_point`` gives ``gym.make_vec(id, num_envs=N,
 vectorization_mode="vector_entry_point")`` twin's batched, thread-stepped vector env.
+
+``import twin`` calls ``register_envs``; ``gym.make("twin:twin/<id>")`` does the import itself,
+the one import-free form Gymnasium 1.x honours (it no longer loads ``gymnasium.envs`` entry
+points). Ids without ``max_episode_steps`` (motion tracking) end at the clip's end.
 """
 
 from __future__ import annotations
