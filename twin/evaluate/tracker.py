@@ -9,13 +9,21 @@ the frames before termination:
 - global MPJPE (mm): world positions;
 - joint error (rad): mean absolute joint-angle difference;
 - root drift (m): horizontal pelvis distance at the last tracked frame.
-The no-learning baseline replays the reference joint angles through the ``stiff`` PD servos.
+The no-learning baseline replays the reference joint angles through the ``stiff`` PD servos
+(controller name ``pd``).
+
+Scoring that cannot flatter: a controller that falls early is scored on fewer, easier
+frames, so ``evaluate_controllers`` also reports each clip's MPJPE over the first frames
+that *every* compared controller tracked (``*_common_mm``, window ``common_window_s``), the
+fraction of the clip tracked before the first termination, and its time and reason;
+aggregates rank by success, then tracked fraction, never by MPJPE alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +43,36 @@ class ClipResult:
     mpjpe_global_mm: float
     joint_error_rad: float
     root_drift_m: float
+    fps: float = 50.0
+    # Per-frame errors (m) over the tracked frames, for windowed scores; not serialised.
+    local_err_m: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    global_err_m: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    mpjpe_local_common_mm: float = float("nan")
+    mpjpe_global_common_mm: float = float("nan")
+    common_window_s: float = float("nan")
+
+    @property
+    def tracked_fraction(self) -> float:
+        return self.frames_tracked / max(self.frames_total, 1)
+
+    @property
+    def first_termination_s(self) -> float | None:
+        """Time of the first termination (None when the clip was tracked to its end)."""
+        return None if self.success else self.frames_tracked / self.fps
+
+    def window_mpjpe_mm(self, frames: int) -> tuple[float, float]:
+        """Local and global MPJPE (mm) over the first ``frames`` tracked frames."""
+        k = max(min(frames, self.local_err_m.size), 1)
+        if self.local_err_m.size == 0:
+            return float("nan"), float("nan")
+        return (float(1000 * self.local_err_m[:k].mean()),
+                float(1000 * self.global_err_m[:k].mean()))
+
+    def as_dict(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k not in ("local_err_m", "global_err_m")}
+        d["tracked_fraction"] = round(self.tracked_fraction, 4)
+        d["first_termination_s"] = self.first_termination_s
+        return d
 
 
 def _local(pos: np.ndarray, quat_root: np.ndarray) -> np.ndarray:
@@ -64,7 +102,10 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
     sums = {k: np.zeros(n) for k in ("local", "global", "joint")}
     frames = np.zeros(n, dtype=np.int64)
     drift = np.zeros(n)
-    for _ in range(int(lib.clip_len.max())):
+    T = int(lib.clip_len.max())
+    per_local = np.zeros((T, n))
+    per_global = np.zeros((T, n))
+    for step in range(T):
         action = np.zeros((n,) + task.action_space.shape) if policy is None else policy(obs)
         r = task.step(np.asarray(action))
         obs = r.obs
@@ -75,8 +116,10 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
         local_err = np.linalg.norm(_local(pos, quat[:, 0]) - _local(ref_pos, ref_quat[:, 0]), axis=-1)
         joint_err = np.abs(task.backend.get_qpos()[:, task.qpos_idx] - lib.joint_pos[f])
         live = alive & ~r.terminated
+        global_err = np.linalg.norm(pos - ref_pos, axis=-1).mean(axis=1)
+        per_local[step], per_global[step] = local_err.mean(axis=1), global_err
         sums["local"] += np.where(live, local_err.mean(axis=1), 0)
-        sums["global"] += np.where(live, np.linalg.norm(pos - ref_pos, axis=-1).mean(axis=1), 0)
+        sums["global"] += np.where(live, global_err, 0)
         sums["joint"] += np.where(live, joint_err.mean(axis=1), 0)
         drift = np.where(live, np.linalg.norm(pos[:, 0, :2] - ref_pos[:, 0, :2], axis=1), drift)
         frames += live
@@ -93,7 +136,10 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
             frames_tracked=int(frames[i]), frames_total=int(lib.clip_len[i] - 1),
             mpjpe_local_mm=float(1000 * sums["local"][i] / k),
             mpjpe_global_mm=float(1000 * sums["global"][i] / k),
-            joint_error_rad=float(sums["joint"][i] / k), root_drift_m=float(drift[i])))
+            joint_error_rad=float(sums["joint"][i] / k), root_drift_m=float(drift[i]),
+            fps=float(lib.fps),
+            local_err_m=per_local[:frames[i], i].copy(),
+            global_err_m=per_global[:frames[i], i].copy()))
     return out
 
 
@@ -106,41 +152,137 @@ def evaluate_controller(motions, ctrl, num_threads: int | None = None) -> list[C
 
 
 def aggregate(results: list[ClipResult]) -> dict[str, float]:
+    def mean(vals) -> float:
+        vals = [v for v in vals if v is not None and np.isfinite(v)]
+        return float(np.mean(vals)) if vals else float("nan")
+
     return {
         "clips": len(results),
         "success_rate": float(np.mean([r.success for r in results])),
-        "mpjpe_local_mm": float(np.mean([r.mpjpe_local_mm for r in results])),
-        "mpjpe_global_mm": float(np.mean([r.mpjpe_global_mm for r in results])),
-        "joint_error_rad": float(np.mean([r.joint_error_rad for r in results])),
-        "root_drift_m": float(np.mean([r.root_drift_m for r in results])),
+        "tracked_fraction": float(np.mean([r.tracked_fraction for r in results])),
+        "tracked_s": float(np.mean([r.frames_tracked / r.fps for r in results])),
+        "mpjpe_local_mm": mean(r.mpjpe_local_mm for r in results),
+        "mpjpe_global_mm": mean(r.mpjpe_global_mm for r in results),
+        "mpjpe_local_common_mm": mean(r.mpjpe_local_common_mm for r in results),
+        "mpjpe_global_common_mm": mean(r.mpjpe_global_common_mm for r in results),
+        "joint_error_rad": mean(r.joint_error_rad for r in results),
+        "root_drift_m": mean(r.root_drift_m for r in results),
     }
+
+
+def score_key(agg: dict) -> tuple[float, float, float]:
+    """Ranking of aggregates: success, then tracked fraction, then (lower) common-window local
+    MPJPE -- so a controller that falls sooner never ranks above one that falls later."""
+    err = agg.get("mpjpe_local_common_mm", float("nan"))
+    return (agg["success_rate"], agg["tracked_fraction"], -err if np.isfinite(err) else -1e9)
+
+
+def fill_common_window(results: dict[str, list[ClipResult]]) -> None:
+    """Per clip, score every controller's MPJPE on the frames all of them tracked."""
+    names = list(results)
+    for i in range(len(results[names[0]])):
+        frames = min(results[n][i].frames_tracked for n in names)
+        for n in names:
+            r = results[n][i]
+            r.mpjpe_local_common_mm, r.mpjpe_global_common_mm = r.window_mpjpe_mm(frames)
+            r.common_window_s = max(frames, 1) / r.fps
+
+
+def controller_source(name: str) -> str:
+    return "stiff-PD replay of the reference" if name == "pd" else name
+
+
+def evaluate_named(motions, controller: str, num_threads: int | None = None
+                   ) -> tuple[list[ClipResult], dict]:
+    """Results of one controller by name: ``pd`` (stiff-PD replay), ``default`` or a
+    tracker ``.npz``/``.onnx`` path; also returns what was run (gains, source)."""
+    if controller == "pd":
+        res = evaluate_tracker(motions, None, gains="stiff", action_mode="reference_residual",
+                               num_threads=num_threads)
+        return res, {"source": controller_source("pd"), "gains": "stiff"}
+    from twin.controllers.tracking_policy import TrackingController
+
+    ctrl = TrackingController.load(controller)
+    res = evaluate_controller(motions, ctrl, num_threads=num_threads)
+    return res, {"source": ctrl.source, "gains": ctrl.metadata.gains}
+
+
+def evaluate_controllers(motions, controllers: dict[str, str],
+                         num_threads: int | None = None) -> dict:
+    """Every named controller on the same clips, with common-window scores; JSON-ready."""
+    from twin.envs.tracking.g1_tracking import load_motions
+
+    clips = load_motions(motions) if not isinstance(motions, list) else motions
+    results, meta = {}, {}
+    for label, name in controllers.items():
+        results[label], meta[label] = evaluate_named(clips, name, num_threads)
+    fill_common_window(results)
+    return {label: {**meta[label], "controller": controllers[label],
+                    "aggregate": aggregate(results[label]),
+                    "clips": [r.as_dict() for r in results[label]]}
+            for label in controllers}
 
 
 def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
     """Tracker and stiff-PD baseline results, as a JSON-ready dict."""
-    from twin.controllers.tracking_policy import TrackingController
+    return evaluate_controllers(motions, {"tracker": tracker, "pd_baseline": "pd"})
 
-    clips = motions
-    ctrl = TrackingController.load(tracker)
-    res = evaluate_controller(clips, ctrl)
-    base = evaluate_tracker(clips, None, gains="stiff", action_mode="reference_residual",
-                            robot=ctrl.metadata.robot)
-    return {"tracker": {"source": ctrl.source, "aggregate": aggregate(res),
-                        "clips": [asdict(r) for r in res]},
-            "pd_baseline": {"gains": "stiff", "aggregate": aggregate(base),
-                            "clips": [asdict(r) for r in base]}}
+
+def _fmt_t(c: dict) -> str:
+    t = c["first_termination_s"]
+    return "-" if t is None else f"{t:.2f} s {c['termination']}"
 
 
 def format_table(report: dict) -> str:
-    rows = [f"{'controller':12s} {'clip':24s} {'ok':>3s} {'local mm':>9s} {'global mm':>10s} "
-            f"{'joint rad':>9s} {'drift m':>8s}"]
-    for name in ("tracker", "pd_baseline"):
+    rows = [f"{'controller':12s} {'clip':32s} {'ok':>3s} {'tracked':>7s} {'first termination':>22s} "
+            f"{'local mm':>9s} {'common':>7s} {'global mm':>10s} {'joint rad':>9s}"]
+    for name in report:
         for c in report[name]["clips"]:
-            rows.append(f"{name:12s} {c['clip'][:24]:24s} {'yes' if c['success'] else 'no':>3s} "
-                        f"{c['mpjpe_local_mm']:9.1f} {c['mpjpe_global_mm']:10.1f} "
-                        f"{c['joint_error_rad']:9.3f} {c['root_drift_m']:8.3f}")
+            rows.append(f"{name:12s} {c['clip'][:32]:32s} {'yes' if c['success'] else 'no':>3s} "
+                        f"{c['tracked_fraction']:7.2f} {_fmt_t(c)[:22]:>22s} "
+                        f"{c['mpjpe_local_mm']:9.1f} {c['mpjpe_local_common_mm']:7.1f} "
+                        f"{c['mpjpe_global_mm']:10.1f} {c['joint_error_rad']:9.3f}")
         a = report[name]["aggregate"]
-        rows.append(f"{name:12s} {'ALL':24s} {a['success_rate']:3.2f} {a['mpjpe_local_mm']:9.1f} "
-                    f"{a['mpjpe_global_mm']:10.1f} {a['joint_error_rad']:9.3f} "
-                    f"{a['root_drift_m']:8.3f}")
+        rows.append(f"{name:12s} {'ALL':32s} {a['success_rate']:3.2f} {a['tracked_fraction']:7.2f} "
+                    f"{'':>22s} {a['mpjpe_local_mm']:9.1f} {a['mpjpe_local_common_mm']:7.1f} "
+                    f"{a['mpjpe_global_mm']:10.1f} {a['joint_error_rad']:9.3f}")
     return "\n".join(rows)
+
+
+def format_markdown(report: dict, title: str = "Tracker evaluation") -> str:
+    """The report as Markdown: an aggregate table, then one row per clip and controller."""
+    lines = [f"# {title}", "",
+             "MPJPE over the tracked frames, and over the common window (the first frames every "
+             "controller tracked, so a faster fall cannot score better).", "",
+             "| controller | source | gains | success | tracked fraction | mean tracked s | "
+             "local MPJPE mm | local MPJPE common mm | global MPJPE mm | global common mm | "
+             "joint err rad |", "|" + "---|" * 11]
+    for name, r in report.items():
+        a = r["aggregate"]
+        lines.append(f"| {name} | {r['source']} | {r['gains']} | {a['success_rate']:.2f} | "
+                     f"{a['tracked_fraction']:.3f} | {a['tracked_s']:.2f} | "
+                     f"{a['mpjpe_local_mm']:.1f} | {a['mpjpe_local_common_mm']:.1f} | "
+                     f"{a['mpjpe_global_mm']:.1f} | {a['mpjpe_global_common_mm']:.1f} | "
+                     f"{a['joint_error_rad']:.3f} |")
+    lines += ["", "| clip | controller | success | tracked fraction | first termination | "
+              "local mm | local common mm | global mm | common window s |", "|" + "---|" * 9]
+    names = list(report)
+    for i in range(len(report[names[0]]["clips"])):
+        for name in names:
+            c = report[name]["clips"][i]
+            lines.append(f"| {c['clip']} | {name} | {'yes' if c['success'] else 'no'} | "
+                         f"{c['tracked_fraction']:.3f} | {_fmt_t(c)} | "
+                         f"{c['mpjpe_local_mm']:.1f} | {c['mpjpe_local_common_mm']:.1f} | "
+                         f"{c['mpjpe_global_mm']:.1f} | {c['common_window_s']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out_dir: str | Path, title: str = "Tracker evaluation") -> Path:
+    """``out_dir/report.json`` and ``out_dir/report.md``; returns the folder."""
+    import json
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=float))
+    (out / "report.md").write_text(format_markdown(report, title))
+    return out
