@@ -47,6 +47,7 @@ _OPTIONAL_COMMANDS: tuple[tuple[str, str], ...] = (
     ("twin.cli.train_cmds", "add_train_commands"),
     ("twin.cli.validate_cmds", "add_validate_commands"),
     ("twin.cli.eval_cmds", "add_eval_commands"),
+    ("twin.cli.scene_cmds", "add_scene_commands"),
 )
 
 
