@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-import twin
+from twin import __version__
 from twin.scene.config import SceneConfig
 
 SCENE_JSON_SCHEMA = "twin.scene_observation"
@@ -102,7 +102,7 @@ def initial_observation(scene: SceneConfig, camera: str | None = None, width: in
                         "depth_m": round(float(depth[k]), 4), "in_view": in_view})
     desc = {
         "schema": SCENE_JSON_SCHEMA, "version": SCENE_JSON_VERSION,
-        "writer": f"twin {twin.__version__}", "scene": scene.name,
+        "writer": f"twin {__version__}", "scene": scene.name,
         "camera": {"name": camera, "width": w, "height": h, "K": _r(params.intrinsics.K, 4),
                    "world_from_camera": _r(params.world_from_camera, 6),
                    "axes": "OpenCV (x right, y down, z forward)",
