@@ -233,8 +233,10 @@ def make_env(cfg: TrackerTrainConfig):
     return venv, sb3
 
 
-def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
-    """Train (or resume) and return the path of the exported tracker."""
+def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
+          callbacks: list | None = None) -> Path:
+    """Train (or resume) and return the path of the exported tracker. ``callbacks``: extra
+    SB3 callbacks (e.g. a benchmark's clock), run after the checkpointing one."""
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -332,7 +334,8 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True) -> Path:
 
     remaining = cfg.total_env_steps - model.num_timesteps
     if remaining > 0:
-        model.learn(remaining, callback=Checkpoints(), reset_num_timesteps=False,
+        model.learn(remaining, callback=[Checkpoints(), *(callbacks or [])],
+                    reset_num_timesteps=False,
                     progress_bar=progress_bar, tb_log_name="ppo")
     out = checkpoint()
     env.close()

@@ -1,0 +1,190 @@
+"""Tracker training throughput against the physics it runs on, in one run.
+
+(a) raw threaded ``mj_step``: the training env's own MjModel(s) and MjData, ``decimation``
+    substeps per env-step, stepped by the env's thread pool, nothing else;
+(b) the batched tracking env (``G1TrackingTask`` in ``TwinVectorEnv``, default training
+    config: gains, DR, asymmetric critic observation) driven by a fixed random policy;
+(c) end-to-end ``twin train tracker`` env-steps/s (rollout + PPO update) over a fixed number
+    of PPO updates, once per config given (``--config`` may repeat: old vs new in one run).
+
+All three use the same model, env count and substeps. The machine is usually shared, so
+absolute figures drift by tens of percent between runs: compare ratios from one run. Last
+line: ``training / raw physics: R`` for the last config (target >= 0.6).
+
+    python benchmarks/train_throughput.py [--seconds 4] [--updates 3]
+        [--config "" --config "collision=feet_floor ppo.n_steps=32"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import twin  # noqa: F401  (registers ids, sets MUJOCO_GL)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MOTIONS = ROOT / "data/motion_library/train"
+FALLBACK_MOTIONS = ROOT / "assets/motions/heldout_small"
+
+
+def _cfg(motions: str, run_dir: str, extra: list[str], updates: int | None = None):
+    from twin.train.tracker import load_train_config
+
+    over = [f"motions={motions}", f"run_dir={run_dir}"] + extra
+    cfg = load_train_config(over)
+    if updates is not None:
+        steps = updates * cfg.ppo.n_steps * cfg.num_envs
+        cfg = load_train_config(over + [f"total_env_steps={steps}",
+                                        f"checkpoint_every_env_steps={10 * steps}"])
+    return cfg
+
+
+def _make_venv(cfg):
+    from twin.train.tracker import make_env
+
+    venv, sb3 = make_env(cfg)
+    return venv
+
+
+def raw_physics(cfg, seconds: float) -> float:
+    """Threads step the env's models/datas from the reset states; restored every 50 steps
+    (1 s) outside the timer so the robots keep the standing/moving contact states that
+    training sees (a fallen robot steps faster)."""
+    import mujoco
+
+    venv = _make_venv(cfg)
+    venv.reset(seed=0)
+    b = venv.task.backend
+    n, dec = b.num_envs, venv.task.decimation
+    start = [(d.qpos.copy(), d.qvel.copy(), d.ctrl.copy()) for d in b.datas]
+    pool, chunks, models, datas = b._pool, b._chunks, b.models, b.datas
+
+    def run(chunk):
+        for i in chunk:
+            mujoco.mj_step(models[i], datas[i], dec)
+
+    def step():
+        if pool is None:
+            run(range(n))
+        else:
+            for f in [pool.submit(run, c) for c in chunks]:
+                f.result()
+
+    elapsed, steps = 0.0, 0
+    while elapsed < seconds:
+        for (q, v, c), d, m in zip(start, datas, models):
+            mujoco.mj_resetData(m, d)
+            d.qpos[:], d.qvel[:], d.ctrl[:] = q, v, c
+            mujoco.mj_forward(m, d)
+        t0 = time.perf_counter()
+        for _ in range(50):
+            step()
+        elapsed += time.perf_counter() - t0
+        steps += 50 * n
+    venv.close()
+    return steps / elapsed
+
+
+def batched_env(cfg, seconds: float) -> float:
+    """The vector env with actions ~ N(0, 0.5) from a fixed seed (a fresh policy's scale)."""
+    venv = _make_venv(cfg)
+    venv.reset(seed=0)
+    rng = np.random.default_rng(0)
+    shape = venv.action_space.shape
+    acts = [rng.normal(0.0, 0.5, shape).astype(np.float32) for _ in range(64)]
+    venv.step(acts[0])  # warm-up
+    k, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        venv.step(acts[k % 64])
+        k += 1
+    rate = k * venv.num_envs / (time.perf_counter() - t0)
+    venv.close()
+    return rate
+
+
+def training(motions: str, extra: list[str], updates: int) -> tuple[float, float]:
+    """(env-steps/s from the first rollout's start to the end of learning, update share)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from twin.train.tracker import train
+
+    class Clock(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.t0 = self.steps0 = None
+            self.update_s = 0.0
+            self._t_end_rollout = None
+
+        def _on_rollout_start(self) -> None:
+            now = time.perf_counter()
+            if self.t0 is None:
+                self.t0, self.steps0 = now, self.num_timesteps
+            elif self._t_end_rollout is not None:
+                self.update_s += now - self._t_end_rollout
+
+        def _on_rollout_end(self) -> None:
+            self._t_end_rollout = time.perf_counter()
+
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_training_end(self) -> None:
+            now = time.perf_counter()
+            self.update_s += now - self._t_end_rollout
+            self.t1, self.steps1 = now, self.num_timesteps
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = _cfg(motions, tmp, extra, updates)
+        clock = Clock()
+        train(cfg, progress_bar=False, callbacks=[clock])
+    wall = clock.t1 - clock.t0
+    return (clock.steps1 - clock.steps0) / wall, clock.update_s / wall
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--motions", default=None,
+                   help=f"clips (default {DEFAULT_MOTIONS.relative_to(ROOT)} if present, "
+                        f"else {FALLBACK_MOTIONS.relative_to(ROOT)})")
+    p.add_argument("--seconds", type=float, default=4.0, help="per (a) and (b)")
+    p.add_argument("--updates", type=int, default=3, help="PPO updates per (c)")
+    p.add_argument("--config", action="append", default=None,
+                   help="training overrides for (a)-(c), quoted; repeat to compare configs")
+    args = p.parse_args()
+    motions = args.motions or str(DEFAULT_MOTIONS if DEFAULT_MOTIONS.is_dir()
+                                  else FALLBACK_MOTIONS)
+    configs = args.config or [""]
+    print(f"motions={motions}, {len(os.sched_getaffinity(0))} cores, env-steps/s "
+          f"(1 env-step = decimation x physics dt)")
+    first = last = None
+    for spec in configs:
+        extra = shlex.split(spec)
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = _cfg(motions, tmp, extra)
+            raw = raw_physics(cfg, args.seconds)
+            env = batched_env(cfg, args.seconds)
+        train_rate, update_share = training(motions, extra, args.updates)
+        hours = 1e7 / train_rate / 3600
+        print(f"config [{spec or 'default'}] (num_envs={cfg.num_envs}, "
+              f"n_steps={cfg.ppo.n_steps})")
+        print(f"  (a) raw threaded mj_step        {raw:8.0f}")
+        print(f"  (b) batched env, random policy  {env:8.0f}   env / raw {env / raw:.2f}")
+        print(f"  (c) training (rollout + update) {train_rate:8.0f}   update share "
+              f"{update_share:.2f}, {hours:.2f} h per 10M env-steps")
+        print(f"  training / raw physics {train_rate / raw:.2f}")
+        if first is None:
+            first = train_rate
+        else:
+            print(f"  training vs first config: {train_rate / first:.2f}x")
+        last = train_rate / raw
+    print(f"training / raw physics: {last:.2f}")
+
+
+if __name__ == "__main__":
+    main()
