@@ -56,9 +56,10 @@ def _r(a, n: int = 5) -> list:
 
 def initial_observation(scene: SceneConfig, camera: str | None = None, width: int | None = None,
                         height: int | None = None, render_profile: str = "fast",
-                        segmentation: bool = False) -> tuple[Observation, np.ndarray | None]:
+                        segmentation: bool = False
+                        ) -> tuple[Observation, dict[str, np.ndarray] | None]:
     """Render the scene's initial state from ``camera`` (default: the first calibrated
-    camera, else the first); also the per-body segmentation when asked (for tests)."""
+    camera, else the first); with ``segmentation``, also each object's pixel mask (H, W)."""
     from twin.rotations import yaw_from_quat
     from twin.sim import make_backend
 
@@ -93,6 +94,7 @@ def initial_observation(scene: SceneConfig, camera: str | None = None, width: in
         quat = backend.body_quat_wxyz(ids)[0] if obj_names else np.zeros((0, 4))
     finally:
         backend.close()
+    masks = None if seg is None else {n: seg == int(i) for n, i in zip(obj_names, ids)}
     uv, depth = params.project(pos) if len(pos) else (np.zeros((0, 2)), np.zeros(0))
     for k, o in enumerate(scene.objects):
         in_view = bool(depth[k] > 0 and 0 <= uv[k, 0] < w and 0 <= uv[k, 1] < h)
@@ -116,7 +118,7 @@ def initial_observation(scene: SceneConfig, camera: str | None = None, width: in
                   "yaw_rad": round(float(yaw_from_quat(root_quat)), 5)},
         "frames": "world z-up, metres; quaternions wxyz; pixel (0, 0) = top-left corner",
     }
-    return Observation(image, desc), seg
+    return Observation(image, desc), masks
 
 
 def write_observation(obs: Observation, image_path: str | Path,
