@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     entries: list[dict] = []
     skipped: list[dict] = []
     small_names = set(cfg["procedural"].get("heldout_small", []))
+    small_names |= set(cfg["real"].get("heldout_small", []))
+    small_dirs = {"heldout": small_dir, "heldout_real": REPO / cfg["heldout_small_real_dir"]}
 
     def write(name, category, split, motion, checks, params=None):
         path = out_dir / split / f"{name}.npz"
@@ -184,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                      if k in motion.source},
                  "checks": checks}
         if name in small_names:
-            small_dir.mkdir(parents=True, exist_ok=True)
-            spath = small_dir / f"{name}.npz"
+            small_dirs[split].mkdir(parents=True, exist_ok=True)
+            spath = small_dirs[split] / f"{name}.npz"
             save_robot_motion(compact(motion, G1_KEY_BODY_NAMES), spath,
                               writer="scripts/build_motion_library.py (compact)")
             entry["small_copy"] = {"file": str(spath.relative_to(REPO)),

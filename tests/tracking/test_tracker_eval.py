@@ -26,3 +26,46 @@ def test_soft_gains_without_policy_fail_with_reason(clips):
     assert all(r.termination in ("anchor_height", "tilt", "ee_height") for r in res)
     assert all(r.frames_tracked < 100 for r in res)
     assert all(r.mpjpe_local_mm > 20 for r in res)
+
+
+def test_a_faster_fall_never_scores_better(clips):
+    import numpy as np
+
+    from twin.evaluate.tracker import fill_common_window, score_key
+
+    stiff = evaluate_tracker(clips, None, gains="stiff")
+    soft = evaluate_tracker(clips, None, gains="tracking")
+    fill_common_window({"stiff": stiff, "soft": soft})
+    for s, f in zip(stiff, soft, strict=True):
+        k = f.frames_tracked  # the soft replay falls first: the common window is its life
+        assert f.local_err_m.size == k and s.local_err_m.size == s.frames_tracked
+        assert f.common_window_s == pytest.approx(k / 50.0)
+        assert s.mpjpe_local_common_mm == pytest.approx(1000 * s.local_err_m[:k].mean())
+        assert f.mpjpe_local_common_mm == pytest.approx(f.mpjpe_local_mm)
+        assert s.tracked_fraction == 1.0 and f.tracked_fraction < 0.7
+        assert f.first_termination_s == pytest.approx(k / 50.0) and s.first_termination_s is None
+    a_stiff, a_soft = aggregate(stiff), aggregate(soft)
+    assert score_key(a_stiff) > score_key(a_soft)
+    # Even if the faller's errors were zero, it ranks below the controller that lasted longer.
+    assert score_key({**a_soft, "success_rate": 0.0, "mpjpe_local_common_mm": 0.0}) < \
+        score_key({**a_stiff, "success_rate": 0.0, "mpjpe_local_common_mm": 99.0})
+    assert np.isfinite(a_soft["mpjpe_local_common_mm"])
+
+
+def test_cli_scores_pd_by_name_and_writes_json_and_markdown(tmp_path):
+    import json
+    from pathlib import Path
+
+    from twin.cli.main import main
+
+    squat = Path(__file__).resolve().parents[2] / "assets/motions/heldout_small/heldout_small_squat.npz"
+    rc = main(["eval", "tracker", f"motions={squat}", "tracker=pd", "baseline=none",
+               f"out={tmp_path / 'ev'}"])
+    assert rc == 0
+    report = json.loads((tmp_path / "ev/report.json").read_text())
+    (clip,) = report["tracker"]["clips"]
+    assert report["tracker"]["source"] == "stiff-PD replay of the reference"
+    assert clip["success"] and clip["tracked_fraction"] == 1.0
+    assert clip["first_termination_s"] is None and 0 < clip["mpjpe_local_mm"] < 15
+    md = (tmp_path / "ev/report.md").read_text()
+    assert "| heldout_small_squat | tracker | yes | 1.000 | - |" in md
