@@ -27,7 +27,7 @@ def test_view_writes_png(tmp_path):
     assert np.std(img) > 10  # a robot on a floor, not a blank frame
 
 
-def test_unknown_robot_is_one_line_exit_2(capsys):
-    assert main(["view", "atlas"]) == 2
+def test_unknown_robot_is_one_line_exit_3(capsys):
+    assert main(["view", "atlas"]) == 3
     err = capsys.readouterr().err.strip()
     assert err.startswith("twin: error:") and "atlas" in err and "\n" not in err

@@ -1,51 +1,27 @@
-"""``twin eval ...`` subcommands: ``policy`` (closed-loop evaluation) and ``serve`` (a policy
-server). Arguments are Hydra-style ``key=value`` overrides, e.g.
+"""``twin eval ...`` subcommands: ``policy`` (closed-loop evaluation), ``serve`` (a policy
+server) and ``tracker``. Arguments are ``KEY=VALUE`` over a typed config (``--help`` lists
+every key), e.g.
 ``twin eval policy policy=ws://127.0.0.1:8000 task=panda_pick_cube episodes=75 seed=0``.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
-from typing import Any
+import os
 
-from omegaconf import OmegaConf
-
-
-def _parse_overrides(pairs: list[str], allowed: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for p in pairs:
-        if "=" not in p:
-            raise ValueError(f"expected key=value, got {p!r}")
-        key, value = p.split("=", 1)
-        top = key.split(".")[0]
-        if top not in allowed:
-            raise ValueError(f"unknown option {key!r}; expected one of {sorted(allowed)}")
-        parsed = OmegaConf.to_container(OmegaConf.from_dotlist([f"{key}={value}"]))
-        _merge(out, parsed)
-    return out
-
-
-def _merge(dst: dict, src: dict) -> None:
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _merge(dst[k], v)
-        else:
-            dst[k] = v
+from twin.cli.grammar import lazy_help, parse_config
 
 
 def run_eval_policy(args: argparse.Namespace) -> int:
-    from twin.evaluate.runner import EvalConfig, run_eval
+    from twin.evaluate.runner import EvalConfig, check_eval_config, run_eval
 
-    fields = {f.name: f for f in dataclasses.fields(EvalConfig)}
-    kwargs = _parse_overrides(args.overrides, fields)
-    for k in ("policy", "task", "out", "ray_address", "motion_camera"):
-        if k in kwargs and kwargs[k] is not None:
-            kwargs[k] = str(kwargs[k])
+    cfg = parse_config(EvalConfig, args.overrides, "eval policy")
+    check_eval_config(cfg)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    summary = run_eval(EvalConfig(**kwargs), progress=True)
+    logging.getLogger("OpenGL").setLevel(logging.WARNING)
+    summary = run_eval(cfg, progress=True)
     print(json.dumps(summary, indent=2))
     lo, hi = summary["wilson95"]
     rate = summary["success_rate"]
@@ -55,30 +31,68 @@ def run_eval_policy(args: argparse.Namespace) -> int:
     return 0 if summary["infra_errors"] == 0 and summary["missing"] == 0 else 1
 
 
+def load_serve_config(items: list[str]):
+    from twin import checks
+    from twin.errors import ConfigError
+    from twin.policy.server import ServeConfig, check_server_args
+    from twin.policy.websocket_client import TOKEN_ENV
+
+    cfg = parse_config(ServeConfig, items, "eval serve")
+    if not cfg.policy.startswith("python:") or cfg.policy.count(":") < 2:
+        raise ConfigError("policy", cfg.policy, "python:MODULE:FACTORY")
+    checks.number("max_message_mb", cfg.max_message_mb, 0.001)
+    if cfg.token is None and os.environ.get(TOKEN_ENV):
+        cfg.token = os.environ[TOKEN_ENV]
+    check_server_args(**cfg.server_kwargs())
+    return cfg
+
+
 def run_eval_serve(args: argparse.Namespace) -> int:
     from twin.evaluate.runner import make_policy
-    from twin.policy.server import serve_policy
+    from twin.policy.server import PolicyServer
 
-    kw = _parse_overrides(args.overrides, {"policy": 1, "host": 1, "port": 1})
-    if "policy" not in kw:
-        raise ValueError("serve needs policy=python:MODULE:FACTORY")
+    cfg = load_serve_config(args.overrides)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    serve_policy(make_policy(str(kw["policy"])), host=str(kw.get("host", "0.0.0.0")),
-                 port=int(kw.get("port", 8000)))
+    if cfg.host not in ("127.0.0.1", "localhost", "::1") and cfg.token is None:
+        logging.getLogger("twin.eval.serve").warning(
+            "serving on %s without a token: anyone who reaches this port can use the policy "
+            "(set token=... or $TWIN_POLICY_TOKEN)", cfg.host)
+    server = PolicyServer(make_policy(cfg.policy), **cfg.server_kwargs())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("twin eval serve: stopped")
     return 0
 
 
 def add_eval_commands(subparsers) -> None:
     from twin.cli.tracker_eval_cmds import add_tracker_eval
 
-    p = subparsers.add_parser("eval", help="evaluate policies (closed loop) and trackers")
+    p = subparsers.add_parser("eval", help="evaluate policies (closed loop) and trackers",
+                              description="Closed-loop evaluation of policies and trackers.")
     sub = p.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND", required=True)
     add_tracker_eval(sub)
-    pol = sub.add_parser("policy", help="evaluate a policy on a task: policy=ws://HOST:PORT "
-                         "task=NAME episodes=N seed=S [workers=W out=DIR video=true ...]")
-    pol.add_argument("overrides", nargs="*", help="key=value (EvalConfig fields)")
+    fmt = argparse.RawDescriptionHelpFormatter
+    pol = sub.add_parser(
+        "policy", formatter_class=fmt,
+        help="evaluate a policy on a task: policy=ws://HOST:PORT task=NAME episodes=N seed=S",
+        description="Run seeded closed-loop episodes of a task against a policy; results "
+        "in OUT/episodes.jsonl and OUT/summary.json (success rate with Wilson 95 % CI; "
+        "server failures counted apart as infra errors). Exit 0 when every episode ran, 1 "
+        "when some hit infrastructure errors (re-run to resume), 3 for bad input.")
+    pol.epilog_fn = lazy_help("twin.evaluate.runner.EvalConfig",
+                              "example: twin eval policy policy=ws://127.0.0.1:8000 "
+                              "task=panda_pick_cube episodes=75 seed=0")
+    pol.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="keys listed below")
     pol.set_defaults(func=run_eval_policy)
-    srv = sub.add_parser("serve", help="serve a policy over websockets: "
-                         "policy=python:MODULE:FACTORY port=8000")
-    srv.add_argument("overrides", nargs="*")
+    srv = sub.add_parser(
+        "serve", formatter_class=fmt,
+        help="serve a policy over websockets: policy=python:MODULE:FACTORY port=8000",
+        description="Serve a Python policy over openpi's websocket protocol (msgpack-numpy). "
+        "Binds 127.0.0.1 unless host= says otherwise; with token= clients must send "
+        "'Authorization: Api-Key TOKEN' (HTTP 401 otherwise); GET /healthz answers 200.")
+    srv.epilog_fn = lazy_help("twin.policy.server.ServeConfig",
+                              "example: twin eval serve policy=python:my_module:make_policy "
+                              "port=8000")
+    srv.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="keys listed below")
     srv.set_defaults(func=run_eval_serve)

@@ -1,25 +1,153 @@
-"""``twin train tracker KEY=VALUE ...``: train or fine-tune the G1 tracking policy."""
+"""``twin train tracker KEY=VALUE ...``: train or fine-tune the G1 tracking policy.
+
+Keys are those of ``TrackerTrainConfig`` with the values of ``configs/train/tracker.yaml``
+(Hydra overrides); ``--help`` lists them. Every value is checked before training starts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from twin.cli.grammar import hydra_errors, lazy_help, split_items, yaml_comment_meanings
+
+# Meanings for keys whose YAML line carries no comment (or a terse one).
+_MEANINGS = {
+    "motions": "a RobotMotion .npz, a folder of them, or a glob (required; motion=FILE too)",
+    "robot": "robot name (see `twin robots`)",
+    "action_mode": "reference_residual (a residual on the reference) or default_offset",
+    "gains": "robot gain profile: stiff (kp 500 servos, PPO learns a residual) or tracking "
+             "(soft, BeyondMimic's)",
+    "num_envs": "parallel envs stepped by the batched env",
+    "total_env_steps": "env-steps to train (a resumed run counts its earlier ones)",
+    "seed": "random seed (>= 0)",
+    "run_dir": "output folder; re-running with the same one resumes",
+    "checkpoint_every_env_steps": "env-steps between checkpoints (tracker.npz/.onnx too)",
+    "net_arch": "hidden layer sizes of actor and critic",
+    "critic_obs": "asymmetric actor-critic: the value net also reads privileged state",
+    "val_motions": "clips scored periodically (path or glob); null = off",
+    "val_every_env_steps": "env-steps between validation scores",
+    "progress": "show a progress bar (CLI only)",
+    "ppo.n_epochs": "passes over each rollout",
+    "ppo.gamma": "discount factor",
+    "ppo.gae_lambda": "GAE lambda",
+    "ppo.clip_range": "PPO clip range",
+    "ppo.ent_coef": "entropy bonus coefficient",
+    "ppo.vf_coef": "value loss coefficient",
+    "ppo.max_grad_norm": "gradient norm clip",
+    "ppo.log_std_init": "initial log standard deviation of the action noise",
+    "ppo.learning_rate_min": "lower bound of the adaptive learning rate",
+    "ppo.learning_rate_max": "upper bound of the adaptive learning rate",
+}
+
+ACTION_MODES = ("reference_residual", "default_offset")
+GAIN_PROFILES = ("stiff", "tracking")
+
+
+def _preset_path():
+    from twin.scene.config import configs_dir
+
+    return configs_dir() / "train" / "tracker.yaml"
+
+
+def _preset_values() -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.load(_preset_path()))
+
+
+def _meanings() -> dict[str, str]:
+    return {**yaml_comment_meanings(_preset_path()), **_MEANINGS}
 
 
 def add_train_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train learned controllers (Hydra overrides)")
+    p = sub.add_parser("train", help="train learned controllers (KEY=VALUE overrides)",
+                       description="Train learned controllers.")
     tsub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
-    t = tsub.add_parser("tracker", help="PPO on twin/G1MotionTracking-v0; re-run to resume",
-                        description="Overrides of configs/train/tracker.yaml, e.g. "
-                        "motions=clip.npz init=default total_env_steps=500000")
-    t.add_argument("overrides", nargs="*", help="KEY=VALUE (Hydra syntax)")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t = tsub.add_parser(
+        "tracker", help="PPO on twin/G1MotionTracking-v0; re-run to resume",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="PPO (stable-baselines3) on the batched G1 motion-tracking env. "
+        "KEY=VALUE overrides of configs/train/tracker.yaml (Hydra syntax; +dr_terms.KEY=... "
+        "adds a domain-randomisation override). Re-running with the same run_dir resumes.")
+    t.epilog_fn = lazy_help(
+        "twin.train.tracker.TrackerTrainConfig",
+        "example: twin train tracker motions=data/motion_library/train "
+        "total_env_steps=500000\n  progress=false   no progress bar (was --no-progress)",
+        defaults_fn=_preset_values, extra_help=_meanings)
+    t.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="keys listed below")
+    t.add_argument("--no-progress", action="store_true",
+                   help="deprecated spelling of progress=false")
     t.set_defaults(func=run_train_tracker)
 
 
-def run_train_tracker(args: argparse.Namespace) -> int:
-    from twin.train.tracker import load_train_config, train
+def check_train_config(cfg) -> None:
+    """``ConfigError`` naming the first bad value of a ``TrackerTrainConfig``."""
+    from twin import checks
+    from twin.errors import ConfigError
 
-    cfg = load_train_config(args.overrides)
-    out = train(cfg, progress_bar=not args.no_progress)
+    checks.one_of("action_mode", cfg.action_mode, ACTION_MODES)
+    checks.one_of("gains", cfg.gains, GAIN_PROFILES)
+    checks.integer("num_envs", cfg.num_envs, 1, 65536)
+    checks.integer("num_threads", cfg.num_threads, 1, 1024, optional=True)
+    checks.integer("total_env_steps", cfg.total_env_steps, 1)
+    checks.integer("seed", cfg.seed, 0, 2**32 - 1)
+    checks.writable_dir("run_dir", cfg.run_dir)
+    checks.integer("checkpoint_every_env_steps", cfg.checkpoint_every_env_steps, 1)
+    checks.integer("torch_threads", cfg.torch_threads, 1, 1024)
+    checks.integer("torch_update_threads", cfg.torch_update_threads, 1, 1024, optional=True)
+    if not cfg.net_arch or not all(type(n) is int and n >= 1 for n in cfg.net_arch):
+        raise ConfigError("net_arch", cfg.net_arch, "a non-empty list of layer sizes >= 1")
+    checks.integer("val_every_env_steps", cfg.val_every_env_steps, 1)
+    p = cfg.ppo
+    checks.integer("ppo.n_steps", p.n_steps, 1)
+    checks.integer("ppo.batch_size", p.batch_size, 2)
+    checks.integer("ppo.n_epochs", p.n_epochs, 1)
+    checks.number("ppo.learning_rate", p.learning_rate, 0, lo_open=True)
+    checks.number("ppo.gamma", p.gamma, 0, 1, lo_open=True)
+    checks.number("ppo.gae_lambda", p.gae_lambda, 0, 1)
+    checks.number("ppo.clip_range", p.clip_range, 0, lo_open=True)
+    checks.number("ppo.ent_coef", p.ent_coef, 0)
+    checks.number("ppo.vf_coef", p.vf_coef, 0)
+    checks.number("ppo.max_grad_norm", p.max_grad_norm, 0, lo_open=True)
+    checks.number("ppo.log_std_init", p.log_std_init, -20, 5)
+    checks.number("ppo.target_kl", p.target_kl, 0, lo_open=True, optional=True)
+    checks.number("ppo.desired_kl", p.desired_kl, 0, lo_open=True, optional=True)
+    checks.number("ppo.learning_rate_min", p.learning_rate_min, 0, lo_open=True)
+    checks.number("ppo.learning_rate_max", p.learning_rate_max, p.learning_rate_min)
+
+
+def load_checked_config(items: list[str]):
+    """``KEY=VALUE`` items -> a checked ``TrackerTrainConfig``; also returns ``progress``."""
+    from twin.train.tracker import TrackerTrainConfig, load_train_config
+
+    items = split_items(items, "train tracker")
+    progress = True
+    rest = []
+    for item in items:
+        key, _, value = item.partition("=")
+        if key.lstrip("+") == "progress":
+            if value.lower() not in ("true", "false"):
+                from twin.errors import ConfigError
+
+                raise ConfigError("progress", value, "true or false")
+            progress = value.lower() == "true"
+        else:
+            rest.append(item)
+    with hydra_errors("train tracker", TrackerTrainConfig):
+        cfg = load_train_config(rest)
+    check_train_config(cfg)
+    return cfg, progress
+
+
+def run_train_tracker(args: argparse.Namespace) -> int:
+    from twin.train.tracker import train
+
+    cfg, progress = load_checked_config(args.overrides)
+    if args.no_progress:
+        print("twin train tracker: --no-progress is deprecated; use progress=false",
+              file=sys.stderr)
+        progress = False
+    out = train(cfg, progress_bar=progress)
     print(f"tracker written to {out}")
     return 0

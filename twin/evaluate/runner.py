@@ -40,7 +40,25 @@ CONFIG_FILE = "config.json"
 
 @dataclass
 class EvalConfig:
-    """One evaluation run. ``episodes=None`` takes the task preset's (>= 75)."""
+    """One evaluation run (``twin eval policy KEY=VALUE...``).
+
+    policy: ws://HOST:PORT (policy server), oracle (scripted) or python:MODULE:FACTORY
+    task: task preset (configs/task/NAME.yaml), a YAML path or a registered env id
+    episodes: episodes to run; null = the task preset's (>= 75)
+    seed: episode i is reset with seed + i (>= 0)
+    workers: local processes running episodes (>= 1)
+    out: results folder (episodes.jsonl, summary.json); re-running resumes it
+    video: write one video per episode under out/videos
+    execute_steps: actions executed per predicted chunk; null = the preset's
+    temporal_ensemble: average overlapping chunk predictions
+    timeout_s: seconds to wait for one policy reply (> 0)
+    connect_timeout_s: seconds to keep retrying a connection (>= 0)
+    max_episode_steps: control steps per episode; null = the preset's
+    env_kwargs: keyword arguments for the env (env_kwargs.KEY=VALUE)
+    ray_address: a Ray cluster to spread episodes on; null = local
+    motion_camera: camera compared with the policy's predicted video
+    token: policy server token; null = $TWIN_POLICY_TOKEN or none (never written to out)
+    """
 
     policy: str = "oracle"
     task: str = "panda_pick_cube"
@@ -57,12 +75,38 @@ class EvalConfig:
     env_kwargs: dict = field(default_factory=dict)
     ray_address: str | None = None
     motion_camera: str = "third_person"
+    token: str | None = None
 
     def key(self) -> dict:
         """What must match for a resumed run to extend an earlier one."""
         return {"policy": self.policy, "task": self.task, "seed": self.seed,
                 "execute_steps": self.execute_steps, "env_kwargs": self.env_kwargs,
                 "max_episode_steps": self.max_episode_steps}
+
+
+def check_eval_config(cfg: EvalConfig) -> None:
+    """``ConfigError`` naming the first bad value, before any episode runs."""
+    from twin import checks
+    from twin.errors import ConfigError
+
+    if not isinstance(cfg.policy, str) or not (
+            cfg.policy.startswith(("ws://", "wss://")) or cfg.policy == "oracle"
+            or (cfg.policy.startswith("python:") and cfg.policy.count(":") >= 2)):
+        raise ConfigError("policy", cfg.policy, "ws://HOST:PORT, oracle or "
+                          "python:MODULE:FACTORY")
+    load_task(cfg.task)  # unknown task: one line listing the presets
+    checks.integer("episodes", cfg.episodes, 1, optional=True)
+    checks.integer("seed", cfg.seed, 0, 2**32 - 1)
+    checks.integer("workers", cfg.workers, 1, 1024)
+    checks.writable_dir("out", cfg.out)
+    checks.integer("execute_steps", cfg.execute_steps, 1, optional=True)
+    checks.integer("max_episode_steps", cfg.max_episode_steps, 1, optional=True)
+    checks.number("timeout_s", cfg.timeout_s, 0, lo_open=True)
+    checks.number("connect_timeout_s", cfg.connect_timeout_s, 0)
+    if not isinstance(cfg.env_kwargs, dict):
+        raise ConfigError("env_kwargs", cfg.env_kwargs, "a map (env_kwargs.KEY=VALUE)")
+    if not isinstance(cfg.motion_camera, str) or not cfg.motion_camera:
+        raise ConfigError("motion_camera", cfg.motion_camera, "a camera name")
 
 
 # --- building blocks ----------------------------------------------------------------------
@@ -76,7 +120,17 @@ def make_env(cfg: EvalConfig):
     preset = load_task(cfg.task)
     kwargs = {**preset.env_kwargs, **cfg.env_kwargs}
     steps = cfg.max_episode_steps or preset.max_episode_steps
-    env = gym.make(preset.env_id, max_episode_steps=steps, disable_env_checker=True, **kwargs)
+    try:
+        env = gym.make(preset.env_id, max_episode_steps=steps, disable_env_checker=True,
+                       **kwargs)
+    except (TypeError, ValueError) as exc:
+        if not cfg.env_kwargs:
+            raise
+        from twin.errors import InputError
+
+        why = str(exc).splitlines()[0].split(" was raised from the environment creator")[0]
+        raise InputError(f"env_kwargs={cfg.env_kwargs}: refused by {preset.env_id} "
+                         f"({type(exc).__name__}: {why})") from exc
     m = cfg.execute_steps or preset.execute_steps
     return ActionChunk(env, execute_steps=m, temporal_ensemble=cfg.temporal_ensemble,
                        keep_step_obs=True)
@@ -90,7 +144,8 @@ def make_policy(spec: str, env=None, cfg: EvalConfig | None = None):
         from twin.policy.websocket_client import WebsocketClientPolicy
 
         return WebsocketClientPolicy(spec, timeout_s=cfg.timeout_s if cfg else 30.0,
-                                     connect_timeout_s=cfg.connect_timeout_s if cfg else 30.0)
+                                     connect_timeout_s=cfg.connect_timeout_s if cfg else 30.0,
+                                     api_key=cfg.token if cfg else None)
     if spec == "oracle":
         from twin.policy.oracle import OraclePolicy
 
@@ -100,8 +155,15 @@ def make_policy(spec: str, env=None, cfg: EvalConfig | None = None):
     if spec.startswith("python:"):
         import importlib
 
+        from twin.errors import ConfigError
+
         module, _, attr = spec[len("python:"):].rpartition(":")
-        obj = getattr(importlib.import_module(module), attr)()
+        try:
+            factory = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise ConfigError("policy", spec, f"python:MODULE:FACTORY naming an importable "
+                              f"factory ({type(exc).__name__}: {exc})") from None
+        obj = factory()
         return obj if hasattr(obj, "infer") else CallablePolicy(obj)
     raise ValueError(f"policy {spec!r}: expected ws://HOST:PORT, 'oracle' or "
                      "python:MODULE:FACTORY")
@@ -239,10 +301,11 @@ def _latest(records: list[dict]) -> dict[int, dict]:
 
 def run_eval(cfg: EvalConfig, progress: bool = False) -> dict:
     """Run (or resume) an evaluation; returns the summary (also in OUT/summary.json)."""
+    check_eval_config(cfg)
     preset = load_task(cfg.task)
     n = cfg.episodes if cfg.episodes is not None else preset.episodes
-    if n < 1:
-        raise ValueError(f"episodes must be >= 1, got {n}")
+    if cfg.env_kwargs:  # refused kwargs end here, before out/ holds a config that cannot run
+        make_env(cfg).close()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg_path = out / CONFIG_FILE
@@ -251,8 +314,10 @@ def run_eval(cfg: EvalConfig, progress: bool = False) -> dict:
         if old.get("key") != json.loads(json.dumps(cfg.key())):
             raise ValueError(f"{out} holds a different evaluation ({old.get('key')}); use "
                              "another out= directory")
+    saved = dataclasses.asdict(cfg)
+    saved["token"] = None if cfg.token is None else "***"  # never write a secret
     cfg_path.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "key": cfg.key(),
-                                    "config": dataclasses.asdict(cfg)}, indent=2))
+                                    "config": saved}, indent=2))
     done = {e for e, r in _latest(load_records(out)).items() if r["status"] != "infra_error"}
     todo = [e for e in range(n) if e not in done]
     t0 = time.perf_counter()

@@ -75,6 +75,41 @@ class _Job:
     infer_ms: float = 0.0
 
 
+@dataclass
+class ServeConfig:
+    """``twin eval serve KEY=VALUE...``: one policy behind a websocket.
+
+    policy: python:MODULE:FACTORY, a factory returning a Policy or a callable (required)
+    host: interface to bind; 0.0.0.0 serves the network (set token= then)
+    port: TCP port (0 = any free port)
+    token: shared secret clients send as 'Authorization: Api-Key TOKEN'; null = $TWIN_POLICY_TOKEN or open
+    debug: send Python tracebacks to clients with errors
+    request_timeout_s: seconds one request may wait and compute before a timeout reply
+    max_queue: requests waiting at most; more get a busy reply at once
+    workers: inference threads (1 unless the policy is re-entrant)
+    max_message_mb: largest request accepted, MiB (bigger closes the connection)
+    max_connections: clients connected at once
+    """
+
+    policy: str = "???"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    debug: bool = False
+    request_timeout_s: float = 60.0
+    max_queue: int = 4
+    workers: int = 1
+    max_message_mb: float = msgpack_numpy.DEFAULT_MAX_BYTES / 2**20
+    max_connections: int = 64
+
+    def server_kwargs(self) -> dict:
+        return {"host": self.host, "port": self.port, "token": self.token,
+                "debug": self.debug, "request_timeout_s": self.request_timeout_s,
+                "max_queue": self.max_queue, "workers": self.workers,
+                "max_message_bytes": int(self.max_message_mb * 2**20),
+                "max_connections": self.max_connections}
+
+
 def check_server_args(host: str, port: int, token: str | None, request_timeout_s: float,
                       max_queue: int, workers: int, max_message_bytes: int,
                       max_connections: int) -> None:
