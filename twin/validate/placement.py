@@ -195,6 +195,10 @@ def rest_pelvis(plan_path: str | Path, height_m: float, body_model: str | None) 
     return mean_shape_rest_joints(height_m)[0]
 
 
+def _r(a: np.ndarray) -> list[float]:
+    return np.round(np.asarray(a, dtype=np.float64), 4).tolist()
+
+
 def place_robot_motion(motion: RobotMotion, se2: SE2, placement: dict | None = None
                        ) -> RobotMotion:
     """The motion moved rigidly by ``se2`` (positions, orientations, velocities)."""
@@ -315,7 +319,9 @@ def place_plan(motion: RobotMotion, scene: SceneConfig, *, mode: str = "auto",
         other_h, other_r = (len(pg) - 1, motion.num_frames - 1) if anchor == "start" else (0, 0)
         gap = se2.apply(motion.root_pos_w[other_r])[:2] - fit.transform.apply(pg[other_h])[:2]
         info.update(anchor=anchor, robot_vs_subject_other_end_m=round(float(
-            np.linalg.norm(gap)), 4))
+            np.linalg.norm(gap)), 4),
+            subject_start_w=_r(fit.transform.apply(pg[0])[:2]),
+            subject_end_w=_r(fit.transform.apply(pg[-1])[:2]))
     info["transform"] = {"yaw_rad": round(se2.yaw_rad, 6), "x_m": round(se2.x_m, 5),
                          "y_m": round(se2.y_m, 5)}
     placed = place_robot_motion(motion, se2, info)
