@@ -30,6 +30,13 @@ def qpos_addresses(model: mujoco.MjModel, joint_names: tuple[str, ...]) -> np.nd
     return np.array([model.joint(n).qposadr[0] for n in joint_names])
 
 
+def joint_limits(robot: str, joint_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper position limits (rad) of ``joint_names`` in ``robot``'s model."""
+    model = robot_model(robot)
+    rng = np.array([model.joint(n).range for n in joint_names])
+    return rng[:, 0], rng[:, 1]
+
+
 def body_names(model: mujoco.MjModel) -> tuple[str, ...]:
     """All bodies but the world, in model order."""
     return tuple(model.body(i).name for i in range(1, model.nbody))
