@@ -21,7 +21,7 @@ def test_view_writes_png(tmp_path):
     import imageio.v3 as iio
 
     out = tmp_path / "panda.png"
-    assert main(["view", "panda", "-o", str(out), "--width", "160", "--height", "120"]) == 0
+    assert main(["view", "panda", f"out={out}", "width=160", "height=120"]) == 0
     img = iio.imread(out)
     assert img.shape == (120, 160, 3)
     assert np.std(img) > 10  # a robot on a floor, not a blank frame

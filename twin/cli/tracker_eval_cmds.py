@@ -1,56 +1,61 @@
-"""``twin eval tracker motions=PATH [tracker=default] [baseline=pd] [out=DIR]``."""
+"""``twin eval tracker motions=PATH [tracker=default] [out=report.json]``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
 
-KEYS = {
-    "motions": "a clip .npz, a folder or a glob (required)",
-    "tracker": "default | pd (stiff-PD replay) | PATH.npz/.onnx (default: default)",
-    "baseline": "a second controller scored on the same clips: pd | none | a tracker "
-                "(default: pd)",
-    "out": "folder for report.json and report.md (default: tracker_eval)",
-}
+from twin.cli.grammar import lazy_help, parse_config
+
+
+@dataclass
+class TrackerEvalConfig:
+    """``twin eval tracker KEY=VALUE...``.
+
+    motions: clips to play: a RobotMotion .npz, a folder of them, or a glob (required)
+    tracker: default (the shipped tracker), a name, or a tracker .npz path
+    out: JSON report written after the table
+    """
+
+    motions: str = "???"
+    tracker: str = "default"
+    out: str = "tracker_eval.json"
 
 
 def add_tracker_eval(eval_sub: argparse._SubParsersAction) -> None:
     p = eval_sub.add_parser(
-        "tracker", help="evaluate a tracking controller on clips, with the stiff-PD baseline",
-        description="KEY=VALUE arguments: " + "; ".join(f"{k}: {v}" for k, v in KEYS.items())
-        + ". Per clip: success, tracked fraction, first termination (time, reason), "
-        "local/global MPJPE over the tracked frames and over the frames every controller "
-        "tracked, joint error.")
-    p.add_argument("args", nargs="*", help="KEY=VALUE")
+        "tracker", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="evaluate a tracking controller on clips, with the stiff-PD baseline",
+        description="Play clips with a tracking controller and with the stiff-PD replay "
+        "baseline; prints success, fall time and body-local MPJPE per clip.")
+    p.epilog_fn = lazy_help("twin.cli.tracker_eval_cmds.TrackerEvalConfig",
+                            "example: twin eval tracker motions=assets/motions/heldout_small "
+                            "tracker=runs/tracker/tracker.npz")
+    p.add_argument("args", nargs="*", metavar="KEY=VALUE", help="keys listed below")
     p.set_defaults(func=run_tracker_eval)
 
 
-def _kv(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"eval tracker: expected KEY=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        if k not in KEYS:
-            raise ValueError(f"eval tracker: unknown key {k!r}; expected one of "
-                             f"{', '.join(KEYS)}")
-        out[k] = v
-    return out
+def load_tracker_eval_config(items: list[str]) -> TrackerEvalConfig:
+    from twin import checks
+
+    cfg = parse_config(TrackerEvalConfig, items, "eval tracker")
+    checks.writable_file("out", cfg.out, (".json",))
+    return cfg
 
 
 def run_tracker_eval(args: argparse.Namespace) -> int:
     from twin.envs.tracking.g1_tracking import load_motions
-    from twin.evaluate.tracker import evaluate_controllers, format_table, write_report
+    from twin.evaluate.tracker import evaluate_with_baseline, format_table
 
-    kv = _kv(args.args)
-    if "motions" not in kv:
-        raise ValueError("eval tracker: motions=PATH is required")
-    controllers = {"tracker": kv.get("tracker", "default")}
-    baseline = kv.get("baseline", "pd")
-    if baseline != "none":
-        controllers["baseline"] = baseline
-    report = evaluate_controllers(load_motions(kv["motions"]), controllers)
+    cfg = load_tracker_eval_config(args.args)
+    report = evaluate_with_baseline(load_motions(cfg.motions), cfg.tracker)
     print(format_table(report))
-    out = write_report(report, kv.get("out", "tracker_eval"),
-                       title=f"Tracker evaluation: {kv['motions']}")
-    print(f"wrote {out}/report.json and {out}/report.md")
+    out = Path(cfg.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(out)  # a crash mid-write leaves no half report
+    print(f"wrote {out}")
     return 0

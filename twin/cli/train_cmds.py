@@ -7,7 +7,9 @@ Keys are those of ``TrackerTrainConfig`` with the values of ``configs/train/trac
 from __future__ import annotations
 
 import argparse
+import glob
 import sys
+from pathlib import Path
 
 from twin.cli.grammar import hydra_errors, lazy_help, split_items, yaml_comment_meanings
 
@@ -86,6 +88,11 @@ def check_train_config(cfg) -> None:
     from twin import checks
     from twin.errors import ConfigError
 
+    for key in ("motions", "val_motions"):
+        value = getattr(cfg, key)
+        if value is not None and not (Path(value).exists() or glob.glob(value)):
+            raise ConfigError(key, value, "an existing .npz, folder or glob of RobotMotion "
+                              "files")
     checks.one_of("action_mode", cfg.action_mode, ACTION_MODES)
     checks.one_of("gains", cfg.gains, GAIN_PROFILES)
     checks.integer("num_envs", cfg.num_envs, 1, 65536)
