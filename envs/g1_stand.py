@@ -48,12 +48,14 @@ class G1StandTask(BatchedTask):
         backend = make_backend(cfg, num_envs=num_envs, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, cfg.physics.decimation, max_episode_steps)
-        robot = backend.scene.robot
+        robot = backend.robot
         self.joint_names = robot.actuated_joint_names
         self.qpos_idx = backend.joint_qpos_index(self.joint_names)
         self.qvel_idx = backend.joint_qvel_index(self.joint_names)
         self.act_idx = backend.actuator_index_for_joints(self.joint_names)
         self.root_qpos = backend.free_joint_qpos_index(robot.root_body_name)
+        # [lin_vel_w (3), ang_vel_b (3)] (twin.sim.backend's free-joint layout)
+        self.root_ang_vel_b_idx = backend.free_joint_qvel_index(robot.root_body_name)[3:6]
         self.default_q = robot.default_joint_pos_array(self.joint_names)
         gains_profile = robot.gains(gains)
         self.action_scale = np.array([gains_profile.action_scale[n] for n in self.joint_names])
@@ -64,12 +66,12 @@ class G1StandTask(BatchedTask):
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
         self.last_action = np.zeros((self.num_envs, n_act))
         self.prev_action = np.zeros((self.num_envs, n_act))
-        self._ctrl = np.zeros((self.num_envs, backend.model.nu))
+        self._ctrl = np.zeros((self.num_envs, backend.nu))
 
     def _reset_envs(self, env_ids: np.ndarray) -> None:
         b = self.backend
         qpos = b.get_qpos(env_ids)
-        qvel = np.zeros((len(env_ids), b.model.nv))
+        qvel = np.zeros((len(env_ids), b.nv))
         for k, i in enumerate(env_ids):
             rng = self.rngs[i]
             qpos[k, self.root_qpos] = self.default_root
@@ -92,8 +94,7 @@ class G1StandTask(BatchedTask):
     def _root_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         qpos, qvel = self.backend.get_qpos(), self.backend.get_qvel()
         root = qpos[:, self.root_qpos]
-        # free-joint qvel[3:6] is the angular velocity in the body frame
-        return qpos, qvel, root, qvel[:, 3:6]
+        return qpos, qvel, root, qvel[:, self.root_ang_vel_b_idx]
 
     def _observe(self) -> np.ndarray:
         qpos, qvel, root, ang_vel_b = self._root_state()

@@ -38,8 +38,8 @@ class PandaReachTask(BatchedTask):
                  render_profile: str = "fast"):
         backend = make_backend(scene, num_envs=num_envs, num_threads=num_threads,
                                render_profile=render_profile)
-        super().__init__(backend, backend.scene.config.physics.decimation, max_episode_steps)
-        robot = backend.scene.robot
+        super().__init__(backend, backend.scene_config.physics.decimation, max_episode_steps)
+        robot = backend.robot
         self.arm = robot.actuated_joint_names
         self.qpos_idx = backend.joint_qpos_index(self.arm)
         self.qvel_idx = backend.joint_qvel_index(self.arm)
@@ -54,7 +54,7 @@ class PandaReachTask(BatchedTask):
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (23,), np.float32)
         self.q_target = np.tile(self.home, (self.num_envs, 1))
         self.target_pos = np.tile((TARGET_LOW + TARGET_HIGH) / 2, (self.num_envs, 1))
-        self._ctrl = np.zeros((self.num_envs, backend.model.nu))
+        self._ctrl = np.zeros((self.num_envs, backend.nu))
 
     def _reset_envs(self, env_ids: np.ndarray) -> None:
         b = self.backend
@@ -66,7 +66,7 @@ class PandaReachTask(BatchedTask):
             qpos[k, self.finger_qpos_idx] = 0.04
             self.q_target[i] = q
             self.target_pos[i] = rng.uniform(TARGET_LOW, TARGET_HIGH)
-        b.set_state(qpos, np.zeros((len(env_ids), b.model.nv)), env_ids)
+        b.set_state(qpos, np.zeros((len(env_ids), b.nv)), env_ids)
         b.set_mocap_pose("target", self.target_pos[env_ids], env_ids=env_ids)
         ctrl = b.get_ctrl(env_ids)
         ctrl[:, self.act_idx] = self.q_target[env_ids]

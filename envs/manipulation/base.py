@@ -154,7 +154,7 @@ class ManipulationTask(BatchedTask):
     # --- setup ---------------------------------------------------------------------------
     def _setup_arm(self, arm: ArmSetup) -> None:
         b = self.backend
-        robot = b.scene.robot
+        robot = b.robot
         self.arm = arm
         self.robot_joints = robot.joint_names
         self.obs_joint_names = arm.arm_joints + arm.gripper_joints

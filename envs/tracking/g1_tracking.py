@@ -15,6 +15,8 @@ Task Description:
     and orientation in the robot's anchor frame. Action (29): joint
     position targets, either ``default + scale * a`` (``action_mode="default_offset"``) or
     ``reference + scale * a`` (``"reference_residual"``), scale = 0.25 effort / Kp.
+    ``collision`` picks the contact model (``twin.sim.mujoco_collision``: ``full``,
+    ``no_self``, ``feet_floor``; lighter ones are for training only).
     ``G1Dex3MotionTracking-v0`` drives the 14 Dex3-1 hand joints to the motion's hand targets
     by PD, outside the policy.
 Reward (BeyondMimic family, anchor = torso): 0.5 exp(-|anchor pos err|^2/0.3^2) +
@@ -48,7 +50,7 @@ from twin.envs.tracking.motion_library import MotionLibrary
 from twin.envs.vector import TwinVectorEnv
 
 from twin.motion.robot_motion import RobotMotion, load_robot_motion
-from twin.robots.g1 import G1_HAND_JOINT_NAMES, G1_KEY_BODY_NAMES
+from twin.robots.g1 import G1_FOOT_BODY_NAMES, G1_HAND_JOINT_NAMES, G1_KEY_BODY_NAMES
 from twin.rotations import (
     projected_gravity,
     quat_angle,
@@ -62,6 +64,7 @@ from twin.rotations import (
 )
 from twin.scene.config import load_scene_config
 from twin.sim import make_backend
+from twin.sim.mujoco_collision import apply_collision_model
 
 ANCHOR_BODY = "torso_link"
 OBS_KEY_BODIES = ("left_wrist_yaw_link", "right_wrist_yaw_link", "left_ankle_roll_link",
@@ -134,14 +137,14 @@ class G1TrackingTask(BatchedTask):
                  thresholds: TerminationThresholds = TerminationThresholds(),
                  max_episode_steps: int | None = None, scene: str = "empty",
                  num_threads: int | None = None, render_profile: str = "fast",
-                 gains: str = "tracking", critic_obs: bool = False):
+                 gains: str = "tracking", critic_obs: bool = False, collision: str = "full"):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
         cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
         backend = make_backend(cfg, num_envs=num_envs, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, cfg.physics.decimation, max_episode_steps)
-        spec = backend.scene.robot
+        spec = backend.robot
         self.robot = spec
         self.action_mode = action_mode
         self.gains = gains
@@ -196,7 +199,7 @@ class G1TrackingTask(BatchedTask):
         self.com_offset_b = np.zeros((n, 3))
         self.com_body_id = (b.body_index([self.dr.com_body]) if self.dr is not None
                             else np.zeros(0, dtype=np.int64))
-        self._ctrl = np.zeros((n, b.model.nu))
+        self._ctrl = np.zeros((n, b.nu))
         self.obs_layout = self._make_layout(J)
         self.actor_obs_dim = sum(k for _, k in self.obs_layout)
         B = len(self.body_names)

@@ -8,7 +8,7 @@ from twin.sim.gl import configure_gl
 
 configure_gl()
 
-from twin.sim.backend import Contact, SimBackend
+from twin.sim.backend import WORLD_BODY, Contact, RootState, SimBackend
 
 
 def make_backend(scene, num_envs: int = 1, backend: str = "mujoco", **kwargs) -> SimBackend:
@@ -24,4 +24,4 @@ def make_backend(scene, num_envs: int = 1, backend: str = "mujoco", **kwargs) ->
     raise ValueError(f"unknown backend {backend!r}; expected 'mujoco' or 'isaac'")
 
 
-__all__ = ["Contact", "SimBackend", "make_backend"]
+__all__ = ["WORLD_BODY", "Contact", "RootState", "SimBackend", "make_backend"]

@@ -1,9 +1,24 @@
 """The simulator backend interface: batched state in and out as numpy arrays.
 
 Envs, validation and recording talk to this interface only; ``twin/sim/mujoco_*`` is the
-default implementation and an Isaac Sim backend implements the same methods. Every array is
-batched over environments on axis 0 (``N = num_envs``); ``env_ids`` selects a subset.
-Quaternions are wxyz, positions metres in the z-up world, velocities in the world frame.
+default implementation, ``twin/sim/newton_backend.py`` (NVIDIA Newton, the physics of Isaac
+Lab 3) the second. Every array is batched over environments on axis 0 (``N = num_envs``);
+``env_ids`` selects a subset. ``tests/backends`` holds every backend to this contract.
+
+Frames and units: world frame z-up, metres, radians, seconds, kg, N; quaternions wxyz.
+Velocities returned by the named accessors (``body_vel_w``, ``root_state``) are world frame.
+
+The generalised state ``qpos`` (N, nq) / ``qvel`` (N, nv) has one layout in every backend,
+addressed only through the index methods (never by literal offsets):
+
+- hinge/slide joint: 1 entry each in qpos and qvel (rad or m; rad/s or m/s);
+- free joint: qpos ``[pos_w (3), quat_wxyz (4)]`` (``free_joint_qpos_index``), qvel
+  ``[lin_vel_w (3) of the body origin, world frame; ang_vel_b (3), body frame]``
+  (``free_joint_qvel_index``). This is MuJoCo's convention; a backend whose native state
+  differs converts at its boundary.
+
+Static geometry (the floor, fixed scenery) belongs to the body named ``WORLD_BODY`` in
+``Contact.body1/body2`` in every backend.
 """
 
 from __future__ import annotations
@@ -15,10 +30,16 @@ from typing import Literal
 
 import numpy as np
 
+from twin.robots.spec import RobotSpec
+from twin.rotations import quat_apply
 from twin.scene.camera import CameraParams
+from twin.scene.config import SceneConfig
 
 RenderMode = Literal["rgb", "depth", "segmentation"]
 EnvIds = Sequence[int] | np.ndarray | None
+
+# The body that owns static geometry (floor, fixed scenery) in contacts, in every backend.
+WORLD_BODY = "world"
 
 
 @dataclass(frozen=True)
@@ -34,11 +55,48 @@ class Contact:
     distance_m: float
 
 
+@dataclass(frozen=True)
+class RootState:
+    """Pose and velocity of a floating body (a robot's root), all (N, 3) or (N, 4)."""
+
+    pos_w: np.ndarray  # m, body origin, world
+    quat_wxyz: np.ndarray  # world-from-body
+    lin_vel_w: np.ndarray  # m/s, body origin, world frame
+    ang_vel_w: np.ndarray  # rad/s, world frame
+    ang_vel_b: np.ndarray  # rad/s, body frame (= R_wb^T ang_vel_w)
+
+
 class SimBackend(ABC):
     """Batched rigid-body simulation of ``num_envs`` copies of one scene."""
 
     num_envs: int
     physics_dt: float  # s
+
+    # --- what was built ------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def robot(self) -> RobotSpec | None:
+        """The robot this backend's scene was built around (None for a bare model)."""
+
+    @property
+    @abstractmethod
+    def scene_config(self) -> SceneConfig | None:
+        """The scene configuration this backend was built from (None for a bare model)."""
+
+    @property
+    @abstractmethod
+    def nq(self) -> int:
+        """Width of ``qpos``."""
+
+    @property
+    @abstractmethod
+    def nv(self) -> int:
+        """Width of ``qvel``."""
+
+    @property
+    @abstractmethod
+    def nu(self) -> int:
+        """Width of ``ctrl`` (number of actuators)."""
 
     # --- names (model order) -------------------------------------------------------------
     @property
@@ -86,6 +144,18 @@ class SimBackend(ABC):
     def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
         """qpos slice (7,) [x y z qw qx qy qz] of a body's free joint, or None if it has none."""
 
+    @abstractmethod
+    def free_joint_qvel_index(self, body_name: str) -> np.ndarray | None:
+        """qvel slice (6,) [lin_vel_w (3), ang_vel_b (3)] of a body's free joint, or None."""
+
+    @abstractmethod
+    def actuator_joint_names(self) -> tuple[str, ...]:
+        """The joint each actuator drives ('' for tendon/site actuators), actuator order."""
+
+    @abstractmethod
+    def actuator_force_limits(self) -> np.ndarray:
+        """(nu,) symmetric force/torque limit per actuator, N or N m (inf when unlimited)."""
+
     # --- state ---------------------------------------------------------------------------
     @abstractmethod
     def get_qpos(self, env_ids: EnvIds = None) -> np.ndarray: ...
@@ -131,6 +201,19 @@ class SimBackend(ABC):
     @abstractmethod
     def site_rotmat_w(self, site_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
         """(N, S, 3, 3) world-from-site rotation matrices."""
+
+    def root_state(self, body_name: str, env_ids: EnvIds = None) -> RootState:
+        """Pose and velocities of a body with a free joint, from the generalised state."""
+        qpos_idx = self.free_joint_qpos_index(body_name)
+        qvel_idx = self.free_joint_qvel_index(body_name)
+        if qpos_idx is None or qvel_idx is None:
+            raise ValueError(f"body {body_name!r} has no free joint: it is not a floating root")
+        root = self.get_qpos(env_ids)[:, qpos_idx]
+        vel = self.get_qvel(env_ids)[:, qvel_idx]
+        quat = root[:, 3:7]
+        ang_b = vel[:, 3:6]
+        return RootState(pos_w=root[:, :3], quat_wxyz=quat, lin_vel_w=vel[:, :3],
+                         ang_vel_w=quat_apply(quat, ang_b), ang_vel_b=ang_b)
 
     @abstractmethod
     def body_vel_w(self, body_ids: np.ndarray, env_ids: EnvIds = None

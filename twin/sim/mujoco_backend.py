@@ -16,6 +16,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
+from twin.robots.spec import RobotSpec
 from twin.scene.camera import CameraIntrinsics, CameraParams, opencv_from_mujoco_rotation
 from twin.scene.config import SceneConfig, load_scene_config
 from twin.sim.backend import Contact, EnvIds, RenderMode, SimBackend
@@ -78,6 +79,27 @@ class MujocoBackend(SimBackend):
         cfg = scene if isinstance(scene, SceneConfig) else load_scene_config(scene, overrides)
         built = build_scene(cfg)
         return cls(built.model, num_envs=num_envs, scene=built, **kwargs)
+
+    # --- what was built ---------------------------------------------------------------------
+    @property
+    def robot(self) -> RobotSpec | None:
+        return None if self.scene is None else self.scene.robot
+
+    @property
+    def scene_config(self) -> SceneConfig | None:
+        return None if self.scene is None else self.scene.config
+
+    @property
+    def nq(self) -> int:
+        return int(self.model.nq)
+
+    @property
+    def nv(self) -> int:
+        return int(self.model.nv)
+
+    @property
+    def nu(self) -> int:
+        return int(self.model.nu)
 
     # --- names -----------------------------------------------------------------------------
     def _init_names(self) -> None:
@@ -149,14 +171,29 @@ class MujocoBackend(SimBackend):
     def body_parent_index(self) -> np.ndarray:
         return self.model.body_parentid.astype(np.int64).copy()
 
-    def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
+    def _free_joint(self, body_name: str) -> int | None:
         m = self.model
         b = int(self.body_index([body_name])[0])
         for j in range(m.body_jntadr[b], m.body_jntadr[b] + m.body_jntnum[b]):
             if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE:
-                a = m.jnt_qposadr[j]
-                return np.arange(a, a + 7)
+                return j
         return None
+
+    def free_joint_qpos_index(self, body_name: str) -> np.ndarray | None:
+        j = self._free_joint(body_name)
+        if j is None:
+            return None
+        a = self.model.jnt_qposadr[j]
+        return np.arange(a, a + 7)
+
+    def free_joint_qvel_index(self, body_name: str) -> np.ndarray | None:
+        # MuJoCo's free-joint qvel is [linear, world frame; angular, body frame]: the
+        # interface's layout as is
+        j = self._free_joint(body_name)
+        if j is None:
+            return None
+        a = self.model.jnt_dofadr[j]
+        return np.arange(a, a + 6)
 
     def joint_limits(self, names: Sequence[str]) -> np.ndarray:
         """(J, 2) position limits; (-inf, inf) for unlimited joints."""

@@ -7,12 +7,14 @@ simulating ``settle_s`` after it, so the report and video show the fall.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from twin.motion.robot_motion import RobotMotion
 from twin.rotations import projected_gravity
+from twin.sim.backend import WORLD_BODY
 from twin.validate.config import ValidateConfig
 
 _NEVER = 1e9
@@ -45,12 +47,16 @@ class ExecutionLog:
     hand_targets: np.ndarray | None = None  # (T, 14) Dex3-1
     hand_joint_names: tuple[str, ...] = ()
     fall_step: int | None = None
+    fall_measure: str = ""  # what crossed its threshold at the fall, with the values
     diverged: bool = False
+    diverged_step: int | None = None  # the control step whose physics went NaN
     robot_bodies: frozenset[str] = frozenset()
     qpos_names: tuple[str, ...] = ()
 
 
-def execute(motion: RobotMotion, cfg: ValidateConfig) -> ExecutionLog:
+def execute(motion: RobotMotion, cfg: ValidateConfig,
+            progress: Callable[[float], None] | None = None) -> ExecutionLog:
+    """Roll ``motion`` out; ``progress(t_s)`` is called once per second of motion."""
     from twin.controllers.tracking_policy import TrackingController
     from twin.envs.tracking.g1_tracking import G1TrackingTask, TerminationThresholds
 
@@ -71,12 +77,13 @@ def execute(motion: RobotMotion, cfg: ValidateConfig) -> ExecutionLog:
                          f"{policy.metadata.obs_dim} != this env's "
                          f"{task.observation_space.shape[0]}")
     try:
-        return _rollout(task, policy, cfg)
+        return _rollout(task, policy, cfg, progress)
     finally:
         task.close()
 
 
-def _rollout(task, policy, cfg: ValidateConfig) -> ExecutionLog:
+def _rollout(task, policy, cfg: ValidateConfig,
+             progress: Callable[[float], None] | None = None) -> ExecutionLog:
     b, lib = task.backend, task.library
     th = cfg.thresholds
     task.fixed_clips = np.array([0])
@@ -87,22 +94,25 @@ def _rollout(task, policy, cfg: ValidateConfig) -> ExecutionLog:
     feet = b.body_index(["left_ankle_roll_link", "right_ankle_roll_link"])
     foot_names = ("left_ankle_roll_link", "right_ankle_roll_link")
     robot_bodies = _robot_bodies(b, task.robot.root_body_name)
-    objects = [o.name for o in b.scene.config.objects]
+    objects = [o.name for o in b.scene_config.objects]
     object_ids = b.body_index(objects) if objects else np.zeros(0, dtype=np.int64)
     rows: dict[str, list] = {k: [] for k in (
         "qpos", "joint_pos", "joint_target", "ref_joint_pos", "root_pos", "root_quat",
         "body_pos", "body_quat", "ref_body_pos", "ref_body_quat", "force", "tilt", "foot_speed",
         "objects", "hands")}
     contacts: list[list[tuple[str, str, float]]] = []
-    fall_step, diverged = None, False
+    fall_step, fall_measure, diverged, diverged_step = None, "", False, None
     n_steps = int(lib.clip_len[0]) - 1
     settle = int(round(cfg.settle_s / task.control_dt))
+    per_second = max(1, round(1.0 / task.control_dt))
     for step in range(n_steps):
+        if progress is not None and step and step % per_second == 0:
+            progress(step * task.control_dt)
         action = np.zeros((1, J)) if policy is None else policy(obs)
         r = task.step(action)
         obs = r.obs
         if r.info["termination"][0] == "nan":
-            diverged = True
+            diverged, diverged_step = True, step
             break
         f = lib.frame(task.clip, task.t)[0]
         qpos = b.get_qpos()[0]
@@ -128,12 +138,24 @@ def _rollout(task, policy, cfg: ValidateConfig) -> ExecutionLog:
         if lib.hand_joint_pos is not None and len(task.hand_act_idx):
             rows["hands"].append(task._ctrl[0, task.hand_act_idx].copy())
         contacts.append([(c.body1, c.body2, c.force_normal_n) for c in b.contacts(0)])
-        fell = qpos[task.root_qpos[2]] < th.fall_pelvis_height_m or tilt > th.fall_tilt_rad
+        pelvis_z = float(qpos[task.root_qpos[2]])
+        fell = pelvis_z < th.fall_pelvis_height_m or tilt > th.fall_tilt_rad
         if fall_step is None and fell:
             fall_step = step
+            fall_measure = (f"pelvis height {pelvis_z:.2f} m < {th.fall_pelvis_height_m:g} m"
+                            if pelvis_z < th.fall_pelvis_height_m else
+                            f"torso tilt {tilt:.2f} rad > {th.fall_tilt_rad:g} rad")
         if fall_step is not None and step - fall_step >= settle:
             break
-    arr = {k: np.asarray(v) for k, v in rows.items() if k not in ("objects", "hands")}
+    if progress is not None:
+        progress(len(rows["qpos"]) * task.control_dt)
+    B, nq = len(task.body_ids), b.get_qpos().shape[1]
+    empty = {"qpos": (nq,), "joint_pos": (J,), "joint_target": (J,), "ref_joint_pos": (J,),
+             "root_pos": (3,), "root_quat": (4,), "body_pos": (B, 3), "body_quat": (B, 4),
+             "ref_body_pos": (B, 3), "ref_body_quat": (B, 4), "force": (J,), "tilt": (),
+             "foot_speed": (2,)}  # shapes of one step: a rollout may execute none
+    arr = {k: np.asarray(v) if v else np.zeros((0, *empty[k]))
+           for k, v in rows.items() if k not in ("objects", "hands")}
     obj = np.asarray(rows["objects"]) if rows["objects"] else np.zeros((0, len(objects), 3))
     return ExecutionLog(
         fps=1.0 / task.control_dt, joint_names=task.body_joint_names,
@@ -148,7 +170,8 @@ def _rollout(task, policy, cfg: ValidateConfig) -> ExecutionLog:
         object_pos_w={n: obj[:, k] for k, n in enumerate(objects)},
         hand_targets=np.asarray(rows["hands"]) if rows["hands"] else None,
         hand_joint_names=task.hand_joint_names if rows["hands"] else (),
-        fall_step=fall_step, diverged=diverged, robot_bodies=robot_bodies,
+        fall_step=fall_step, fall_measure=fall_measure, diverged=diverged,
+        diverged_step=diverged_step, robot_bodies=robot_bodies,
     )
 
 
@@ -167,6 +190,6 @@ def _robot_bodies(backend, root: str) -> frozenset[str]:
 
 
 def _feet_on_floor(backend, foot_names: tuple[str, ...]) -> np.ndarray:
-    touching = {c.body1 if c.body2 == "world" else c.body2 for c in backend.contacts(0)
-                if "world" in (c.body1, c.body2)}
+    touching = {c.body1 if c.body2 == WORLD_BODY else c.body2 for c in backend.contacts(0)
+                if WORLD_BODY in (c.body1, c.body2)}
     return np.array([n in touching for n in foot_names])

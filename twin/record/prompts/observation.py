@@ -117,6 +117,18 @@ def camera_depth_encodings(backend: SimBackend, cameras: Sequence[str],
     return out
 
 
+def _replay_backend(backend: SimBackend, render_profile: str) -> SimBackend:
+    """A one-env backend of ``backend``'s scene for posing and rendering stored states. A
+    backend holding its compiled model shares it (the nominal model is never modified:
+    domain randomisation copies it per env), which saves compiling the scene again."""
+    model, scene = getattr(backend, "model", None), getattr(backend, "scene", None)
+    if model is not None and scene is not None:
+        return type(backend)(model, num_envs=1, render_profile=render_profile, scene=scene)
+    from twin.sim import make_backend
+
+    return make_backend(scene.config, num_envs=1, render_profile=render_profile)
+
+
 class _Observer:
     """Renders cameras (and prompts) of env i of a ``BatchedTask``'s backend.
 
@@ -131,8 +143,6 @@ class _Observer:
     def __init__(self, task: Any, cameras: Sequence[str] | None, width: int, height: int,
                  prompts: bool, depth_encoding: DepthEncoding | Mapping[str, DepthEncoding]
                  | None, render_profile: str | None) -> None:
-        from twin.sim import make_backend
-
         if width % 2 or height % 2:
             raise ValueError(f"image size {width}x{height}: width and height must be even")
         self.backend: SimBackend = task.backend
@@ -150,7 +160,7 @@ class _Observer:
         self.depth_encodings = camera_depth_encodings(self.backend, self.cameras,
                                                       depth_encoding)
         profile = render_profile or getattr(self.backend, "_render_profile", "full")
-        self.replay: SimBackend = make_backend(scene.config, num_envs=1, render_profile=profile)
+        self.replay: SimBackend = _replay_backend(self.backend, profile)
         self.generator = (PromptGenerator(self.replay, self.cameras, width, height)
                           if prompts else None)
         self.state_keys, self.state_names, state_space = _flat_state(task.observation_space)
@@ -257,7 +267,7 @@ class _Observer:
     def calibration(self) -> dict[str, Any]:
         """Per camera: intrinsics at the recorded size, whether it moves with the robot, and
         its extrinsics in the default pose (moving cameras: per frame in the dataset)."""
-        configs = {c.name: c for c in self.backend.scene.config.cameras}
+        configs = {c.name: c for c in self.backend.scene_config.cameras}
         out = {}
         for c in self.cameras:
             p = self.replay.camera_params(c, self.width, self.height, 0)
