@@ -174,7 +174,8 @@ class EpisodeRunner:
             raise ValueError(f"motions= is for the G1 tracking envs {list(TRACKING_ENVS)}, not "
                              f"{self.env_id}")
         needs_images = cfg.policy.startswith(("ws://", "wss://", "python:"))
-        if kwargs.get("obs_mode") == "rgb" and not needs_images:
+        entry = str(gym.spec(self.env_id).entry_point)
+        if not needs_images and ("obs_mode" in kwargs or ".manipulation." in entry):
             kwargs["obs_mode"] = "state"  # the recorder renders its own cameras
         if cfg.render_profile:
             kwargs["render_profile"] = cfg.render_profile
