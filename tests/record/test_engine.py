@@ -9,7 +9,7 @@ import pytest
 
 import twin  # noqa: F401  (configures GL before mujoco)
 from twin.record import check_dataset, load_episode, load_info
-from twin.record.engine import RecordConfig, load_progress, record
+from twin.record.engine import RecordConfig, record
 from twin.record.features import INDEX_FEATURES
 from twin.record.lock import DatasetLockedError, WriterLock
 from twin.record.prompts import PromptGenerator
@@ -20,8 +20,8 @@ from twin.robots.keypoints import keypoint_table
 from twin.scene.camera import CameraIntrinsics, project_points
 from twin.sim import make_backend
 
-PICK = dict(env="twin/PandaPickCube-v0", policy="oracle", prompts=True, size=64,
-            only_success=True, max_episode_steps=60)
+PICK = {"env": "twin/PandaPickCube-v0", "policy": "oracle", "prompts": True, "size": 64,
+            "only_success": True, "max_episode_steps": 60}
 
 
 @pytest.fixture(scope="module")
