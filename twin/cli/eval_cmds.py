@@ -34,6 +34,7 @@ def run_eval_policy(args: argparse.Namespace) -> int:
 def load_serve_config(items: list[str]):
     from twin import checks
     from twin.errors import ConfigError
+    from twin.evaluate.runner import resolve_factory
     from twin.policy.server import ServeConfig, check_server_args
     from twin.policy.websocket_client import TOKEN_ENV
 
@@ -43,7 +44,10 @@ def load_serve_config(items: list[str]):
     checks.number("max_message_mb", cfg.max_message_mb, 0.001)
     if cfg.token is None and os.environ.get(TOKEN_ENV):
         cfg.token = os.environ[TOKEN_ENV]
-    check_server_args(**cfg.server_kwargs())
+    kw = cfg.server_kwargs()
+    del kw["debug"]
+    check_server_args(**kw)
+    resolve_factory(cfg.policy)
     return cfg
 
 

@@ -57,6 +57,9 @@ class EvalConfig:
     env_kwargs: keyword arguments for the env (env_kwargs.KEY=VALUE)
     ray_address: a Ray cluster to spread episodes on; null = local
     motion_camera: camera compared with the policy's predicted video
+    record: a LeRobot dataset folder recording every finished episode (success and termination
+        as episode columns); null = none; needs workers=1 and no ray_address
+    record_prompts: also record visual action prompts in record=
     token: policy server token; null = $TWIN_POLICY_TOKEN or none (never written to out)
     """
 
@@ -75,6 +78,8 @@ class EvalConfig:
     env_kwargs: dict = field(default_factory=dict)
     ray_address: str | None = None
     motion_camera: str = "third_person"
+    record: str | None = None
+    record_prompts: bool = False
     token: str | None = None
 
     def key(self) -> dict:
@@ -94,7 +99,12 @@ def check_eval_config(cfg: EvalConfig) -> None:
             or (cfg.policy.startswith("python:") and cfg.policy.count(":") >= 2)):
         raise ConfigError("policy", cfg.policy, "ws://HOST:PORT, oracle or "
                           "python:MODULE:FACTORY")
+    if cfg.policy.startswith("python:"):
+        resolve_factory(cfg.policy)
     load_task(cfg.task)  # unknown task: one line listing the presets
+    if cfg.record and (cfg.workers > 1 or cfg.ray_address):
+        raise ConfigError("record", cfg.record, "a dataset folder with workers=1 and no "
+                          "ray_address (one writer per dataset)")
     checks.integer("episodes", cfg.episodes, 1, optional=True)
     checks.integer("seed", cfg.seed, 0, 2**32 - 1)
     checks.integer("workers", cfg.workers, 1, 1024)
@@ -131,6 +141,11 @@ def make_env(cfg: EvalConfig):
         why = str(exc).splitlines()[0].split(" was raised from the environment creator")[0]
         raise InputError(f"env_kwargs={cfg.env_kwargs}: refused by {preset.env_id} "
                          f"({type(exc).__name__}: {why})") from exc
+    if cfg.record:
+        from twin.record.eval_hook import RecordEval
+
+        env = RecordEval(env, cfg.record, policy=cfg.policy, base_seed=cfg.seed,
+                         prompts=cfg.record_prompts)
     m = cfg.execute_steps or preset.execute_steps
     return ActionChunk(env, execute_steps=m, temporal_ensemble=cfg.temporal_ensemble,
                        keep_step_obs=True)
@@ -153,20 +168,28 @@ def make_policy(spec: str, env=None, cfg: EvalConfig | None = None):
             raise ValueError("the oracle policy needs the env (privileged state)")
         return OraclePolicy(env.unwrapped.task)
     if spec.startswith("python:"):
-        import importlib
-
-        from twin.errors import ConfigError
-
-        module, _, attr = spec[len("python:"):].rpartition(":")
-        try:
-            factory = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise ConfigError("policy", spec, f"python:MODULE:FACTORY naming an importable "
-                              f"factory ({type(exc).__name__}: {exc})") from None
-        obj = factory()
+        obj = resolve_factory(spec)()
         return obj if hasattr(obj, "infer") else CallablePolicy(obj)
     raise ValueError(f"policy {spec!r}: expected ws://HOST:PORT, 'oracle' or "
                      "python:MODULE:FACTORY")
+
+
+def resolve_factory(spec: str):
+    """The callable a ``python:MODULE:FACTORY`` spec names (imported, not called)."""
+    import importlib
+
+    from twin.errors import ConfigError
+
+    module, _, attr = spec[len("python:"):].rpartition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError("policy", spec, f"python:MODULE:FACTORY naming an importable "
+                          f"factory ({type(exc).__name__}: {exc})") from None
+    if not callable(factory):
+        raise ConfigError("policy", spec, f"a callable factory ({attr} is a "
+                          f"{type(factory).__name__})")
+    return factory
 
 
 def _frame(obs: dict, camera: str) -> np.ndarray | None:

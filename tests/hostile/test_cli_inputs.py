@@ -1,0 +1,313 @@
+"""Bad input at the command line: one line, exit status 3, nothing written; --help lists
+every key of the typed config. The CLI's ``main()`` runs in-process (no subprocesses)."""
+
+from __future__ import annotations
+
+import threading
+
+import msgpack
+import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import serve as ws_serve
+
+from twin.cli.grammar import keys_of
+from twin.cli.main import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, main
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _one_line_error(capsys, argv, *needles) -> str:
+    rc = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert rc == EXIT_INPUT_ERROR, (argv, rc, err)
+    lines = err.splitlines()
+    assert lines and lines[-1].startswith("twin: error: "), err
+    assert "Traceback" not in err, err
+    for needle in needles:
+        assert needle in lines[-1], (needle, lines[-1])
+    return lines[-1]
+
+
+@pytest.fixture
+def afile(tmp_path):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    return f
+
+
+# --- twin eval policy -----------------------------------------------------------------------
+EVAL_BAD = [
+    (["episodes=abc"], ["episodes='abc'", "integer"]),
+    (["episodes=0"], ["episodes=0", ">= 1"]),
+    (["seed=-1"], ["seed=-1"]),
+    (["workers=0"], ["workers=0"]),
+    (["timeout_s=-1"], ["timeout_s=-1", "> 0"]),
+    (["timeout_s=nan"], ["timeout_s=nan", "finite"]),
+    (["connect_timeout_s=-5"], ["connect_timeout_s"]),
+    (["execute_steps=0"], ["execute_steps=0"]),
+    (["max_episode_steps=-3"], ["max_episode_steps=-3"]),
+    (["epsiodes=3"], ["unknown key 'epsiodes'", "did you mean 'episodes'"]),
+    (["thresholds.bogus=1"], ["unknown key 'thresholds.bogus'"]),
+    (["episodes"], ["expected KEY=VALUE", "'episodes'"]),
+    (["video=maybe"], ["video='maybe'", "true or false"]),
+    (["env_kwargs=3"], ["env_kwargs"]),
+    (["policy=[1,2"], ["not valid YAML"]),
+    (["policy=foo"], ["policy='foo'", "ws://HOST:PORT"]),
+    (["policy=python:no_such_module_x:make"], ["no_such_module_x"]),
+    (["policy=python:json:no_factory"], ["no_factory"]),
+    (["task=no_such_task"], ["unknown task 'no_such_task'"]),
+    (["--episodes", "3"], ["unrecognized arguments", "twin eval policy --help"]),
+]
+
+
+@pytest.mark.parametrize("items,needles", EVAL_BAD, ids=[" ".join(i) for i, _ in EVAL_BAD])
+def test_eval_policy_bad_values(items, needles, tmp_path, capsys):
+    out = tmp_path / "run"
+    _one_line_error(capsys, ["eval", "policy", *items, f"out={out}"], *needles)
+    assert not out.exists()  # nothing written
+
+
+def test_eval_policy_bad_outputs(afile, capsys):
+    _one_line_error(capsys, ["eval", "policy", f"out={afile}"], "a file of that name exists")
+    _one_line_error(capsys, ["eval", "policy", f"out={afile}/sub"], "is a file")
+    assert afile.read_text() == "x"
+
+
+def test_eval_policy_env_kwargs_refused_by_the_env(tmp_path, capsys):
+    out = tmp_path / "run"
+    line = _one_line_error(capsys, ["eval", "policy", "env_kwargs.bogus=1", f"out={out}"],
+                           "env_kwargs={'bogus': 1}", "refused by twin/PandaPickCube-v0",
+                           "bogus")
+    assert "was raised from the environment creator" not in line
+    assert not out.exists()
+
+
+def _garbage_server(reply: bytes):
+    def handler(ws):
+        try:
+            ws.send(msgpack.packb({}))
+            while True:
+                ws.recv()
+                ws.send(reply)
+        except ConnectionClosed:
+            pass
+
+    srv = ws_serve(handler, "127.0.0.1", 0)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, f"ws://127.0.0.1:{srv.socket.getsockname()[1]}"
+
+
+def test_garbage_replies_are_infrastructure_errors_not_policy_failures(tmp_path):
+    from twin.evaluate.runner import EvalConfig, load_records, run_eval
+
+    hostile = msgpack.packb({"actions": {b"__ndarray__": True, b"data": b"\x41" * 16,
+                                         b"dtype": "|O", b"shape": [2]}})
+    srv, url = _garbage_server(hostile)
+    try:
+        s = run_eval(EvalConfig(policy=url, task="panda_pick_cube", episodes=2,
+                                out=str(tmp_path / "run"), connect_timeout_s=0,
+                                timeout_s=5, max_episode_steps=5,
+                                env_kwargs={"obs_mode": "state"}))
+    finally:
+        srv.shutdown()
+    assert s["infra_errors"] == 2 and s["episodes_ran"] == 0 and s["policy_errors"] == 0
+    assert s["success_rate"] is None  # no made-up rate from failures of the server
+    recs = load_records(tmp_path / "run")
+    assert all("undecodable reply" in r["error"] for r in recs)
+
+
+def test_eval_token_is_never_written(tmp_path):
+    import json
+
+    from twin.evaluate.runner import EvalConfig, run_eval
+
+    run_eval(EvalConfig(policy="oracle", task="panda_pick_cube", episodes=1,
+                        out=str(tmp_path / "run"), max_episode_steps=3, token="s3cret-token",
+                        env_kwargs={"obs_mode": "state"}))
+    text = "".join(p.read_text() for p in (tmp_path / "run").iterdir() if p.is_file())
+    assert "s3cret-token" not in text
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["token"] == "***"
+
+
+# --- twin eval serve ------------------------------------------------------------------------
+SERVE_BAD = [
+    ([], ["policy is required"]),
+    (["policy=oracle"], ["policy='oracle'", "python:MODULE:FACTORY"]),
+    (["policy=python:json:loads", "port=99999"], ["port=99999", "0..65535"]),
+    (["policy=python:json:loads", "port=abc"], ["port='abc'"]),
+    (["policy=python:json:loads", "max_queue=0"], ["max_queue=0"]),
+    (["policy=python:json:loads", "workers=0"], ["workers=0"]),
+    (["policy=python:json:loads", "request_timeout_s=0"], ["request_timeout_s=0"]),
+    (["policy=python:json:loads", "max_message_mb=-1"], ["max_message_mb=-1"]),
+    (["policy=python:json:loads", "token=short"], ["token="]),
+    (["policy=python:json:loads", "hots=0.0.0.0"], ["unknown key 'hots'", "did you mean 'host'"]),
+    (["policy=python:no_such_module_x:f"], ["no_such_module_x"]),
+]
+
+
+@pytest.mark.parametrize("items,needles", SERVE_BAD, ids=[" ".join(i) for i, _ in SERVE_BAD])
+def test_eval_serve_bad_values(items, needles, capsys):
+    line = _one_line_error(capsys, ["eval", "serve", *items], *needles)
+    assert "short" not in line  # a token is never echoed
+
+
+def test_eval_serve_config_defaults_to_loopback(monkeypatch):
+    from twin.cli.eval_cmds import load_serve_config
+    from twin.policy.server import PolicyServer
+
+    monkeypatch.setenv("TWIN_POLICY_TOKEN", "from-the-environment")
+    cfg = load_serve_config(["policy=python:json:loads", "port=0", "max_message_mb=1"])
+    kw = cfg.server_kwargs()
+    assert kw["host"] == "127.0.0.1" and kw["token"] == "from-the-environment"
+    assert kw["max_message_bytes"] == 2**20
+    srv = PolicyServer(lambda obs: np.zeros((1, 2)), **kw)
+    try:
+        assert srv._server.socket.getsockname()[0] == "127.0.0.1"
+    finally:
+        srv.stop()
+
+
+# --- twin train tracker ---------------------------------------------------------------------
+TRAIN_BAD = [
+    (["foo=1"], ["unknown key 'foo'"]),
+    (["motions=M", "ppo.bogus=1"], ["unknown key 'ppo.bogus'"]),
+    (["motions=M", "numenvs=3"], ["did you mean 'num_envs'"]),
+    (["motions=M", "num_envs=abc"], ["num_envs='abc'", "integer"]),
+    (["motions=M", "num_envs=0"], ["num_envs=0"]),
+    (["motions=M", "total_env_steps=-1"], ["total_env_steps=-1"]),
+    (["motions=M", "gains=soft"], ["gains='soft'", "stiff, tracking"]),
+    (["motions=M", "ppo.gamma=1.5"], ["ppo.gamma=1.5"]),
+    (["motions=M", "ppo.learning_rate=0"], ["ppo.learning_rate=0"]),
+    (["motions=M", "net_arch=[0]"], ["net_arch"]),
+    (["motions=M", "progress=maybe"], ["progress='maybe'"]),
+    (["total_env_steps=100"], ["motions is required"]),
+    (["motions=/no/such/clips"], ["motions='/no/such/clips'"]),
+]
+
+
+@pytest.mark.parametrize("items,needles", TRAIN_BAD, ids=[" ".join(i) for i, _ in TRAIN_BAD])
+def test_train_tracker_bad_values(items, needles, tmp_path, capsys):
+    clip = tmp_path / "clip.npz"
+    clip.write_bytes(b"")
+    run = tmp_path / "run"
+    items = [i.replace("motions=M", f"motions={clip}") for i in items]
+    _one_line_error(capsys, ["train", "tracker", *items, f"run_dir={run}"], *needles)
+    assert not run.exists()  # checked before anything is created
+
+
+def test_train_tracker_run_dir_is_a_file(afile, tmp_path, capsys):
+    clip = tmp_path / "clip.npz"
+    clip.write_bytes(b"")
+    _one_line_error(capsys, ["train", "tracker", f"motions={clip}", f"run_dir={afile}"],
+                    "run_dir=", "a file of that name exists")
+
+
+# --- twin validate (Hydra overrides; the command is #14's, the one line is main's) ---------
+@pytest.mark.parametrize("override,needle", [
+    ("thresholds.bogus=1", "thresholds.bogus"),
+    ("threshold.root_drift_m=0.3", "threshold"),
+    ("thresholds.root_drift_m=abc", "root_drift_m"),
+])
+def test_validate_hydra_typos_are_one_line(override, needle, tmp_path, capsys):
+    _one_line_error(capsys, ["validate", "--demo", override, "-o", str(tmp_path / "v")],
+                    needle)
+    assert not (tmp_path / "v").exists()
+
+
+# --- twin view / twin eval tracker ----------------------------------------------------------
+def test_view_bad_values(tmp_path, afile, capsys):
+    _one_line_error(capsys, ["view", "panda", f"out={tmp_path}"], "that is a folder")
+    _one_line_error(capsys, ["view", "panda", f"out={afile}/x.png"], "is a file")
+    _one_line_error(capsys, ["view", "panda", "out=x.gif"], ".png")
+    _one_line_error(capsys, ["view", "panda", "width=0"], "width=0", "16..4096")
+    _one_line_error(capsys, ["view", "panda", "height=abc"], "height='abc'")
+    _one_line_error(capsys, ["view", "panda", "profile=ultra"], "full, fast")
+    _one_line_error(capsys, ["view", "atlas", f"out={tmp_path / 'a.png'}"], "atlas")
+    _one_line_error(capsys, ["view", "panda", "-o", str(tmp_path)], "that is a folder")
+    assert list(tmp_path.iterdir()) == [afile]  # nothing written
+
+
+def test_view_old_flags_still_work_with_a_deprecation_line(tmp_path, capsys):
+    import imageio.v3 as iio
+
+    out = tmp_path / "p.png"
+    assert main(["view", "panda", "-o", str(out), "--width", "32", "--height", "24",
+                 "--profile", "fast"]) == 0
+    err = capsys.readouterr().err
+    assert "-o/--output is deprecated; use out=" in err and "--width is deprecated" in err
+    assert iio.imread(out).shape == (24, 32, 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.png"]  # no temporary left
+
+
+def test_eval_tracker_bad_values(tmp_path, capsys):
+    _one_line_error(capsys, ["eval", "tracker"], "motions is required")
+    _one_line_error(capsys, ["eval", "tracker", "motion=x"], "did you mean 'motions'")
+    _one_line_error(capsys, ["eval", "tracker", "motions=x", f"out={tmp_path}"],
+                    "that is a folder")
+    _one_line_error(capsys, ["eval", "tracker", "motions=x", "out=r.txt"], ".json")
+
+
+# --- help: every key, its type and default --------------------------------------------------
+HELP = [
+    (["eval", "policy"], "twin.evaluate.runner", "EvalConfig"),
+    (["eval", "serve"], "twin.policy.server", "ServeConfig"),
+    (["eval", "tracker"], "twin.cli.tracker_eval_cmds", "TrackerEvalConfig"),
+    (["train", "tracker"], "twin.train.tracker", "TrackerTrainConfig"),
+    (["view"], "twin.cli.view", "ViewConfig"),
+]
+
+
+@pytest.mark.parametrize("argv,module,name", HELP, ids=[" ".join(a) for a, _, _ in HELP])
+def test_help_lists_every_key_with_type_default_and_meaning(argv, module, name, capsys):
+    import importlib
+
+    from twin.cli.grammar import iter_keys
+
+    assert main([*argv, "--help"]) == 0
+    out = capsys.readouterr().out
+    schema = getattr(importlib.import_module(module), name)
+    rows = {ln.split()[0]: ln for ln in out.split("keys (KEY=VALUE")[1].splitlines()[1:]
+            if ln.strip()}
+    assert set(rows) == set(keys_of(schema))
+    for k in iter_keys(schema):
+        assert k.type in rows[k.key], rows[k.key]
+        if name != "TrackerTrainConfig":  # its defaults come from the YAML preset
+            d = k.default
+            shown = ("null" if d is None else str(d).lower() if isinstance(d, bool)
+                     else "(required)" if d == "???" else str(d))
+            assert shown in rows[k.key].split(), rows[k.key]
+    described = [k for k in rows.values() if len(k.split()) > 3]
+    assert len(described) == len(rows), "every key has a meaning"
+
+
+# --- main: usage errors, internal errors, interrupts ----------------------------------------
+def test_usage_errors_exit_3_not_argparse_2(capsys):
+    _one_line_error(capsys, ["nosuchcommand"], "invalid choice")
+    _one_line_error(capsys, ["eval"], "eval")
+
+
+def test_internal_errors_show_the_traceback_and_ask_for_a_report(monkeypatch, capsys):
+    import twin.cli.main as cli
+
+    def boom(args):
+        raise RuntimeError("a bug")
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    real = cli.run_robots
+    monkeypatch.setattr(cli, "run_robots", boom)
+    assert main(["robots"]) == EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: a bug" in err and "please report" in err
+    monkeypatch.setattr(cli, "run_robots", interrupted)
+    assert main(["robots"]) == 130
+    monkeypatch.setattr(cli, "run_robots", real)
+
+
+def test_twin_debug_adds_the_traceback_to_input_errors(monkeypatch, capsys):
+    monkeypatch.setenv("TWIN_DEBUG", "1")
+    assert main(["eval", "policy", "workers=0"]) == EXIT_INPUT_ERROR
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("twin: error:")
