@@ -134,6 +134,22 @@ def _action_names(task: Any, dim: int) -> tuple[str, ...]:
     return tuple(f"action[{i}]" for i in range(dim))
 
 
+def recording_features(observer: Any, action_space: Any, task: Any
+                       ) -> tuple[dict[str, FeatureSpec], _FrameBuilder]:
+    """The dataset features (every vector named) and the frame builder for frames made of
+    ``observer.observe(...)`` output, the executed action and the step result."""
+    kw = observer.recorder_kwargs()
+    kw.pop("task_key", None)
+    builder = _FrameBuilder(kw["camera_keys"], kw["state_key"], kw["extra_keys"],
+                            kw["video_keys"])
+    names = _action_names(task, int(np.prod(action_space.shape)))
+    features = features_from_spaces(observer.space, action_space, action_names=names, **kw)
+    features["next.reward"] = FeatureSpec("float32", (1,), ("reward",))
+    features["next.done"] = FeatureSpec("bool", (1,), ("done",))
+    features["next.success"] = FeatureSpec("bool", (1,), ("success",))
+    return features, builder
+
+
 class EpisodeRunner:
     """Builds the env, camera observer and policy of a ``RecordConfig`` in this process and
     runs attempts. Used by ``record`` and by every worker."""
@@ -192,17 +208,8 @@ class EpisodeRunner:
         depth = DepthEncoding(*cfg.depth_range) if cfg.depth_range else None
         self.observer = _Observer(self.task, cfg.cameras, cfg.size, cfg.size, cfg.prompts,
                                   depth, cfg.render_profile)
-        kw = self.observer.recorder_kwargs()
-        kw.pop("task_key", None)
-        self.builder = _FrameBuilder(kw["camera_keys"], kw["state_key"], kw["extra_keys"],
-                                     kw["video_keys"])
-        act_dim = int(np.prod(self.env.action_space.shape))
-        self.action_names = _action_names(self.task, act_dim)
-        self.features: dict[str, FeatureSpec] = features_from_spaces(
-            self.observer.space, self.env.action_space, action_names=self.action_names, **kw)
-        self.features["next.reward"] = FeatureSpec("float32", (1,), ("reward",))
-        self.features["next.done"] = FeatureSpec("bool", (1,), ("done",))
-        self.features["next.success"] = FeatureSpec("bool", (1,), ("success",))
+        self.features, self.builder = recording_features(self.observer, self.env.action_space,
+                                                         self.task)
         self.fps = int(self.env.metadata.get("render_fps") or round(1 / self.task.control_dt))
         self.driver = make_driver(cfg.policy, self.env, timeout_s=cfg.timeout_s,
                                   controller=controller)
