@@ -7,11 +7,18 @@ Falls back to the committed small clips (assets/motions/heldout_small_real and
 heldout_small) when the library is not built. Targets (issue 12) are printed last.
 
     python benchmarks/tracker_eval.py [--tracker default|PATH.npz] [--out DIR]
+        [--history assets/tracker/history.csv --wall-hours H --cores N --note TEXT]
+
+``--history`` appends one row to the tracker campaign's learning curve: total env-steps
+(from the tracker's metadata, its init's included), wall hours and cores spent, and both
+splits' numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime
 import json
 import time
 from pathlib import Path
@@ -34,6 +41,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tracker", default="default")
     p.add_argument("--out", default=None, help="write report.json/.md per split under DIR")
+    p.add_argument("--history", default=None, help="append a learning-curve row to this CSV")
+    p.add_argument("--wall-hours", type=float, default=None)
+    p.add_argument("--cores", type=int, default=None)
+    p.add_argument("--note", default="")
     args = p.parse_args()
     summary = {}
     for split in SPLITS:
@@ -58,6 +69,38 @@ def main() -> None:
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2))
+    if args.history:
+        append_history(Path(args.history), args, summary)
+
+
+HISTORY_COLUMNS = ("date", "tracker", "env_steps", "wall_hours", "cores", "real_success",
+                   "real_tracked_fraction", "real_local_mpjpe_mm",
+                   "real_local_mpjpe_common_mm", "procedural_success",
+                   "procedural_tracked_fraction", "note")
+
+
+def append_history(path: Path, args, summary: dict) -> None:
+    from twin.controllers.tracking_policy import TrackingController
+
+    meta = TrackingController.load(args.tracker).metadata.training
+    real, proc = summary["real"]["tracker"], summary["procedural"]["tracker"]
+    row = {"date": datetime.date.today().isoformat(), "tracker": args.tracker,
+           "env_steps": int(meta.get("total_env_steps", meta.get("env_steps", 0))),
+           "wall_hours": args.wall_hours, "cores": args.cores,
+           "real_success": round(real["success_rate"], 3),
+           "real_tracked_fraction": round(real["tracked_fraction"], 3),
+           "real_local_mpjpe_mm": round(real["mpjpe_local_mm"], 1),
+           "real_local_mpjpe_common_mm": round(real["mpjpe_local_common_mm"], 1),
+           "procedural_success": round(proc["success_rate"], 3),
+           "procedural_tracked_fraction": round(proc["tracked_fraction"], 3),
+           "note": args.note}
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
+        if new:
+            w.writeheader()
+        w.writerow(row)
+    print(f"appended to {path}: {row}")
 
 
 if __name__ == "__main__":
