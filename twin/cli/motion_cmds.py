@@ -99,15 +99,6 @@ def apply_overrides(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
-def fps_note(source: dict) -> str | None:
-    """The line to print when the frame rate was a format default, not the file's."""
-    if source.get("source_fps_from") != "default":
-        return None
-    return (f"note: {source.get('format')} results carry no frame rate; assuming "
-            f"{source.get('source_fps')} fps (GVHMR's rate); pass fps=N (or --fps N) if the "
-            "video had another")
-
-
 def _human_args(p: argparse.ArgumentParser) -> None:
     from twin.motion.joint_maps import BUILTIN_JOINT_MAPS
     from twin.motion.readers import FORMATS
@@ -155,13 +146,15 @@ def run_retarget(args: argparse.Namespace) -> int:
     human = _load_human(args, args.input)
     cfg = RetargetConfig() if args.iterations is None else RetargetConfig(
         iterations_per_frame=args.iterations)
+    from twin.motion.normalise import fps_note
+
     note = fps_note(human.source)
     if note:
         print(note)
     res = retarget_to_g1(human, cfg)
     from twin.motion.checks import ImplausiblePlanError, check_retarget_result
 
-    issues = check_retarget_result(res)
+    issues = check_retarget_result(res, human)
     if issues and not args.allow_implausible:
         raise ImplausiblePlanError(str(args.input), issues)
     for issue in issues:

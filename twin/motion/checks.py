@@ -1,10 +1,10 @@
 """Plan plausibility: can this robot reference motion be physical at all?
 
 One place for the checks that ``twin retarget``, ``twin validate`` and ``twin eval tracker``
-share, run on a ``RobotMotion`` (and, after retargeting, on the IK residuals) before any
-simulation: enough frames, a known robot, unit root quaternions, root height and root speed
-within bounds, per-frame IK residual within a bound. Each failed check is one
-``PlanIssue`` naming the measure, the worst frame and its time, the value and the bound.
+share, run before any simulation on a ``RobotMotion`` (enough frames, a known robot, unit
+root quaternions, root height and root speed within bounds) and, for retargeted human
+motion, on the subject's pelvis speed and the per-frame IK residual. Each failed check is
+one ``PlanIssue`` naming the measure, the worst frame and its time, the value and the bound.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from twin.motion.errors import MotionFormatError
 from twin.motion.robot_motion import RobotMotion
 
 
-@dataclass(frozen=True)
+@dataclass
 class PlanBounds:
     """What a plan for a floor-standing humanoid may contain (SI units, world z-up)."""
 
     min_frames: int = 2  # one control step needs two reference frames
-    root_height_m: tuple[float, float] = (0.05, 1.6)  # pelvis z above the floor
+    root_height_min_m: float = 0.05  # pelvis z above the floor
+    root_height_max_m: float = 1.6
     root_speed_m_s: float = 10.0  # pelvis speed between frames (G1 runs at ~3 m/s)
     quat_norm_tolerance: float = 1e-3  # | |q| - 1 | of root quaternions
     ik_residual_m: float = 0.2  # mean position residual over the tracked links, per frame
@@ -57,12 +58,13 @@ def _at(frame: int, fps: float) -> str:
 
 
 def check_robot_motion(motion: RobotMotion, robots: tuple[str, ...] | None = None,
-                       bounds: PlanBounds = PlanBounds()) -> list[PlanIssue]:
+                       bounds: PlanBounds | None = None) -> list[PlanIssue]:
     """Every plausibility issue of ``motion`` (empty when it may be physical).
 
     ``robots``: the robot names the caller can execute (default: any robot twin knows)."""
     from twin.robots import names as robot_names
 
+    bounds = bounds or PlanBounds()
     issues: list[PlanIssue] = []
     known = tuple(robots) if robots is not None else tuple(robot_names())
     if motion.robot not in known:
@@ -81,7 +83,7 @@ def check_robot_motion(motion: RobotMotion, robots: tuple[str, ...] | None = Non
             f"unit quaternions (within {bounds.quat_norm_tolerance:g})", float(norm[k]), 1.0,
             k, k / fps))
     z = motion.root_pos_w[:, 2]
-    lo, hi = bounds.root_height_m
+    lo, hi = bounds.root_height_min_m, bounds.root_height_max_m
     for k, bad, word, lim in ((int(np.argmax(z)), z.max() > hi, "above", hi),
                               (int(np.argmin(z)), z.min() < lo, "below", lo)):
         if bad:
@@ -100,9 +102,29 @@ def check_robot_motion(motion: RobotMotion, robots: tuple[str, ...] | None = Non
     return issues
 
 
+def check_human_motion(human, bounds: PlanBounds | None = None) -> list[PlanIssue]:
+    """Pelvis speed of a ``HumanMotion`` (before retargeting): a subject that moves faster
+    than ``root_speed_m_s`` between frames is a tracking glitch (a teleport), not a plan."""
+    bounds = bounds or PlanBounds()
+    names = tuple(human.joint_names)
+    pelvis = human.joint_pos_w[:, names.index("pelvis") if "pelvis" in names else 0]
+    if len(pelvis) < 2:
+        return []
+    speed = np.linalg.norm(np.diff(pelvis, axis=0), axis=1) * human.fps
+    k = int(np.argmax(speed))
+    if speed[k] <= bounds.root_speed_m_s:
+        return []
+    return [PlanIssue(
+        "root_speed", f"the subject's pelvis moves {speed[k] / human.fps:.2f} m in one frame "
+        f"({speed[k]:.1f} m/s) at {_at(k + 1, human.fps)}; expected at most "
+        f"{bounds.root_speed_m_s:g} m/s", float(speed[k]), bounds.root_speed_m_s, k + 1,
+        (k + 1) / human.fps)]
+
+
 def check_ik_residuals(position_residual_m: np.ndarray, fps: float,
-                       bounds: PlanBounds = PlanBounds()) -> list[PlanIssue]:
+                       bounds: PlanBounds | None = None) -> list[PlanIssue]:
     """Per-frame IK residual (mean over the position-tracked links, (T, L) m) bound."""
+    bounds = bounds or PlanBounds()
     res = np.asarray(position_residual_m, dtype=float)
     if res.size == 0:
         return []
@@ -118,10 +140,13 @@ def check_ik_residuals(position_residual_m: np.ndarray, fps: float,
         float(per_frame[k]), bounds.ik_residual_m, k, k / fps)]
 
 
-def check_retarget_result(result, bounds: PlanBounds = PlanBounds()) -> list[PlanIssue]:
-    """``check_robot_motion`` on a ``RetargetResult``'s motion plus its IK residuals."""
+def check_retarget_result(result, human=None, bounds: PlanBounds | None = None
+                          ) -> list[PlanIssue]:
+    """``check_human_motion`` on the source (if given), ``check_robot_motion`` on a
+    ``RetargetResult``'s motion, and its IK residuals."""
     m = result.motion
-    return (check_robot_motion(m, bounds=bounds)
+    return ((check_human_motion(human, bounds) if human is not None else [])
+            + check_robot_motion(m, bounds=bounds)
             + check_ik_residuals(result.position_residual_m, m.fps, bounds))
 
 

@@ -99,6 +99,15 @@ def fps_origin(raw: RawMotion, fps: float | None) -> str:
     return "argument" if fps is not None else "default"
 
 
+def fps_note(source: dict) -> str | None:
+    """The line to print when a motion's frame rate is its format's default (GVHMR: 30)."""
+    if source.get("source_fps_from") != "default":
+        return None
+    return (f"note: {source.get('format')} results carry no frame rate; assuming "
+            f"{source.get('source_fps')} fps (GVHMR's rate); pass fps=N (or --fps N) if the "
+            "video had another")
+
+
 def _bad_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     runs, t, T = [], 0, mask.shape[0]
     while t < T:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from twin.motion.checks import PlanBounds
+
 
 @dataclass
 class Thresholds:
@@ -17,7 +19,20 @@ class Thresholds:
     torque_saturation_fraction: float = 0.2  # any joint at its torque limit longer than this
     joint_limit_margin_rad: float = 0.0  # closer than this to a limit counts as a violation
     foot_slip_m_s: float = 0.15  # mean horizontal foot speed while in floor contact
+    foot_slip_peak_m_s: float = 1.0  # peak horizontal foot speed while in floor contact
     self_collision_steps: int = 5  # self-contact in more control steps than this
+
+
+@dataclass
+class CautionBands:
+    """A plan inside every no-go threshold is a *caution* (not a go) when a value comes this
+    close to its limit; ``twin validate strict=true`` then exits 2."""
+
+    joint_limit_margin_rad: float = 0.05  # closer than this (2.9 deg) to a position limit
+    torque_saturation_fraction: float = 0.05  # a joint at its torque limit longer than this
+    foot_slip_peak_m_s: float = 0.3  # peak foot speed in floor contact above this
+    mpjpe_local_mm: float = 60.0  # mean body-local position error above this
+    root_drift_m: float = 0.3  # max horizontal pelvis distance above this
 
 
 @dataclass
@@ -66,4 +81,8 @@ class ValidateConfig:
     out: str = "validate_out"
     settle_s: float = 1.0  # keep simulating after a fall, to show it
     thresholds: Thresholds = field(default_factory=Thresholds)
+    caution: CautionBands = field(default_factory=CautionBands)
+    strict: bool = False  # exit 2 on a caution (0 otherwise); no-go is always 1
+    plan_checks: PlanBounds = field(default_factory=PlanBounds)  # plausibility before physics
+    progress: bool | None = None  # a progress line per second of motion; None: on a terminal
     predicates: list[Predicate] = field(default_factory=list)

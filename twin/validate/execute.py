@@ -103,7 +103,7 @@ def _rollout(task, policy, cfg: ValidateConfig,
     contacts: list[list[tuple[str, str, float]]] = []
     fall_step, fall_measure, diverged, diverged_step = None, "", False, None
     n_steps = int(lib.clip_len[0]) - 1
-    settle = int(round(cfg.settle_s / task.control_dt))
+    settle = round(cfg.settle_s / task.control_dt)
     per_second = max(1, round(1.0 / task.control_dt))
     for step in range(n_steps):
         if progress is not None and step and step % per_second == 0:

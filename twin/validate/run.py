@@ -1,4 +1,10 @@
-"""One validation: motion + scene + controller -> report folder."""
+"""One validation: motion + scene + controller -> report folder.
+
+Order: settings, motion (read, retarget, place), plausibility checks (a plan that cannot
+be physical is a no-go without simulating it), video backend (checked before the
+simulation, not after), execution with a progress line, metrics, verdict, report. Any
+exception on the way still writes ``report.json`` (verdict ``error``, the reason) before it
+propagates."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from pathlib import Path
 from twin.validate.config import ValidateConfig
 from twin.validate.execute import execute
 from twin.validate.inputs import load_plan_motion
-from twin.validate.metrics import compute_metrics, metrics_dict, verdict
+from twin.validate.metrics import compute_metrics, metrics_dict
 from twin.validate.placement import place_in_scene
 from twin.validate.predicates import (
     apply_scene_predicates,
@@ -17,7 +23,14 @@ from twin.validate.predicates import (
     legacy_predicates_only,
     robot_body_names,
 )
-from twin.validate.report import build_report, write_executed, write_html, write_json
+from twin.validate.report import (
+    build_report,
+    error_report,
+    write_executed,
+    write_html,
+    write_json,
+)
+from twin.validate.verdict import assess, thresholds_dict
 
 PREDICATE_KINDS = ("near", "lifted", "reach", "at", "touch", "moved", "not_touch")
 
@@ -67,7 +80,26 @@ def finetune_specialist(motion, cfg: ValidateConfig, out: Path) -> tuple[Validat
 
 
 def validate(cfg: ValidateConfig) -> dict:
-    """Run one validation and write its report folder; returns the report dict."""
+    """Run one validation and write its report folder; returns the report dict (verdict
+    go / caution / no-go). Any exception writes ``report.json`` with verdict ``error`` and
+    the reason, then propagates."""
+    info: dict = {"input": cfg.motion, "scene": cfg.scene, "controller": cfg.controller}
+    try:
+        return _validate(cfg, info)
+    except Exception as exc:
+        out = Path(cfg.out)
+        report = error_report(exc, info, thresholds_dict(cfg))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(report, out)
+            write_html(report, out, cfg)
+        except OSError:
+            pass  # the out folder itself is the problem: the exception says what failed
+        raise
+
+
+def _validate(cfg: ValidateConfig, info: dict) -> dict:
+    from twin.motion.checks import check_robot_motion
     from twin.robots.g1 import G1_KEY_BODY_NAMES
     from twin.scene.config import load_scene_config
 
@@ -76,25 +108,43 @@ def validate(cfg: ValidateConfig) -> dict:
     scene = load_scene_config(cfg.scene)
     check_predicates(cfg, G1_KEY_BODY_NAMES, [o.name for o in scene.objects])
     t0 = time.perf_counter()
-    motion, info = load_plan_motion(cfg.motion, cfg.fps, cfg.body_model)
+    motion, loaded = load_plan_motion(cfg.motion, cfg.fps, cfg.body_model, cfg.plan_checks)
+    info.update(loaded)
     motion, info["placement"] = place_in_scene(motion, scene, cfg, info)
-    check_scene_predicates(cfg.predicates, robot_body_names(motion), scene)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    issues = info.pop("plan_issues", []) + [
+        i.as_dict() for i in check_robot_motion(motion, ("g1", "g1_dex3"), cfg.plan_checks)]
+    if issues:  # cannot be physical: a no-go without simulating it
+        report = build_report("no-go", [f"implausible plan: {i['message']}" for i in issues],
+                              None, info, thresholds=thresholds_dict(cfg), plan_issues=issues)
+        write_json(report, out)
+        write_html(report, out, cfg)
+        return report
+    check_scene_predicates(cfg.predicates, robot_body_names(motion), scene)
+    if cfg.video:
+        from twin.validate.video import check_video_backend
+
+        check_video_backend()
     if cfg.finetune_env_steps > 0:
         cfg, info["finetune"] = finetune_specialist(motion, cfg, out)
-    log = execute(motion, cfg)
+        info["controller"] = cfg.controller
+    from twin.validate.progress import motion_progress
+
+    with motion_progress(motion.duration_s, cfg.progress) as progress:
+        log = execute(motion, cfg, progress)
     metrics = compute_metrics(log, legacy_predicates_only(cfg), motion.duration_s)
     scene_results = apply_scene_predicates(log, cfg, motion, metrics)
-    go, reasons = verdict(metrics, cfg)
-    reasons = explain_predicate_reasons(reasons, scene_results)
+    assessment = assess(metrics, cfg)
+    reasons = explain_predicate_reasons(assessment.reasons, scene_results)
     info.update(scene=cfg.scene, controller=cfg.controller, wall_s=time.perf_counter() - t0)
     write_executed(log, out)
     if cfg.video:
         from twin.validate.video import write_video
 
         write_video(log, cfg, out)
-    report = build_report(go, reasons, metrics_dict(metrics), info)
+    report = build_report(assessment.level, reasons, metrics_dict(metrics), info,
+                          assessment.checks, thresholds_dict(cfg))
     report["metrics"]["predicate_details"] = {k: r.as_dict() for k, r in scene_results.items()}
     write_json(report, out)
     write_html(report, out, cfg)
