@@ -80,7 +80,7 @@ class MujocoRenderer:
 
     def render(self, data: mujoco.MjData, camera: str | int | mujoco.MjvCamera, width: int,
                height: int, mode: str = "rgb", ghost: mujoco.MjData | None = None,
-               ghost_rgba: tuple[float, float, float, float] = (0.3, 0.6, 1.0, 0.35),
+               ghost_rgba: tuple[float, float, float, float] = (1.0, 0.45, 0.0, 0.45),
                ) -> np.ndarray:
         """Render ``data``; with ``ghost``, also draw that state's dynamic geoms translucent."""
         r = self._renderer(width, height)
