@@ -58,6 +58,8 @@ G1_DEFAULT_JOINT_POS: dict[str, float] = {
     "left_elbow_joint": 0.6, "right_elbow_joint": 0.6,
 }
 G1_DEFAULT_ROOT_HEIGHT_M = 0.755
+# Bodies carrying the sole contact geoms (4 spheres each in Menagerie's g1.xml).
+G1_FOOT_BODY_NAMES: tuple[str, ...] = ("left_ankle_roll_link", "right_ankle_roll_link")
 
 # Dex3-1 presets (rad): open hand, half-closed, closed grasp. Signs follow the MJCF ranges
 # (left fingers close towards negative angles, right towards positive).
