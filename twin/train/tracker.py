@@ -4,8 +4,10 @@ One command, configured by Hydra (``configs/train/tracker.yaml``): resumable (re
 with the same ``run_dir`` continues from ``run_dir/checkpoints/latest``), TensorBoard logs in
 ``run_dir/tb``, a progress bar, seeded. Physics runs on all cores (thread pool); torch uses
 ``torch_threads`` while collecting rollouts (1 is fastest for small MLPs on few cores, next
-to the physics threads) and ``torch_update_threads`` (default all cores) in the gradient
-update, when the physics threads are idle. Each checkpoint also writes
+to the physics threads) and ``torch_update_threads`` in the gradient update, when the
+physics threads are idle (default 1: on a shared machine, more threads than free cores make
+each update several times slower; null = all cores). ``collision`` picks a lighter contact
+model for training (``twin.sim.mujoco_collision``). Each checkpoint also writes
 ``run_dir/tracker.npz`` (+ ``tracker.onnx``), the self-describing numpy/ONNX controller.
 
 With ``val_motions`` set, every ``val_every_env_steps`` the current policy plays those clips
@@ -65,9 +67,10 @@ class TrackerTrainConfig:
     run_dir: str = "runs/tracker"
     checkpoint_every_env_steps: int = 200_000
     torch_threads: int = 1
-    torch_update_threads: int | None = None  # None = all cores
+    torch_update_threads: int | None = 1  # None = all cores
     net_arch: list[int] = field(default_factory=lambda: [512, 256, 128])
     critic_obs: bool = True  # asymmetric actor-critic: the value net also sees privileged state
+    collision: str = "full"  # contact model in training: full | no_self | feet_floor
     ppo: PPOConfig = field(default_factory=PPOConfig)
     val_motions: str | None = None   # clips (path or glob) scored periodically; None = off
     val_every_env_steps: int = 400_000
@@ -126,7 +129,7 @@ def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int, lineage: dic
         training={"env_steps": int(env_steps), "init": lineage["init"],
                   "total_env_steps": int(env_steps) + int(lineage["init_total_env_steps"]),
                   "motions": cfg.motions, "seed": cfg.seed,
-                  "clips": list(task.library.names),
+                  "clips": list(task.library.names), "collision": task.collision,
                   "dr": asdict(task.dr) if task.dr is not None else None},
     )
 
@@ -227,7 +230,7 @@ def make_env(cfg: TrackerTrainConfig):
     venv = G1MotionTrackingVectorEnv(cfg.motions, num_envs=cfg.num_envs, robot=cfg.robot,
                                      action_mode=cfg.action_mode, dr=dr_setting(cfg),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
-                                     num_threads=cfg.num_threads)
+                                     num_threads=cfg.num_threads, collision=cfg.collision)
     sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
                        clip_obs=10.0, gamma=cfg.ppo.gamma)
     return venv, sb3
