@@ -79,6 +79,9 @@ class ValidateConfig:
     video_size: list[int] = field(default_factory=lambda: [480, 360])
     render_profile: str = "fast"
     out: str = "validate_out"
+    # a LeRobot dataset folder: append the G1 execution with its visual action prompts
+    # (twin.record.validation); several validations may share one
+    record: str | None = None
     settle_s: float = 1.0  # keep simulating after a fall, to show it
     thresholds: Thresholds = field(default_factory=Thresholds)
     caution: CautionBands = field(default_factory=CautionBands)

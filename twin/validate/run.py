@@ -146,6 +146,14 @@ def _validate(cfg: ValidateConfig, info: dict) -> dict:
     report = build_report(assessment.level, reasons, metrics_dict(metrics), info,
                           assessment.checks, thresholds_dict(cfg))
     report["metrics"]["predicate_details"] = {k: r.as_dict() for k, r in scene_results.items()}
+    if cfg.record:
+        from twin.record.validation import record_execution
+
+        report["record"] = {"dataset": cfg.record, "episode": record_execution(
+            log, cfg.record, scene=cfg.scene, controller=cfg.controller,
+            robot="g1_dex3" if motion.hand_joint_pos is not None else "g1",
+            motion_name=Path(cfg.motion).name, verdict=assessment.level,
+            render_profile=cfg.render_profile)}
     write_json(report, out)
     write_html(report, out, cfg)
     return report

@@ -117,6 +117,22 @@ def camera_depth_encodings(backend: SimBackend, cameras: Sequence[str],
     return out
 
 
+def _box_state_names(task: Any, space: spaces.Box) -> tuple[str, ...]:
+    """Element names of a flat observation: from the task's ``obs_layout`` ((name, size)
+    blocks, e.g. the tracking envs') or ``state_names``, else ``state[i]``."""
+    n = int(np.prod(space.shape))
+    names = getattr(task, "state_names", None)
+    if names is not None and len(names) == n:
+        return tuple(str(x) for x in names)
+    layout = getattr(task, "obs_layout", None)
+    if layout:
+        out = [f"{name}[{i}]" if size > 1 else str(name) for name, size in layout
+               for i in range(int(size))]
+        if len(out) == n:
+            return tuple(out)
+    return tuple(f"state[{i}]" for i in range(n))
+
+
 def _replay_backend(backend: SimBackend, render_profile: str) -> SimBackend:
     """A one-env backend of ``backend``'s scene for posing and rendering stored states. A
     backend holding its compiled model shares it (the nominal model is never modified:
@@ -164,6 +180,8 @@ class _Observer:
         self.generator = (PromptGenerator(self.replay, self.cameras, width, height)
                           if prompts else None)
         self.state_keys, self.state_names, state_space = _flat_state(task.observation_space)
+        if self.state_names is None and isinstance(state_space, spaces.Box):
+            self.state_names = _box_state_names(task, state_space)
         self.has_instruction = (isinstance(task.observation_space, spaces.Dict)
                                 and "instruction" in task.observation_space.spaces)
         self.space = self._space(state_space)
