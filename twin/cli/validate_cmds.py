@@ -20,10 +20,15 @@ EXIT_CODES_HELP = ("exit codes: 0 go (also caution, unless strict=true), 1 no-go
                    "verdict error). --batch: the worst over its motions; summary.json always.")
 
 
-def demo_motion_path() -> Path:
+# --demo NAME -> (file under twin/assets/demo, validate config preset)
+DEMOS = {"basic": ("hmr4d_results.pt", "default"),
+         "scene": ("scene_plan/plan.json", "demo_scene")}
+
+
+def demo_motion_path(name: str = "basic") -> Path:
     import twin.assets
 
-    return Path(twin.assets.__file__).resolve().parent / "demo" / "hmr4d_results.pt"
+    return Path(twin.assets.__file__).resolve().parent / "demo" / DEMOS[name][0]
 
 
 def add_validate_commands(sub: argparse._SubParsersAction) -> None:
@@ -35,8 +40,9 @@ def add_validate_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("items", nargs="*", metavar="MOTION | KEY=VALUE",
                    help="a motion file (any format `twin retarget` reads, or a RobotMotion "
                    ".npz) and KEY=VALUE overrides, in any order")
-    p.add_argument("--demo", action="store_true", help="validate the bundled demo motion "
-                   "(GVHMR layout, 30 fps)")
+    p.add_argument("--demo", nargs="?", const="basic", default=None, metavar="NAME",
+                   help="validate a bundled demo: basic (default; GVHMR layout, 30 fps, empty "
+                   "scene) or scene (a walk-to-the-table plan placed by the cell's camera)")
     p.add_argument("--video", action="store_true", help="also write video.mp4")
     p.add_argument("--fps", type=float, default=None,
                    help="frame rate of a motion file that does not store it; also spelled "
@@ -54,7 +60,7 @@ def add_validate_commands(sub: argparse._SubParsersAction) -> None:
     p.error = usage_error
 
 
-def load_validate_config(overrides: list[str]):
+def load_validate_config(overrides: list[str], config_name: str = "default"):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
@@ -63,7 +69,7 @@ def load_validate_config(overrides: list[str]):
 
     try:
         with initialize_config_dir(str(configs_dir() / "validate"), version_base=None):
-            cfg = compose(config_name="default", overrides=list(overrides))
+            cfg = compose(config_name=config_name, overrides=list(overrides))
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ValidateConfig), cfg))
     except Exception as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -84,17 +90,22 @@ def run_validate(args: argparse.Namespace) -> int:
     from twin.validate.verdict import batch_exit_code, exit_code
 
     try:
+        if args.demo is not None and args.demo not in DEMOS:
+            if "=" not in args.demo:
+                raise ValueError(f"--demo {args.demo!r}; expected one of {list(DEMOS)}")
+            args.items = [args.demo, *args.items]  # `--demo KEY=VALUE`: a bare --demo
+            args.demo = "basic"
         overrides = [i for i in args.items if "=" in i]
         files = [i for i in args.items if "=" not in i]
         if len(files) > 1:
             raise ValueError(f"validate: one motion file at a time (got {files}); use --batch "
                              "DIR")
         motion = files[0] if files else None
-        cfg = load_validate_config(overrides)
+        cfg = load_validate_config(overrides, DEMOS[args.demo][1] if args.demo else "default")
         if args.fps is not None:
             cfg = replace(cfg, fps=args.fps)
         if args.demo:
-            motion = str(demo_motion_path())
+            motion = str(demo_motion_path(args.demo))
             cfg = replace(cfg, fps=cfg.fps or DEMO_FPS)
         cfg = replace(cfg, video=cfg.video or args.video, out=args.out or cfg.out,
                       strict=cfg.strict or args.strict)
@@ -139,6 +150,13 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"fall: {fall}; body-local MPJPE {m['mpjpe_local_mm']:.1f} mm; root drift max "
               f"{m['root_drift_max_m']:.3f} m; foot slip mean {m['foot_slip_mean_m_s']:.3f} / "
               f"peak {m['foot_slip_max_m_s']:.3f} m/s")
+        for line in placement_lines(report["input"].get("placement")):
+            print(line)
+        for name, d in m.get("predicate_details", {}).items():
+            when = "" if d["time_s"] is None else f" at t = {d['time_s']:.2f} s"
+            dist = "" if d["distance_m"] is None else f", measured {d['distance_m']:.3f} m"
+            print(f"predicate {name} ({d['kind']}): {'met' if d['ok'] else 'NOT met'}{when}"
+                  f"{dist}")
         print(f"wrote {cfg.out}/report.json, report.html, executed.npz, executed.csv"
               + (", video.mp4" if cfg.video else ""))
     else:
@@ -147,3 +165,22 @@ def run_validate(args: argparse.Namespace) -> int:
     if code:
         print(f"exit {code} ({report['verdict']}{', strict' if cfg.strict else ''})")
     return code
+
+
+def placement_lines(p: dict | None) -> list[str]:
+    """How the plan was placed in the scene, for the terminal."""
+    if not p or p.get("mode") == "motion":
+        return []
+    x, y, yaw = p["robot_start_pose"]
+    lines = [f"placement: {p['mode']}; robot starts at ({x:.3f}, {y:.3f}) m, yaw {yaw:.3f} rad"]
+    if p["mode"] == "camera":
+        f = p["fit"]
+        lines.append(
+            f"  camera {p['camera']} fit: pelvis path residual rms "
+            f"{f['path_residual_rms_m']:.3f} m, heading rms {f['heading_residual_rms_deg']:.2f} "
+            f"deg, gravity tilt max {f['gravity_tilt_max_deg']:.2f} deg; anchored at the "
+            f"{p['anchor']}, robot and subject {p['robot_vs_subject_other_end_m']:.3f} m apart "
+            "at the other end")
+        if p.get("intrinsics_warning"):
+            lines.append(f"  warning: {p['intrinsics_warning']}")
+    return lines
