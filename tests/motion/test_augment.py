@@ -69,3 +69,14 @@ def test_copies_are_named_and_config_is_checked(clip):
     with pytest.raises(ValueError, match=r"augment.copies: is -1"):
         AugmentConfig(copies=-1)
     assert warp_times(np.random.default_rng(0), 2.0, 50.0, 0.0).size == 101
+
+
+def test_training_config_adds_augmented_copies():
+    from twin.train.tracker import load_train_config, training_motions
+
+    cfg = load_train_config([f"motions={CLIP}", "augment.copies=1", "augment.seed=5"])
+    clips = training_motions(cfg)
+    assert [m.source.get("name") for m in clips[1:]] == [f"{CLIP.stem}__aug0"]
+    assert clips[1].source["augment"]["seed"] == 5
+    assert len(training_motions(load_train_config([f"motions={CLIP}",
+                                                   "augment.copies=0"]))) == 1

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 from omegaconf import OmegaConf
 
+from twin.motion.augment import AugmentConfig
+
 log = logging.getLogger(__name__)
 
 
@@ -72,6 +74,9 @@ class TrackerTrainConfig:
     critic_obs: bool = True  # asymmetric actor-critic: the value net also sees privileged state
     collision: str = "full"  # contact model in training: full | no_self | feet_floor
     ppo: PPOConfig = field(default_factory=PPOConfig)
+    # Augmented copies of every training clip with video-estimation artefacts (foot tilt,
+    # floor offset, jitter, drift, time warp): twin.motion.augment.AugmentConfig.
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     val_motions: str | None = None   # clips (path or glob) scored periodically; None = off
     val_every_env_steps: int = 400_000
 
@@ -221,13 +226,29 @@ def dr_setting(cfg: TrackerTrainConfig):
     return DomainRandomization.coerce(dict(cfg.dr_terms)) if cfg.dr else None
 
 
+def training_motions(cfg: TrackerTrainConfig) -> list:
+    """The clips of ``cfg.motions`` plus their augmented copies (``cfg.augment``)."""
+    from twin.envs.tracking.g1_tracking import load_motions
+    from twin.motion.augment import augmented_copies
+
+    clips = load_motions(cfg.motions)
+    if cfg.augment.copies:
+        t0 = time.perf_counter()
+        extra = augmented_copies(clips, cfg.augment)
+        log.info("augmented %d clips x %d copies in %.1f s", len(clips), cfg.augment.copies,
+                 time.perf_counter() - t0)
+        clips = clips + extra
+    return clips
+
+
 def make_env(cfg: TrackerTrainConfig):
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
     from twin.envs.sb3 import SB3VecEnv
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv
 
-    venv = G1MotionTrackingVectorEnv(cfg.motions, num_envs=cfg.num_envs, robot=cfg.robot,
+    venv = G1MotionTrackingVectorEnv(training_motions(cfg), num_envs=cfg.num_envs,
+                                     robot=cfg.robot,
                                      action_mode=cfg.action_mode, dr=dr_setting(cfg),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      num_threads=cfg.num_threads, collision=cfg.collision)
@@ -369,6 +390,7 @@ class Validator:
         snap.parent.mkdir(exist_ok=True)
         shutil.copyfile(tracker_npz, snap)
         row = {"env_steps": env_steps, "success_rate": agg["success_rate"],
+               "tracked_fraction": agg["tracked_fraction"],
                "mpjpe_local_mm": agg["mpjpe_local_mm"], "clips": agg["clips"],
                "failed": [r.clip for r in results if not r.success],
                "snapshot": str(snap), "seconds": round(time.perf_counter() - t0, 1)}
@@ -386,8 +408,9 @@ class Validator:
         return row
 
 
-def _val_key(row: dict) -> tuple[float, float]:
-    return (row["success_rate"], -row["mpjpe_local_mm"])
+def _val_key(row: dict) -> tuple[float, float, float]:
+    """Success, then the fraction tracked (rows before it count 0), then lower MPJPE."""
+    return (row["success_rate"], row.get("tracked_fraction", 0.0), -row["mpjpe_local_mm"])
 
 
 def _best_so_far(log_path: Path) -> dict | None:
