@@ -41,7 +41,7 @@ def write_card(root: str | Path, cfg: Any, runner: Any, progress: dict) -> Path:
         "## Source",
         (f"- env: `{runner.env_id}` (scene `{getattr(scene, 'name', '?')}`, robot "
         f"`{info.robot_type}`), {info.fps} frames/s = the control rate"),
-        f"- policy: `{cfg.policy}`, executing {runner.execute_steps} action(s) of each chunk",
+        f"- policy: `{cfg.policy}`, executing up to {runner.execute_steps} action(s) of each predicted chunk",
         (f"- seeds: attempt k is reset with seed {cfg.seed} + k; attempts 0-"
         f"{progress['next_attempt'] - 1} ran; the kept episodes' seeds are the `seed` column "
         f"of `meta/episodes` ({', '.join(map(str, seeds[:12]))}{' ...' if len(seeds) > 12 else ''})"),

@@ -54,7 +54,7 @@ def record_execution(log: Any, root: str | Path, *, scene: str, robot: str, moti
                            joint_names=joints[:targets.shape[1]])
     observer = _Observer(shim, None, size[0], size[1], True, None, render_profile)
     features, build = recording_features(observer, action_space, shim)
-    writer = LeRobotV3Writer(root, int(round(log.fps)), features, robot, resume=True)
+    writer = LeRobotV3Writer(root, round(log.fps), features, robot, resume=True)
     try:
         nv = backend.get_qvel([0]).shape[1]
         n = qpos.shape[0] - 1
