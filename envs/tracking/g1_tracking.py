@@ -146,6 +146,9 @@ class G1TrackingTask(BatchedTask):
         super().__init__(backend, cfg.physics.decimation, max_episode_steps)
         spec = backend.robot
         self.robot = spec
+        # training may use a lighter contact model; evaluation and validation keep "full"
+        self.collision = collision
+        apply_collision_model(backend, collision, spec.root_body_name, G1_FOOT_BODY_NAMES)
         self.action_mode = action_mode
         self.gains = gains
         self.window = np.asarray(window_steps, dtype=np.int64)
