@@ -91,11 +91,12 @@ def gvhmr_dict(T: int = 45, teleport_m: float = 0.0, seed: int = 0) -> dict:
 
 
 def standing_motion(T: int = 30, root_z: float = 0.755, quat=(1.0, 0, 0, 0), robot: str = "g1",
-                    joint_vel: float | None = None):
+                    joint_vel: float | None = None, fps: float = 50.0):
     """A G1 standing plan; the keyword arguments make it implausible in one way each."""
     q = np.tile(get("g1").default_joint_pos_array(), (T, 1))
     m = robot_motion_from_qpos("g1", np.tile([0, 0, root_z], (T, 1)),
                                np.tile([1.0, 0, 0, 0], (T, 1)), q, 50.0)
+    m = replace(m, fps=fps)
     m = replace(m, root_quat_wxyz=np.tile(np.asarray(quat, float), (T, 1)), robot=robot)
     if joint_vel is not None:
         m = replace(m, joint_vel=np.full_like(m.joint_vel, joint_vel))

@@ -24,7 +24,7 @@ def files(tmp_path_factory):
     plans = {"stand": standing_motion(T=30), "one_frame": standing_motion(T=1),
              "high": standing_motion(root_z=100.0), "zero_quat": standing_motion(quat=(0, 0, 0, 0)),
              "half_quat": standing_motion(quat=(0.5, 0, 0, 0)), "h1": standing_motion(robot="h1"),
-             "diverges": standing_motion(joint_vel=1e12)}
+             "diverges": standing_motion(joint_vel=1e12), "slow": standing_motion(fps=1e-6)}
     for name, m in plans.items():
         save_robot_motion(m, d / f"{name}.npz")
         out[name] = d / f"{name}.npz"
@@ -127,6 +127,7 @@ def test_caution_bands_on_measured_metrics(files, tmp_path):
     ("zero_quat", "root quaternion norm 0.000 at frame 0"),
     ("half_quat", "root quaternion norm 0.500 at frame 0"),
     ("h1", "robot 'h1' is not one of ['g1', 'g1_dex3']"),
+    ("slow", "frame rate 1e-06 frames/s; expected 1 to 1000"),  # 29 frames = 2.9e7 s
 ])
 def test_implausible_plans_are_no_go_without_physics(files, tmp_path, capsys, name, words):
     rc, out, _ = _run(capsys, files[name], "controller=pd", "-o", tmp_path)

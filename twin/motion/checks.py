@@ -1,9 +1,10 @@
 """Plan plausibility: can this robot reference motion be physical at all?
 
 One place for the checks that ``twin retarget``, ``twin validate`` and ``twin eval tracker``
-share, run before any simulation on a ``RobotMotion`` (enough frames, a known robot, unit
-root quaternions, root height and root speed within bounds) and, for retargeted human
-motion, on the subject's pelvis speed and the per-frame IK residual. Each failed check is
+share, run before any simulation on a ``RobotMotion`` (a frame rate and length within
+``twin.motion.limits``, enough frames, a known robot, unit root quaternions, root height and
+root speed within bounds) and, for retargeted human motion, on the subject's pelvis speed and
+the per-frame IK residual. Each failed check is
 one ``PlanIssue`` naming the measure, the worst frame and its time, the value and the bound.
 """
 
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.motion.errors import MotionFormatError
+from twin.motion.limits import FPS_RANGE, MAX_FRAMES
 from twin.motion.robot_motion import RobotMotion
+
+CONTROL_HZ = 50.0  # the rate plans are executed at (tracking env, validation)
 
 
 @dataclass
@@ -33,7 +37,7 @@ class PlanBounds:
 class PlanIssue:
     """One failed plausibility check."""
 
-    check: str  # frames | robot | root_quat_norm | root_height | root_speed | ik_residual
+    check: str  # fps | frames | robot | root_quat_norm | root_height | root_speed | ik_residual
     message: str  # one line, with the worst frame and the bound
     value: float | None = None
     limit: float | None = None
@@ -70,6 +74,17 @@ def check_robot_motion(motion: RobotMotion, robots: tuple[str, ...] | None = Non
     if motion.robot not in known:
         issues.append(PlanIssue("robot", f"robot {motion.robot!r} is not one of {list(known)}"))
     T, fps = motion.num_frames, motion.fps
+    lo_fps, hi_fps = FPS_RANGE
+    if not lo_fps <= fps <= hi_fps:
+        issues.append(PlanIssue("fps", f"frame rate {fps:g} frames/s; expected {lo_fps:g} to "
+                                f"{hi_fps:g}", float(fps), hi_fps if fps > hi_fps else lo_fps))
+        return issues  # durations and speeds below would be meaningless (or huge)
+    control_frames = int((T - 1) / fps * CONTROL_HZ) + 1
+    if control_frames > MAX_FRAMES:
+        issues.append(PlanIssue(
+            "frames", f"{motion.duration_s:.0f} s of motion = {control_frames} control steps; "
+            f"expected at most {MAX_FRAMES} ({MAX_FRAMES / CONTROL_HZ:.0f} s)",
+            float(control_frames), float(MAX_FRAMES)))
     if T < bounds.min_frames:
         issues.append(PlanIssue(
             "frames", f"{T} frame(s) ({motion.duration_s:.3f} s); expected at least "

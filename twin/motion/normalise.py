@@ -65,10 +65,10 @@ def load_human_motion(
     p = Path(path)
     if p.is_file() and p.suffix == ".npz" and sniff_container(p) == "npz" and format in (
             None, "human_motion"):
+        check_npz_budget(p)
         with np.load(p, allow_pickle=False) as z:
             is_ours = "schema" in z.files and str(z["schema"]) == "twin.human_motion"
         if is_ours:
-            check_npz_budget(p)
             return load_human_motion_npz(p)
     raw = read_raw_motion(path, format, track_id=track_id, joint_map=joint_map, up_axis=up_axis)
     return normalise(raw, fps=fps, body_model=body_model, height_m=height_m, repair=repair,

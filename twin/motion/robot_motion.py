@@ -357,6 +357,9 @@ def load_robot_motion(path: str | Path, *, csv_quat_order: str | None = None,
     if container != "npz":
         raise MotionFormatError(path, None, f"content is {container!r}; expected a robot "
                                 "motion .npz or .csv")
+    from twin.motion.limits import check_npz_budget
+
+    check_npz_budget(path)  # before decompressing anything
     with np.load(path, allow_pickle=False) as zf:
         z = {k: zf[k] for k in zf.files}
     if "schema" in z:
@@ -381,7 +384,10 @@ def is_robot_motion_file(path: str | Path) -> bool:
         return True
     if path.suffix.lower() != ".npz":
         return False
+    from twin.motion.limits import check_npz_budget
+
     try:
+        check_npz_budget(path)
         with np.load(path, allow_pickle=False) as z:
             if "schema" in z.files:
                 return str(z["schema"]) == "twin.robot_motion"
