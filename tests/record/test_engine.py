@@ -27,14 +27,14 @@ PICK = {"env": "twin/PandaPickCube-v0", "policy": "oracle", "prompts": True, "si
 @pytest.fixture(scope="module")
 def pick_dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("engine") / "pick"
-    summary = record(RecordConfig(out=str(root), episodes=2, **PICK))
+    summary = record(RecordConfig(out=str(root), episodes=1, **PICK))
     return root, summary
 
 
 def test_oracle_dataset_keeps_successes_with_names_and_a_card(pick_dataset):
     root, s = pick_dataset
     info = check_dataset(root, decode_videos=False)
-    assert info.total_episodes == 2 == s.episodes
+    assert info.total_episodes == 1 == s.episodes
     rows = read_episode_rows(root)
     assert [r["seed"] for r in rows] == [r["attempt"] for r in rows]  # seed 0 + attempt
     assert all(r["success"] and r["policy"] == "oracle" for r in rows)
@@ -45,7 +45,7 @@ def test_oracle_dataset_keeps_successes_with_names_and_a_card(pick_dataset):
     unnamed = [k for k, spec in f.items() if spec.names is None and k not in INDEX_FEATURES]
     assert not unnamed, unnamed
     card = (root / "README.md").read_text()
-    assert "success over the 2 kept episodes: 2 (1.000)" in card and "oracle" in card
+    assert "success over the 1 kept episodes: 1 (1.000)" in card and "oracle" in card
     # the third-person camera sees every gripper keypoint at reset
     ep = load_episode(root, 0)
     present = np.array([k.present for k in keypoint_table("panda").keypoints])

@@ -61,7 +61,11 @@ def run_eval_serve(args: argparse.Namespace) -> int:
         logging.getLogger("twin.eval.serve").warning(
             "serving on %s without a token: anyone who reaches this port can use the policy "
             "(set token=... or $TWIN_POLICY_TOKEN)", cfg.host)
-    server = PolicyServer(make_policy(cfg.policy), **cfg.server_kwargs())
+    from twin.evaluate.interop import serve_metadata
+
+    policy = make_policy(cfg.policy)
+    server = PolicyServer(policy, metadata=serve_metadata(policy, cfg.task, cfg.obs_keys),
+                          **cfg.server_kwargs())
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -60,6 +60,12 @@ class EvalConfig:
     record: a LeRobot dataset folder recording every finished episode (success and termination
         as episode columns); null = none; needs workers=1 and no ray_address
     record_prompts: also record visual action prompts in record=
+    obs_keys: send the observation under a stock server's keys: libero or droid (openpi's flat
+        observation/... keys, twin.evaluate.interop); null = twin's nested observation
+    action_order: twin's action element i is the policy's element action_order[i]; null = the
+        obs_keys preset's (libero: [3,4,5,0,1,2,6]) or as returned
+    action_gripper: the policy's gripper convention (open01, close01, signed_open, signed_close),
+        converted to the task's; null = the obs_keys preset's (libero: signed_close) or the task's
     token: policy server token; null = $TWIN_POLICY_TOKEN or none (never written to out)
     """
 
@@ -80,6 +86,9 @@ class EvalConfig:
     motion_camera: str = "third_person"
     record: str | None = None
     record_prompts: bool = False
+    obs_keys: str | None = None
+    action_order: list[int] | None = None
+    action_gripper: str | None = None
     token: str | None = None
 
     def key(self) -> dict:
@@ -102,6 +111,12 @@ def check_eval_config(cfg: EvalConfig) -> None:
     if cfg.policy.startswith("python:"):
         resolve_factory(cfg.policy)
     load_task(cfg.task)  # unknown task: one line listing the presets
+    if cfg.obs_keys is not None and cfg.obs_keys not in ("libero", "droid"):
+        raise ConfigError("obs_keys", cfg.obs_keys, "libero, droid or null")
+    if cfg.action_gripper is not None and cfg.action_gripper not in (
+            "open01", "close01", "signed_open", "signed_close"):
+        raise ConfigError("action_gripper", cfg.action_gripper,
+                          "open01, close01, signed_open or signed_close")
     if cfg.record and (cfg.workers > 1 or cfg.ray_address):
         raise ConfigError("record", cfg.record, "a dataset folder with workers=1 and no "
                           "ray_address (one writer per dataset)")
@@ -289,7 +304,11 @@ def _init_worker(cfg_dict: dict) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     cfg = EvalConfig(**cfg_dict)
     env = make_env(cfg)
-    _WORKER.update(cfg=cfg, env=env, policy=make_policy(cfg.policy, env, cfg))
+    from twin.evaluate.interop import wrap_for_server
+
+    policy = wrap_for_server(make_policy(cfg.policy, env, cfg), env, cfg.obs_keys,
+                             cfg.action_order, cfg.action_gripper)
+    _WORKER.update(cfg=cfg, env=env, policy=policy)
 
 
 def _run_in_worker(episode: int) -> dict:

@@ -89,6 +89,9 @@ class ServeConfig:
     workers: inference threads (1 unless the policy is re-entrant)
     max_message_mb: largest request accepted, MiB (bigger closes the connection)
     max_connections: clients connected at once
+    task: a task preset the policy serves: metadata then carries action_dim, action_horizon,
+        camera_keys, image_size and the action layout (one inference at start measures them)
+    obs_keys: the observation keys clients send (libero, droid; null = twin's), for task=
     """
 
     policy: str = "???"
@@ -101,6 +104,8 @@ class ServeConfig:
     workers: int = 1
     max_message_mb: float = msgpack_numpy.DEFAULT_MAX_BYTES / 2**20
     max_connections: int = 64
+    task: str | None = None
+    obs_keys: str | None = None
 
     def server_kwargs(self) -> dict:
         return {"host": self.host, "port": self.port, "token": self.token,
