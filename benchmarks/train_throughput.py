@@ -48,17 +48,16 @@ def _cfg(motions: str, run_dir: str, extra: list[str], updates: int | None = Non
 def _make_venv(cfg):
     from twin.train.tracker import make_env
 
-    venv, sb3 = make_env(cfg)
+    venv, _ = make_env(cfg)
     return venv
 
 
-def raw_physics(cfg, seconds: float) -> float:
+def raw_physics(venv, seconds: float) -> float:
     """Threads step the env's models/datas from the reset states; restored every 50 steps
     (1 s) outside the timer so the robots keep the standing/moving contact states that
     training sees (a fallen robot steps faster)."""
     import mujoco
 
-    venv = _make_venv(cfg)
     venv.reset(seed=0)
     b = venv.task.backend
     n, dec = b.num_envs, venv.task.decimation
@@ -87,13 +86,11 @@ def raw_physics(cfg, seconds: float) -> float:
             step()
         elapsed += time.perf_counter() - t0
         steps += 50 * n
-    venv.close()
     return steps / elapsed
 
 
-def batched_env(cfg, seconds: float) -> float:
+def batched_env(venv, seconds: float) -> float:
     """The vector env with actions ~ N(0, 0.5) from a fixed seed (a fresh policy's scale)."""
-    venv = _make_venv(cfg)
     venv.reset(seed=0)
     rng = np.random.default_rng(0)
     shape = venv.action_space.shape
@@ -103,9 +100,7 @@ def batched_env(cfg, seconds: float) -> float:
     while time.perf_counter() - t0 < seconds:
         venv.step(acts[k % 64])
         k += 1
-    rate = k * venv.num_envs / (time.perf_counter() - t0)
-    venv.close()
-    return rate
+    return k * venv.num_envs / (time.perf_counter() - t0)
 
 
 def training(motions: str, extra: list[str], updates: int) -> tuple[float, float]:
@@ -167,8 +162,10 @@ def main() -> None:
         extra = shlex.split(spec)
         with tempfile.TemporaryDirectory() as tmp:
             cfg = _cfg(motions, tmp, extra)
-            raw = raw_physics(cfg, args.seconds)
-            env = batched_env(cfg, args.seconds)
+            venv = _make_venv(cfg)
+            raw = raw_physics(venv, args.seconds)
+            env = batched_env(venv, args.seconds)
+            venv.close()
         train_rate, update_share = training(motions, extra, args.updates)
         hours = 1e7 / train_rate / 3600
         print(f"config [{spec or 'default'}] (num_envs={cfg.num_envs}, "
