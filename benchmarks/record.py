@@ -7,12 +7,14 @@ more videos: skeleton, mask, depth; keypoints, visibility, camera parameters, qp
 synthetic values, so the two lines compare the writer's cost with and without prompts.
 ``--env ID`` measures end to end instead (physics, rendering, prompts, encoding, writing)
 by recording that twin env with a random policy through ``CameraObservations``, without and
-with prompts. Usage:
+with prompts; ``--env ID --policy oracle`` runs the data engine (``twin record``:
+``twin.record.engine.record``) with that policy, setup (env, renderers) excluded. Usage:
 
     python benchmarks/record.py                      # 256x256, 5 episodes x 200 frames
     python benchmarks/record.py --size 128 --codec libx264
     python benchmarks/record.py --prompts
     python benchmarks/record.py --env twin/PandaReach-v0 --episodes 2 --frames 50
+    python benchmarks/record.py --env twin/PandaPickCube-v0 --policy oracle --episodes 2
 """
 
 from __future__ import annotations
@@ -52,7 +54,13 @@ def main() -> None:
     parser.add_argument("--prompts", action="store_true",
                         help="also measure the writer with one camera's prompt features")
     parser.add_argument("--env", default=None, help="measure end to end on this twin env id")
+    parser.add_argument("--policy", default=None,
+                        help="with --env: drive the data engine with this policy (oracle, ...)")
     args = parser.parse_args()
+    if args.env and args.policy:
+        for prompts in (False, True):
+            bench_engine(args, prompts)
+        return
     if args.env:
         for prompts in (False, True):
             bench_env(args, prompts)
@@ -181,6 +189,21 @@ def bench_env(args: argparse.Namespace, prompts: bool) -> None:
     print(f"record {args.env} {args.size}x{args.size} ({cams}), "
           f"{'with' if prompts else 'without'} prompts: {frames / dt:.1f} frames/s end to end "
           f"({len(saved)} episodes, {frames} frames, {dt:.1f} s)")
+
+
+def bench_engine(args: argparse.Namespace, prompts: bool) -> None:
+    """The data engine end to end (policy, physics, render, prompts, encode, write)."""
+    from twin.record.engine import RecordConfig, record
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.root / f"engine_prompts_{prompts}" if args.root else Path(tmp) / "ds"
+        s = record(RecordConfig(env=args.env, out=str(root), episodes=args.episodes,
+                                policy=args.policy, prompts=prompts, size=args.size,
+                                codec=args.codec))
+    dt = s.wall_s - s.setup_s
+    print(f"twin record {args.env} policy={args.policy} {args.size}x{args.size}, "
+          f"{'with' if prompts else 'without'} prompts: {s.frames / dt:.1f} frames/s "
+          f"({s.episodes} episodes, {s.frames} frames, {dt:.1f} s + {s.setup_s:.1f} s setup)")
 
 
 if __name__ == "__main__":

@@ -378,6 +378,7 @@ class RecordSummary:
     rejected: dict[str, int]
     next_attempt: int
     wall_s: float
+    setup_s: float = 0.0  # building env, renderers and policy (wall_s includes it)
 
 
 def record(cfg: RecordConfig) -> RecordSummary:
@@ -406,6 +407,7 @@ def record(cfg: RecordConfig) -> RecordSummary:
         raise ValueError(f"{root}: not recorded by twin record (no {PROGRESS_PATH}); resume it "
                          "with twin.record.LeRobotV3Writer(resume=True) instead")
     runner = EpisodeRunner(cfg)
+    setup_s = time.perf_counter() - t0
     writer = None
     try:
         writer = LeRobotV3Writer(root, runner.fps, runner.features, runner.robot_type,
@@ -457,7 +459,7 @@ def record(cfg: RecordConfig) -> RecordSummary:
         info = writer.info
         return RecordSummary(str(root), info.total_episodes, info.total_frames,
                              prog["attempts"], prog["successes"], dict(prog["rejected"]),
-                             prog["next_attempt"], time.perf_counter() - t0)
+                             prog["next_attempt"], time.perf_counter() - t0, setup_s)
     finally:
         if writer is not None:
             writer.finalize()
