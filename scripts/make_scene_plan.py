@@ -8,7 +8,7 @@ per-frame estimation noise; ``K_fullimg``: the camera intrinsics) plus per-frame
 states, tied together by ``plan.json``.
 
 The subject (1.70 m, SMPL neutral mean shape) stands at the robot's place facing the
-table, walks 1.0 m towards it, leans and reaches for the box with the right hand and
+table, walks 1.0 m towards it in five short foot-locked steps, leans and reaches for the box with the right hand and
 closes the hand on it. The motion is procedural SMPL parameters (no data needed), written
 at 30 fps like GVHMR; its ground truth in the world is known, so placement errors can be
 measured against it.
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from scipy.optimize import least_squares
 
-from twin.motion.procedural.smpl_tasks import knee_bend_drop_m, smooth_step
-from twin.motion.rotations import R_ZUP_FROM_YUP
+from twin.motion.procedural.smpl_tasks import smooth_step
+from twin.motion.rotations import R_ZUP_FROM_YUP, matrix_to_quat, quat_to_rotvec
 from twin.motion.smpl import (
     ANKLE_HEIGHT_FRACTION,
     SMPL_BODY_PARENTS,
@@ -38,13 +38,16 @@ from twin.motion.synthetic import gvhmr_result_in_camera
 from twin.scene.config import load_scene_config
 
 FPS = 30.0
-DURATION_S = 7.0
+DURATION_S = 7.5
 HEIGHT_M = 1.70
 WALK_M = 1.0  # pelvis travel along +x
-WALK_S = (1.0, 3.4)  # start, end of the walk
-REACH_S = (3.8, 5.0)  # arm moves to the box
-CLOSE_S = 4.9  # right hand closes
-CYCLE_M = 0.8  # pelvis travel per gait cycle (two steps)
+WALK_START_S = 1.0
+STEP_M, STEP_S = 0.25, 0.7  # foothold spacing, time per step
+SWING_FRACTION = 0.65  # of a step; the rest is double support
+LIFT_M, SWAY_M, SINK_M = 0.05, 0.03, 0.04  # swing foot height, pelvis sway, pelvis drop
+REACH_S = (4.8, 6.0)  # arm moves to the box
+CLOSE_S = 5.9  # right hand closes
+LEAN_RAD = 0.2  # forward torso lean in the reach
 GLOBAL_YAW_RAD, GLOBAL_OFFSET_M = 0.7, (0.4, -0.3)  # GVHMR's own global frame
 NOISE_M, NOISE_RAD = 0.01, 0.01  # per-frame camera-frame estimation noise
 # right wrist relative to the pelvis at the end of the reach (world axes, facing +x), m:
@@ -70,8 +73,6 @@ def _reach_pose(rest: np.ndarray, lean_rad: float) -> np.ndarray:
         return body
 
     def residual(x: np.ndarray) -> np.ndarray:
-        from twin.motion.rotations import matrix_to_quat, quat_to_rotvec
-
         aa = quat_to_rotvec(matrix_to_quat(R_root))[None]
         pos, _ = forward_kinematics(rest, SMPL_BODY_PARENTS, aa, pose(x), np.zeros((1, 3)))
         rel = pos[0, wrist] - pos[0, 0]
@@ -81,45 +82,115 @@ def _reach_pose(rest: np.ndarray, lean_rad: float) -> np.ndarray:
     return pose(sol.x)[0]
 
 
+def _footholds() -> list[tuple[str, float, float, float]]:
+    """Steps (side, x_from, x_to, start time): right foot first, STEP_M long, the trailing
+    foot closes beside the other at the end."""
+    n = int(np.ceil(WALK_M / STEP_M - 1e-9))
+    targets = [min(WALK_M, (k + 1) * STEP_M) for k in range(n)] + [WALK_M]
+    at = {"left": 0.0, "right": 0.0}
+    steps, side = [], "right"
+    for k, x in enumerate(targets):
+        steps.append((side, at[side], x, WALK_START_S + k * STEP_S))
+        at[side] = x
+        side = "left" if side == "right" else "right"
+    return steps
+
+
+def _feet(t: np.ndarray, hip_y: dict[str, float], ankle_z: float) -> dict[str, np.ndarray]:
+    """Ankle positions (T, 3) per side: planted on their footholds, a smooth arc in swing."""
+    swing_s = SWING_FRACTION * STEP_S
+    wait_s = 0.5 * (1 - SWING_FRACTION) * STEP_S  # double support before the swing
+    feet = {}
+    for side in ("left", "right"):
+        p = np.zeros((len(t), 3))
+        p[:, 1], p[:, 2] = hip_y[side], ankle_z
+        for s, xa, xb, ts in _footholds():
+            if s != side:
+                continue
+            a = smooth_step(t, ts + wait_s, ts + wait_s + swing_s)
+            p[:, 0] = np.where(t >= ts + wait_s, xa + (xb - xa) * a, p[:, 0])
+            p[:, 2] += LIFT_M * np.sin(np.pi * a) * ((a > 0) & (a < 1))
+        feet[side] = p
+    return feet
+
+
+def _ankle_residual(x: np.ndarray, rest: np.ndarray, aa_root: np.ndarray, joints: tuple,
+                    target_in_pelvis: np.ndarray) -> np.ndarray:
+    hip, knee, ankle_joint = joints
+    b = np.zeros((1, 21, 3))
+    b[0, hip, 0], b[0, hip, 2], b[0, knee, 0] = x
+    pos, _ = forward_kinematics(rest, SMPL_BODY_PARENTS, aa_root[None], b, np.zeros((1, 3)))
+    return np.concatenate([pos[0, ankle_joint] - pos[0, 0] - target_in_pelvis, [0.01 * x[1]]])
+
+
+def _leg_ik(rest: np.ndarray, aa_root: np.ndarray, pelvis: np.ndarray,
+            feet: dict[str, np.ndarray], body: np.ndarray) -> None:
+    """Hip flexion and abduction and knee flexion that put each ankle on its target (SMPL
+    FK, least squares, warm-started frame to frame); the ankle keeps the sole level."""
+    for side in ("left", "right"):
+        hip, knee, ankle = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
+        joints = (hip, knee, SMPL_JOINT_NAMES.index(f"{side}_ankle"))
+        x = np.zeros(3)
+        for i in range(len(pelvis)):
+            x = least_squares(_ankle_residual, x, bounds=([-1.5, -0.5, 0.0], [1.0, 0.5, 2.4]),
+                              args=(rest, aa_root, joints, feet[side][i] - pelvis[i])).x
+            body[i, hip, 0], body[i, hip, 2], body[i, knee, 0] = x
+            body[i, ankle, 0] = -(x[0] + x[2])
+
+
 def world_motion() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(root_rot_w (T,3,3), pelvis_w (T,3), body_pose (T,21,3), hand_state (T,2)) in the cell."""
+    """(root_rot_w (T,3,3), pelvis_w (T,3), body_pose (T,21,3), hand_state (T,2)) in the cell.
+
+    The walk is foot-locked: footholds STEP_M apart, stance feet planted, swing feet on an
+    arc, the pelvis over the feet (their midpoint smoothed over 0.5 s, swaying towards the
+    stance foot, 4 cm lower than standing), legs by IK on the SMPL skeleton.
+    """
     T = round(DURATION_S * FPS) + 1
     t = np.arange(T) / FPS
     rest = mean_shape_rest_joints(HEIGHT_M)
-    x = WALK_M * smooth_step(t, *WALK_S)
-    speed = np.gradient(x, t)
-    w = speed / max(speed.max(), 1e-9)  # gait amplitude follows the speed
-    phase = 2 * np.pi * x / CYCLE_M
-    body = np.zeros((T, 21, 3))
-    body[:, _J["left_hip"], 0] = -0.45 * w * np.sin(phase)
-    body[:, _J["right_hip"], 0] = 0.45 * w * np.sin(phase)
-    body[:, _J["left_knee"], 0] = w * (0.1 + 0.6 * np.clip(np.cos(phase), 0, None))
-    body[:, _J["right_knee"], 0] = w * (0.1 + 0.6 * np.clip(-np.cos(phase), 0, None))
-    body[:, _J["left_shoulder"], 2] = -1.25
-    body[:, _J["right_shoulder"], 2] = 1.25
-    body[:, _J["left_shoulder"], 1] = 0.25 * w * np.sin(phase)
-    body[:, _J["right_shoulder"], 1] = 0.25 * w * np.sin(phase)
-    body[:, _J["left_elbow"], 1] = 0.25
-    body[:, _J["right_elbow"], 1] = -0.25
-    lean = 0.2
-    reach = smooth_step(t, *REACH_S)[:, None]
-    target = _reach_pose(rest, lean)
-    for j in ("right_shoulder", "right_elbow", "spine1", "spine2", "spine3"):
-        body[:, _J[j]] = body[:, _J[j]] * (1 - reach) + target[_J[j]] * reach
     yaw = np.pi / 2  # SMPL faces +z (y-up); R_ZUP turns that to -y, 90 deg more to +x
     Rz = np.array([[np.cos(yaw), -np.sin(yaw), 0], [np.sin(yaw), np.cos(yaw), 0], [0, 0, 1]])
-    root_rot = np.repeat((Rz @ R_ZUP_FROM_YUP)[None], T, axis=0)
-    stand_z = rest[0, 1] - rest[7, 1] + ANKLE_HEIGHT_FRACTION * HEIGHT_M  # above the soles
-    bob = 0.015 * w * (1 - np.cos(2 * phase)) / 2
-    pelvis = np.stack([x, np.zeros(T), stand_z - bob - knee_bend_drop_m(
-        0.1 * w, HEIGHT_M)], axis=1)
+    R_root = Rz @ R_ZUP_FROM_YUP
+    root_rot = np.repeat(R_root[None], T, axis=0)
+    aa_root = quat_to_rotvec(matrix_to_quat(R_root))
+    hip_y = {s: float((R_root @ (rest[SMPL_JOINT_NAMES.index(f"{s}_hip")] - rest[0]))[1])
+             for s in ("left", "right")}
+    ankle_z = ANKLE_HEIGHT_FRACTION * HEIGHT_M
+    feet = _feet(t, hip_y, ankle_z)
+    k = round(0.25 * FPS)  # +-0.25 s moving average
+    kernel = np.ones(2 * k + 1) / (2 * k + 1)
+
+    def smooth(v: np.ndarray) -> np.ndarray:
+        return np.convolve(np.pad(v, k, mode="edge"), kernel, mode="valid")
+
+    lift = feet["right"][:, 2] - feet["left"][:, 2]  # > 0: right foot in swing
+    t_end = _footholds()[-1][3] + STEP_S
+    walking = smooth_step(t, WALK_START_S - 0.4, WALK_START_S) - smooth_step(t, t_end,
+                                                                              t_end + 0.4)
+    stand_z = rest[0, 1] - rest[SMPL_JOINT_NAMES.index("left_ankle"), 1] + ankle_z
+    pelvis = np.stack([smooth(0.5 * (feet["left"][:, 0] + feet["right"][:, 0])),
+                       smooth(SWAY_M * np.sign(lift) * (np.abs(lift) > 1e-4)),
+                       stand_z - SINK_M * walking], axis=1)
+    body = np.zeros((T, 21, 3))
+    _leg_ik(rest, aa_root, pelvis, feet, body)
+    swing = body[:, _J["left_hip"], 0] - body[:, _J["right_hip"], 0]  # arms opposite the legs
+    body[:, _J["left_shoulder"], 2] = -1.25
+    body[:, _J["right_shoulder"], 2] = 1.25
+    body[:, _J["left_shoulder"], 1] = -0.5 * swing
+    body[:, _J["right_shoulder"], 1] = -0.5 * swing
+    body[:, _J["left_elbow"], 1] = 0.25
+    body[:, _J["right_elbow"], 1] = -0.25
+    reach = smooth_step(t, *REACH_S)[:, None]
+    target = _reach_pose(rest, LEAN_RAD)
+    for j in ("right_shoulder", "right_elbow", "spine1", "spine2", "spine3"):
+        body[:, _J[j]] = body[:, _J[j]] * (1 - reach) + target[_J[j]] * reach
     hands = np.zeros((T, 2), np.int8)
     hands[t >= CLOSE_S, 1] = 2  # right hand closed on the box
     return root_rot, pelvis, body, hands
 
 
-def main() -> None:
-    out = Path(__file__).resolve().parents[1] / "assets" / "demo" / "scene_plan"
+def main(out: Path | None = None) -> None:
+    out = out or Path(__file__).resolve().parents[1] / "assets" / "demo" / "scene_plan"
     out.mkdir(parents=True, exist_ok=True)
     scene = load_scene_config("cell")
     cam = next(c for c in scene.cameras if c.K is not None)

@@ -15,7 +15,10 @@ Kinds (``Predicate.kind``; ``near`` and ``lifted`` are evaluated by ``metrics``)
   during the whole run.
 
 Each result says ``ok``, ``time_s`` (when it was first met; for ``not_touch`` the first
-contact) and ``distance_m`` (the measured distance the verdict rests on). Surfaces are the
+contact) and ``distance_m`` (the measured distance the verdict rests on), for the execution
+and, under ``detail["reference"]``, for the plan's kinematic reference posed in the scene (its
+contacts are its overlaps with the scene's bodies): a predicate the plan meets but the
+execution does not failed in execution, not in planning. Surfaces are the
 scene's primitive shapes (box, sphere, cylinder, capsule; a mesh counts by its centre)
 posed by the replayed simulator state; the table is its top slab.
 """
@@ -264,39 +267,72 @@ def evaluate_scene_predicates(predicates: list[Predicate], states: PredicateStat
     return out
 
 
-def replay_states(log, scene: str, robot: str, predicates: list[Predicate],
-                  render_profile: str = "fast") -> PredicateStates:
-    """Predicate states of an ``ExecutionLog``: its full simulator states replayed through
-    the scene's model for the bodies and object poses the predicates read."""
+def _replay(backend, qpos: np.ndarray, bodies: list[str], objs: list[str],
+            with_contacts: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Body positions, object poses (and contacts) of each full state in ``qpos`` (T, nq)."""
+    ids_b = backend.body_index(bodies) if bodies else np.zeros(0, np.int64)
+    ids_o = backend.body_index(objs) if objs else np.zeros(0, np.int64)
+    T = len(qpos)
+    pos_b, pos_o = np.zeros((T, len(bodies), 3)), np.zeros((T, len(objs), 3))
+    quat_o = np.zeros((T, len(objs), 4))
+    contacts: list[list[tuple[str, str, float]]] = []
+    qvel = np.zeros((1, backend.get_qvel().shape[1]))
+    for t in range(T):
+        backend.set_state(qpos[t][None], qvel)
+        if len(ids_b):
+            pos_b[t] = backend.body_pos_w(ids_b)[0]
+        if len(ids_o):
+            pos_o[t] = backend.body_pos_w(ids_o)[0]
+            quat_o[t] = backend.body_quat_wxyz(ids_o)[0]
+        if with_contacts:
+            contacts.append([(c.body1, c.body2, c.force_normal_n) for c in backend.contacts(0)])
+    return pos_b, pos_o, quat_o, contacts
+
+
+def _states(fps, bodies, objs, shapes, replayed, contacts, robot_bodies) -> PredicateStates:
+    pos_b, pos_o, quat_o, _ = replayed
+    return PredicateStates(
+        fps=fps, body_pos_w={b: pos_b[:, i] for i, b in enumerate(bodies)},
+        object_pos_w={o: pos_o[:, i] for i, o in enumerate(objs)},
+        object_quat_wxyz={o: quat_o[:, i] for i, o in enumerate(objs)}, shapes=shapes,
+        contacts=contacts, robot_bodies=robot_bodies)
+
+
+def reference_qpos(backend, motion) -> np.ndarray:
+    """Full states (T, nq) of the kinematic reference in the scene: the robot posed by the
+    plan (root, body joints, hand joints), everything else at its initial pose."""
+    q0 = backend.get_qpos()[0]
+    qpos = np.repeat(q0[None], motion.num_frames, axis=0)
+    root = backend.free_joint_qpos_index("pelvis")
+    qpos[:, root[:3]] = motion.root_pos_w
+    qpos[:, root[3:]] = motion.root_quat_wxyz
+    qpos[:, backend.joint_qpos_index(motion.joint_names)] = motion.joint_pos
+    if motion.hand_joint_pos is not None and all(
+            n in backend.joint_names for n in motion.hand_joint_names):
+        qpos[:, backend.joint_qpos_index(motion.hand_joint_names)] = motion.hand_joint_pos
+    return qpos
+
+
+def scene_predicate_states(log, motion, scene: str, predicates: list[Predicate]
+                           ) -> tuple[PredicateStates, PredicateStates]:
+    """(executed, reference) predicate states: the log's simulator states, and the plan's
+    kinematic reference (contacts are its overlaps with the scene), replayed through the
+    scene's model."""
     from twin.scene.config import load_scene_config
     from twin.sim import make_backend
 
+    robot = "g1_dex3" if motion.hand_joint_pos is not None else "g1"
     cfg = load_scene_config(scene, [f"robot={robot}", "gains=stiff"])
     shapes = scene_shapes(cfg)
+    bodies, objs = predicate_bodies(predicates), list(shapes)
     backend = make_backend(cfg)
     try:
-        bodies = predicate_bodies(predicates)
-        objs = list(shapes)
-        ids_b = backend.body_index(bodies) if bodies else np.zeros(0, np.int64)
-        ids_o = backend.body_index(objs) if objs else np.zeros(0, np.int64)
-        T = len(log.qpos)
-        pos_b, pos_o, quat_o = np.zeros((T, len(bodies), 3)), np.zeros((T, len(objs), 3)), \
-            np.zeros((T, len(objs), 4))
-        qvel = np.zeros((1, backend.get_qvel().shape[1]))
-        for t in range(T):
-            backend.set_state(log.qpos[t][None], qvel)
-            if len(ids_b):
-                pos_b[t] = backend.body_pos_w(ids_b)[0]
-            if len(ids_o):
-                pos_o[t] = backend.body_pos_w(ids_o)[0]
-                quat_o[t] = backend.body_quat_wxyz(ids_o)[0]
+        ref = _replay(backend, reference_qpos(backend, motion), bodies, objs, True)
+        run = _replay(backend, log.qpos, bodies, objs, False)
     finally:
         backend.close()
-    return PredicateStates(
-        fps=log.fps, body_pos_w={b: pos_b[:, i] for i, b in enumerate(bodies)},
-        object_pos_w={o: pos_o[:, i] for i, o in enumerate(objs)},
-        object_quat_wxyz={o: quat_o[:, i] for i, o in enumerate(objs)}, shapes=shapes,
-        contacts=log.contacts, robot_bodies=log.robot_bodies)
+    return (_states(log.fps, bodies, objs, shapes, run, log.contacts, log.robot_bodies),
+            _states(motion.fps, bodies, objs, shapes, ref, ref[3], log.robot_bodies))
 
 
 # ----------------------------------------------------------------------------- validate hooks
@@ -323,15 +359,21 @@ def apply_scene_predicates(log, cfg, motion, metrics) -> dict[str, PredicateResu
     scene_preds = [p for p in cfg.predicates if p.kind in SCENE_PREDICATE_KINDS]
     if not scene_preds:
         return {}
-    robot = "g1_dex3" if motion.hand_joint_pos is not None else "g1"
-    states = replay_states(log, cfg.scene, robot, cfg.predicates, cfg.render_profile)
+    states, ref_states = scene_predicate_states(log, motion, cfg.scene, cfg.predicates)
     results = evaluate_scene_predicates(cfg.predicates, states)
+    for name, ref in evaluate_scene_predicates(cfg.predicates, ref_states).items():
+        results[name].detail["reference"] = {"ok": ref.ok, "time_s": _round(ref.time_s),
+                                             "distance_m": _round(ref.distance_m)}
     metrics.predicates.update({k: r.ok for k, r in results.items()})
     task_objects = {p.object for p in scene_preds if p.kind in ("reach", "touch", "moved")}
     for pair in list(metrics.unexpected_contacts):
         if pair.split("|")[-1] in task_objects:
             del metrics.unexpected_contacts[pair]
     return results
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(float(v), 4)
 
 
 def explain_predicate_reasons(reasons: list[str], results: dict[str, PredicateResult]
@@ -350,5 +392,10 @@ def explain_predicate_reasons(reasons: list[str], results: dict[str, PredicateRe
                     word = "displacement" if res.kind == "moved" else "distance"
                     cmp = "<=" if res.kind == "moved" else ">"
                     r += f" ({word} {res.distance_m:.3f} m {cmp} {res.threshold_m:.3f} m)"
+                ref = res.detail.get("reference")
+                if ref is not None:
+                    r += ("; the plan itself meets it" + (
+                        f" at t = {ref['time_s']:.2f} s" if ref["time_s"] is not None else "")
+                          if ref["ok"] else "; the plan itself does not meet it either")
         out.append(r)
     return out
