@@ -87,7 +87,7 @@ def test_backend_choice_errors():
 
     with pytest.raises(ValueError, match="unknown backend 'bullet'"):
         make_backend("empty", backend="bullet")
-    with pytest.raises(NotImplementedError, match="Isaac Sim backend"):
+    with pytest.raises(NotImplementedError, match="no Isaac Sim backend"):
         make_backend("empty", backend="isaac")
 
 

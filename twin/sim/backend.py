@@ -7,6 +7,9 @@ Lab 3) the second. Every array is batched over environments on axis 0 (``N = num
 
 Frames and units: world frame z-up, metres, radians, seconds, kg, N; quaternions wxyz.
 Velocities returned by the named accessors (``body_vel_w``, ``root_state``) are world frame.
+Derived quantities (body/site poses, cameras, contacts) are exact after ``set_state``; after
+``step`` a backend may report them from the start of the last physics step (MuJoCo computes
+them before integrating), i.e. up to one ``physics_dt`` behind ``qpos``.
 
 The generalised state ``qpos`` (N, nq) / ``qvel`` (N, nv) has one layout in every backend,
 addressed only through the index methods (never by literal offsets):
@@ -253,6 +256,10 @@ class SimBackend(ABC):
     @abstractmethod
     def friction(self, geom_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
         """(N, G) sliding friction coefficients now in effect."""
+
+    @abstractmethod
+    def body_mass(self, body_ids: np.ndarray) -> np.ndarray:
+        """(B,) nominal body masses, kg."""
 
     @abstractmethod
     def body_com_b(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:

@@ -40,6 +40,14 @@ def _instability_warnings(d: mujoco.MjData) -> int:
     return int(d.warning.number[_INSTABILITY_IDX].sum())
 
 
+def reset_warm_start(model: mujoco.MjModel, data: mujoco.MjData) -> None:
+    """Forget solver warm starts and contacts of ``data`` (for engines that step MuJoCo
+    data themselves, e.g. Newton's MuJoCo solver): a set state then steps like a fresh one."""
+    qpos, qvel, ctrl = data.qpos.copy(), data.qvel.copy(), data.ctrl.copy()
+    mujoco.mj_resetData(model, data)
+    data.qpos[:], data.qvel[:], data.ctrl[:] = qpos, qvel, ctrl
+
+
 class MujocoBackend(SimBackend):
     def __init__(self, model: mujoco.MjModel, num_envs: int = 1, num_threads: int | None = None,
                  render_profile: str = "full", scene: BuiltScene | None = None):
@@ -300,6 +308,11 @@ class MujocoBackend(SimBackend):
     def geom_index_of_bodies(self, body_ids: np.ndarray) -> np.ndarray:
         return np.flatnonzero(np.isin(self.model.geom_bodyid, np.asarray(body_ids)))
 
+    def geom_bodies_and_collision(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ngeom,) body id of every geom and (ngeom,) bool: the geom takes part in contacts."""
+        m = self.model
+        return m.geom_bodyid.astype(np.int64), (m.geom_contype | m.geom_conaffinity) != 0
+
     def set_friction_scale(self, scale: np.ndarray, geom_ids: np.ndarray | None = None,
                            env_ids: EnvIds = None) -> None:
         ids = self._ids(env_ids)
@@ -318,6 +331,9 @@ class MujocoBackend(SimBackend):
 
     def friction(self, geom_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
         return np.stack([self.models[i].geom_friction[geom_ids, 0] for i in self._ids(env_ids)])
+
+    def body_mass(self, body_ids: np.ndarray) -> np.ndarray:
+        return self.model.body_mass[np.asarray(body_ids)].copy()
 
     def body_com_b(self, body_ids: np.ndarray, env_ids: EnvIds = None) -> np.ndarray:
         return np.stack([self.models[i].body_ipos[body_ids] for i in self._ids(env_ids)])

@@ -3,6 +3,7 @@ lights and cameras (pose + fovy, or OpenCV calibration mapped onto MuJoCo's intr
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import mujoco
@@ -121,6 +122,18 @@ def build_scene(cfg: SceneConfig) -> BuiltScene:
     except ValueError as exc:
         raise SceneConfigError(f"scene {cfg.name!r} does not compile: {exc}") from exc
     return BuiltScene(model=model, config=cfg, robot=robot)
+
+
+def scene_mjcf_xml(cfg: SceneConfig) -> str:
+    """The scene as one MJCF document (mesh paths absolute), for importers of other engines
+    (Newton's ``ModelBuilder.add_mjcf``): the same robot edits, gains, floor, objects and
+    cameras as the MuJoCo model."""
+    spec = build_scene_mjspec(cfg)
+    if spec.meshdir and not os.path.isabs(spec.meshdir):
+        spec.meshdir = os.path.join(spec.modelfiledir, spec.meshdir)
+    elif not spec.meshdir:
+        spec.meshdir = spec.modelfiledir
+    return spec.to_xml()
 
 
 def _geom_size(kind: str, size: list[float], name: str) -> list[float]:
