@@ -9,7 +9,7 @@ import pytest
 
 import twin  # noqa: F401  (configures GL before mujoco)
 from twin.record import check_dataset, load_episode, load_info
-from twin.record.engine import RecordConfig, record
+from twin.record.engine import RecordConfig, RecordInterrupted, record
 from twin.record.features import INDEX_FEATURES
 from twin.record.lock import DatasetLockedError, WriterLock
 from twin.record.prompts import PromptGenerator
@@ -127,6 +127,10 @@ def test_second_writer_is_refused_with_one_line(tmp_path):
         record(_reach(tmp_path / "ds", 1, min_length=4))
     with pytest.raises(ValueError, match="other settings"):
         record(_reach(tmp_path / "ds", 1, resume=True))
+    # a policy server that is not there: one line, the dataset stays resumable
+    with pytest.raises(RecordInterrupted, match="re-run with --resume"):
+        record(_reach(tmp_path / "ws", 1, policy="ws://127.0.0.1:9", timeout_s=0.2))
+    assert check_dataset(tmp_path / "ws").total_episodes == 0
 
 
 @pytest.mark.parametrize("env_id", ["twin/PandaOpenDrawer-v0", "twin/G1PickCube-v0"])

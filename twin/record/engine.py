@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from twin.errors import TwinError
+from twin.policy.websocket_client import InfrastructureError
 from twin.record.features import FeatureSpec
 from twin.record.recorder import _FrameBuilder, features_from_spaces
 
@@ -39,6 +41,10 @@ PROGRESS_SCHEMA_VERSION = 1
 TRACKING_ENVS = ("twin/G1MotionTracking-v0", "twin/G1Dex3MotionTracking-v0")
 # episode columns the engine adds to meta/episodes (one schema for every episode)
 EPISODE_COLUMNS = ("seed", "attempt", "termination", "policy", "motion")
+
+
+class RecordInterrupted(TwinError, RuntimeError):
+    """The policy server failed mid-recording; the finished episodes are kept."""
 
 
 @dataclass
@@ -430,27 +436,12 @@ def record(cfg: RecordConfig) -> RecordSummary:
         if missing > 0:
             attempts = _attempts(cfg, runner, writer, first)
             try:
-                for _ in range(budget):
-                    res, buf = next(attempts)
-                    prog["attempts"] += 1
-                    prog["successes"] += int(res.success)
-                    if res.kept:
-                        writer.save_episode(res.task, res.success, buffer=buf, metadata={
-                            "seed": res.seed, "attempt": res.attempt,
-                            "termination": res.termination, "policy": cfg.policy,
-                            "motion": res.motion})
-                    else:
-                        writer.discard_episode(buf)
-                        prog["rejected"][res.rejected] = prog["rejected"].get(res.rejected,
-                                                                              0) + 1
-                    prog["next_attempt"] = res.attempt + 1
-                    _write_json(root / PROGRESS_PATH, prog)
-                    log.info("attempt %d seed %d: %s, %d steps, success=%s -> %s",
-                             res.attempt, res.seed, res.termination, res.length, res.success,
-                             f"episode {writer.num_episodes - 1}" if res.kept
-                             else res.rejected)
-                    if writer.num_episodes >= cfg.episodes:
-                        break
+                _run_attempts(cfg, root, writer, attempts, budget, prog)
+            except InfrastructureError as exc:
+                raise RecordInterrupted(
+                    f"{root}: stopped at attempt {prog['next_attempt']} ({exc}); the dataset "
+                    f"keeps its {writer.num_episodes} finished episodes: re-run with --resume "
+                    "to continue") from exc
             finally:
                 attempts.close()
         session["ended_unix_s"] = round(time.time(), 1)
@@ -464,6 +455,32 @@ def record(cfg: RecordConfig) -> RecordSummary:
         if writer is not None:
             writer.finalize()
         runner.close()
+
+
+def _run_attempts(cfg: RecordConfig, root: Path, writer: Any, attempts: Iterator,
+                  budget: int, prog: dict) -> None:
+    """Consume attempts until the dataset holds ``cfg.episodes`` or ``budget`` ran."""
+    for _ in range(budget):
+        res, buf = next(attempts)
+        prog["attempts"] += 1
+        prog["successes"] += int(res.success)
+        if res.kept:
+            writer.save_episode(res.task, res.success, buffer=buf, metadata={
+                "seed": res.seed, "attempt": res.attempt,
+                "termination": res.termination, "policy": cfg.policy,
+                "motion": res.motion})
+        else:
+            writer.discard_episode(buf)
+            prog["rejected"][res.rejected] = prog["rejected"].get(res.rejected,
+                                                                  0) + 1
+        prog["next_attempt"] = res.attempt + 1
+        _write_json(root / PROGRESS_PATH, prog)
+        log.info("attempt %d seed %d: %s, %d steps, success=%s -> %s",
+                 res.attempt, res.seed, res.termination, res.length, res.success,
+                 f"episode {writer.num_episodes - 1}" if res.kept
+                 else res.rejected)
+        if writer.num_episodes >= cfg.episodes:
+            break
 
 
 def _attempts(cfg: RecordConfig, runner: EpisodeRunner, writer: Any, first: int

@@ -17,12 +17,13 @@ import socket
 import time
 from pathlib import Path
 
+from twin.errors import TwinError
 from twin.record.layout import DatasetWriteError
 
 LOCK_FILE = ".twin_writer.lock"
 
 
-class DatasetLockedError(RuntimeError):
+class DatasetLockedError(TwinError, RuntimeError):
     """Another writer holds the dataset."""
 
 
