@@ -12,6 +12,8 @@ Reward: 1 (alive) + exp(-|q - q_default|^2 / 0.25) + exp(-|pelvis height - 0.755
     - 0.01 |a_t - a_{t-1}|^2.
 Randomizations: initial joint positions default + U(-0.05, 0.05) rad, joint velocities
     U(-0.05, 0.05) rad/s, seeded per environment.
+Backends: ``backend="mujoco"`` (default) or ``"newton"`` (``gym.make("twin/G1Stand-v0",
+    backend="newton")``; see README for what runs where).
 Success Conditions: ``info["is_success"]`` is True while the pelvis is above 0.6 m and
     tilted less than 0.5 rad. Terminates on a fall (pelvis below 0.5 m or tilt > 1.0 rad,
     ``info["termination"] == "fall"``) or divergence (``"nan"``).
@@ -43,9 +45,9 @@ class G1StandTask(BatchedTask):
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = 1000,
                  scene: str = "empty", gains: str = "tracking", num_threads: int | None = None,
-                 render_profile: str = "fast"):
+                 render_profile: str = "fast", backend: str = "mujoco"):
         cfg = load_scene_config(scene, ["robot=g1", f"gains={gains}"])
-        backend = make_backend(cfg, num_envs=num_envs, num_threads=num_threads,
+        backend = make_backend(cfg, num_envs=num_envs, backend=backend, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, cfg.physics.decimation, max_episode_steps)
         robot = backend.robot

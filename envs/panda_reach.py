@@ -35,8 +35,8 @@ class PandaReachTask(BatchedTask):
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = 200,
                  scene: str = "panda_reach", num_threads: int | None = None,
-                 render_profile: str = "fast"):
-        backend = make_backend(scene, num_envs=num_envs, num_threads=num_threads,
+                 render_profile: str = "fast", backend: str = "mujoco"):
+        backend = make_backend(scene, num_envs=num_envs, backend=backend, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, backend.scene_config.physics.decimation, max_episode_steps)
         robot = backend.robot
