@@ -18,10 +18,10 @@ from twin.cli.validate_cmds import DEMO_FPS, demo_motion_path
 from twin.validate import ValidateConfig, validate
 
 
-def timed(cfg: ValidateConfig) -> tuple[float, float]:
+def timed(cfg: ValidateConfig) -> tuple[float, float, str]:
     t0 = time.perf_counter()
     report = validate(cfg)
-    return time.perf_counter() - t0, report["metrics"]["executed_s"]
+    return time.perf_counter() - t0, report["metrics"]["executed_s"], report["verdict"]
 
 
 def main() -> None:
@@ -30,11 +30,11 @@ def main() -> None:
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cfg = ValidateConfig(motion=str(demo_motion_path()), fps=DEMO_FPS,
-                             controller=args.controller, out=tmp)
+                             controller=args.controller, out=tmp, progress=False)
         timed(cfg)  # warm-up: mesh cache, imports
-        wall, motion_s = timed(cfg)
-        wall_v, motion_v = timed(replace(cfg, video=True))
-    print(f"demo motion, controller {args.controller}: {motion_s:.2f} s executed")
+        wall, motion_s, verdict = timed(cfg)
+        wall_v, motion_v, _ = timed(replace(cfg, video=True))
+    print(f"demo motion, controller {args.controller}: {motion_s:.2f} s executed, {verdict}")
     print(f"  without video: {wall:.2f} s wall = {wall / motion_s:.3f} s per motion second "
           f"({motion_s / wall:.1f}x real time)")
     print(f"  with video ({cfg.video_size[0]}x{cfg.video_size[1]}): {wall_v:.2f} s wall = "

@@ -17,6 +17,9 @@ def load_plan_motion(path: str | Path, fps: float | None = None,
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"motion file {path} does not exist")
+    if path.is_dir():
+        raise ValueError(f"motion file {path} is a folder; expected a file (--batch DIR "
+                         "validates every motion in a folder)")
     if is_robot_motion_file(path):
         return load_robot_motion(path), {"input": str(path), "kind": "robot_motion"}
     from twin.motion.checks import PlanBounds, check_human_motion, check_ik_residuals
