@@ -117,6 +117,7 @@ _OPTIONAL_COMMANDS: tuple[tuple[str, str], ...] = (
     ("twin.cli.validate_cmds", "add_validate_commands"),
     ("twin.cli.eval_cmds", "add_eval_commands"),
     ("twin.cli.scene_cmds", "add_scene_commands"),
+    ("twin.cli.export_cmds", "add_export_commands"),
 )
 
 

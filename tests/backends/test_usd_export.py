@@ -1,0 +1,78 @@
+"""``twin export usd``: read the stage back with pxr and compare it with the MuJoCo model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pxr = pytest.importorskip("pxr", reason="usd-core not installed (pip install usd-core)")
+from pxr import Usd, UsdGeom, UsdPhysics  # noqa: E402
+
+from twin.cli.main import main  # noqa: E402
+from twin.sim import make_backend  # noqa: E402
+
+
+@pytest.mark.parametrize("scene, overrides", [("panda_table", []), ("empty", ["robot=g1"])])
+def test_usd_matches_the_mujoco_model(tmp_path, scene, overrides):
+    out = tmp_path / f"{scene}.usda"
+    assert main(["export", "usd", scene, "-o", str(out), *overrides]) == 0
+    stage = Usd.Stage.Open(str(out))
+    b = make_backend(scene, overrides=overrides)
+    assert UsdGeom.GetStageUpAxis(stage) == "Z"
+    roots = [p for p in stage.Traverse() if p.HasAPI(UsdPhysics.ArticulationRootAPI)]
+    assert len(roots) == 1 and roots[0].GetName() == b.robot.name
+
+    joints = {p.GetName(): p for p in stage.Traverse()
+              if p.IsA(UsdPhysics.RevoluteJoint) or p.IsA(UsdPhysics.PrismaticJoint)}
+    assert set(joints) == set(b.joint_names)
+    for name, prim in joints.items():
+        lim = b.joint_limits([name])[0]
+        to_usd = math.degrees(1.0) if prim.IsA(UsdPhysics.RevoluteJoint) else 1.0
+        j = (UsdPhysics.RevoluteJoint if prim.IsA(UsdPhysics.RevoluteJoint)
+             else UsdPhysics.PrismaticJoint)(prim)
+        if np.isfinite(lim).all():
+            assert j.GetLowerLimitAttr().Get() == pytest.approx(lim[0] * to_usd, rel=1e-5)
+            assert j.GetUpperLimitAttr().Get() == pytest.approx(lim[1] * to_usd, rel=1e-5)
+    for name in b.robot.actuated_joint_names:
+        act = b.actuator_index_for_joints([name])
+        kp, kd = b.actuator_pd_gains(act)
+        prim = joints[name]
+        kind = "angular" if prim.IsA(UsdPhysics.RevoluteJoint) else "linear"
+        drive = UsdPhysics.DriveAPI(prim, kind)
+        to_usd = math.degrees(1.0) if kind == "angular" else 1.0
+        assert drive.GetStiffnessAttr().Get() == pytest.approx(kp[0] / to_usd, rel=1e-5)
+        assert prim.GetAttribute("twin:kd").Get() == pytest.approx(kd[0])
+        lim = b.actuator_force_limits()[act][0]
+        if np.isfinite(lim):
+            assert drive.GetMaxForceAttr().Get() == pytest.approx(lim, rel=1e-5)
+
+    masses = {p.GetName(): UsdPhysics.MassAPI(p).GetMassAttr().Get() for p in stage.Traverse()
+              if p.HasAPI(UsdPhysics.MassAPI)}
+    robot_bodies = [n for n in b.body_names[1:] if n in masses]
+    assert b.robot.root_body_name in robot_bodies
+    for name in robot_bodies:
+        assert masses[name] == pytest.approx(b.body_mass(b.body_index([name]))[0], rel=1e-5)
+    floors = [p for p in stage.Traverse() if p.IsA(UsdGeom.Plane)
+              and p.HasAPI(UsdPhysics.CollisionAPI)]
+    assert len(floors) == 1
+
+    cams = {p.GetName(): UsdGeom.Camera(p) for p in stage.Traverse() if p.IsA(UsdGeom.Camera)}
+    assert set(cams) == set(b.camera_names)
+    for name, cam in cams.items():
+        p = b.camera_params(name)
+        w, h = p.intrinsics.width, p.intrinsics.height
+        ha, va = cam.GetHorizontalApertureAttr().Get(), cam.GetVerticalApertureAttr().Get()
+        f = cam.GetFocalLengthAttr().Get()
+        fx, fy = f / ha * w, f / va * h
+        cx = w / 2 + cam.GetHorizontalApertureOffsetAttr().Get() / ha * w
+        cy = h / 2 - cam.GetVerticalApertureOffsetAttr().Get() / va * h
+        np.testing.assert_allclose([fx, fy, cx, cy], [p.intrinsics.K[0, 0], p.intrinsics.K[1, 1],
+                                                      p.intrinsics.K[0, 2], p.intrinsics.K[1, 2]],
+                                   rtol=1e-5)
+        T = np.array(UsdGeom.Xformable(cam).ComputeLocalToWorldTransform(0)).T
+        np.testing.assert_allclose(T[:3, 3], p.world_from_camera[:3, 3], atol=1e-6)
+        # USD cameras look down -z: the OpenCV optical axis (+z) is USD's -z
+        np.testing.assert_allclose(-T[:3, 2], p.world_from_camera[:3, 2], atol=1e-6)
+    b.close()

@@ -1,0 +1,1 @@
+"""Exporters of twin scenes to the formats of other tools (OpenUSD for Isaac Sim / Lab)."""
