@@ -261,5 +261,7 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     assert not d["reach_box"]["ok"] and not d["touch_box"]["ok"]
     assert d["clear_of_chair"]["ok"]
     assert "placement: camera" in text and "predicate reach_box (reach): NOT met" in text
+    page = (out / "report.html").read_text()
+    assert "Placement in the scene" in page and "<td>reach_box</td><td>reach</td>" in page
     assert any(r.startswith("task predicate 'reach_box' not met") and
                r.endswith("the plan itself meets it at t = 5.88 s") for r in report["reasons"])

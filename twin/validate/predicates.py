@@ -399,3 +399,43 @@ def explain_predicate_reasons(reasons: list[str], results: dict[str, PredicateRe
                           if ref["ok"] else "; the plan itself does not meet it either")
         out.append(r)
     return out
+
+
+def scene_html(report: dict) -> str:
+    """The report page's section on placement and scene predicates ('' when neither)."""
+    import html
+
+    out = []
+    p = (report.get("input") or {}).get("placement")
+    if p and p.get("mode") != "motion":
+        x, y, yaw = p["robot_start_pose"]
+        rows = [("mode", p["mode"]), ("robot start", f"({x:.3f}, {y:.3f}) m, yaw {yaw:.3f} rad")]
+        if p["mode"] == "camera":
+            f = p["fit"]
+            rows += [("camera", p["camera"]),
+                     ("pelvis path residual (rms / max)",
+                      f"{f['path_residual_rms_m']:.3f} / {f['path_residual_max_m']:.3f} m"),
+                     ("heading residual (rms / max)", (f"{f['heading_residual_rms_deg']:.2f} / "
+                                                       f"{f['heading_residual_max_deg']:.2f} deg")),
+                     ("gravity tilt (max)", f"{f['gravity_tilt_max_deg']:.2f} deg"),
+                     (f"robot vs subject at the other end (anchor: {p['anchor']})",
+                      f"{p['robot_vs_subject_other_end_m']:.3f} m"),
+                     ("intrinsics", p.get("intrinsics_warning") or "agree")]
+        out.append("<h2>Placement in the scene</h2><table>" + "".join(
+            f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+            for k, v in rows) + "</table>")
+    details = (report.get("metrics") or {}).get("predicate_details") or {}
+    if details:
+        def cell(ok: bool, time_s: float | None, distance_m: float | None) -> str:
+            t, d = time_s, distance_m
+            return (f"{'met' if ok else 'NOT met'}" + ("" if t is None else f" at {t:.2f} s")
+                    + ("" if d is None else f", {d:.3f} m"))
+
+        rows_html = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(r['kind'])}</td>"
+            f"<td>{r['threshold_m']:.3f} m</td><td>{cell(r['ok'], r['time_s'], r['distance_m'])}"
+            f"</td><td>{cell(**r['detail']['reference']) if 'reference' in r['detail'] else ''}"
+            "</td></tr>" for n, r in details.items())
+        out.append("<h2>Task predicates</h2><table><tr><th>name</th><th>kind</th><th>d</th>"
+                   "<th>executed</th><th>plan (kinematic)</th></tr>" + rows_html + "</table>")
+    return "\n".join(out)

@@ -153,6 +153,8 @@ def _checks_table(checks: list[dict]) -> str:
 
 
 def write_html(report: dict, out: Path, cfg) -> Path:
+    from twin.validate.predicates import scene_html
+
     verdict = report["verdict"]
     colour = VERDICT_COLOURS.get(verdict, "#666")
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in report["reasons"]) or "<li>none</li>"
@@ -191,6 +193,7 @@ scene {html.escape(str(inp.get('scene', cfg.scene)))}, controller
              'the reference plan as a translucent orange ghost.</p>'
              if (out / "video.mp4").exists() else "")
     page = head + f"""{video}
+{scene_html(report)}
 <h2>Checks and thresholds</h2>{_checks_table(report['checks'])}
 <p>Values are measured up to the fall ({m['assessed_s']:.2f} s); a value past its caution
 threshold makes the plan a caution, past its no-go threshold a no-go.</p>
