@@ -4,7 +4,10 @@
   human box-carrying clips; scripts/build_motion_library.py);
 - procedural: data/motion_library/heldout (LIPM walks, squats, reaches, human scripts).
 Falls back to the committed small clips (assets/motions/heldout_small_real and
-heldout_small) when the library is not built. Targets (issue 12) are printed last.
+heldout_small) when the library is not built. Then two GVHMR-layout plans (foot-locked
+walks from twin.motion.procedural.smpl_walk: 0.8 m/s straight, and a quarter circle of
+radius 1.4 m at 0.8 m/s) go through `twin validate` with the tracker. Targets (issue 12)
+are printed last.
 
     python benchmarks/tracker_eval.py [--tracker default|PATH.npz] [--out DIR]
         [--history assets/tracker/history.csv --wall-hours H --cores N --note TEXT]
@@ -23,6 +26,8 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 import twin  # noqa: F401
 from twin.envs.tracking.g1_tracking import load_motions
 from twin.evaluate.tracker import evaluate_with_baseline, format_table, write_report
@@ -35,6 +40,49 @@ SPLITS = {"real": ("data/motion_library/heldout_real", "assets/motions/heldout_s
 def split_folder(split: str) -> Path:
     full, small = SPLITS[split]
     return ROOT / full if (ROOT / full).is_dir() else ROOT / small
+
+
+WALK_PLANS = {
+    "walk_0p8_straight": dict(speed_mps=0.8, walk_s=6.0),
+    # 7 steps of 0.55 s, the first two and last two ramped: 5 full steps' turn = 90 deg
+    "walk_0p8_quarter_circle": dict(speed_mps=0.8, yaw_rate_rad_s=(np.pi / 2) / (5 * 0.55),
+                                    walk_s=7 * 0.55),
+}
+
+
+def validate_walks(tracker: str) -> dict[str, dict]:
+    """Write each walk plan as a GVHMR ``hmr4d_results.pt`` and run ``twin validate`` on it."""
+    import subprocess
+    import sys
+    import tempfile
+
+    import torch
+
+    from twin.motion.procedural.smpl_walk import WalkSpec, walk_gvhmr
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, kw in WALK_PLANS.items():
+            d = walk_gvhmr(WalkSpec(**kw))
+            plan = Path(tmp) / f"{name}.pt"
+            torch.save({k: ({kk: torch.tensor(vv) for kk, vv in v.items()}
+                            if isinstance(v, dict) else torch.tensor(v))
+                        for k, v in d.items()}, plan)
+            proc = subprocess.run([sys.executable, "-m", "twin.cli.main", "validate", str(plan),
+                                   f"controller={tracker}", f"out={Path(tmp) / name}",
+                                   "fps=30", "progress=false"],
+                                  capture_output=True, text=True, check=False)
+            report_path = Path(tmp) / name / "report.json"
+            if not report_path.exists():
+                out[name] = {"verdict": "error", "rc": proc.returncode,
+                             "stderr": proc.stderr.strip().splitlines()[-1:]}
+                continue
+            r = json.loads(report_path.read_text())
+            m = r["metrics"]
+            out[name] = {"verdict": r["verdict"], "rc": proc.returncode,
+                         "fall_time_s": m.get("fall_time_s"), "duration_s": m.get("duration_s"),
+                         "mpjpe_local_mm": m.get("mpjpe_local_mm")}
+    return out
 
 
 def main() -> None:
@@ -57,6 +105,12 @@ def main() -> None:
         summary[split] = {k: report[k]["aggregate"] for k in report}
         if args.out:
             write_report(report, Path(args.out) / split, title=f"{split} held-out split")
+    walks = validate_walks(args.tracker)
+    summary["walks"] = walks
+    print("\n== GVHMR-layout walk plans through twin validate")
+    for name, w in walks.items():
+        print(f"{name:26s} {w['verdict']:8s} fall {w.get('fall_time_s')} s of "
+              f"{w.get('duration_s')} s; local MPJPE {w.get('mpjpe_local_mm')}")
     print("\n== targets (issue 12)")
     for split, target_s in (("real", 0.9), ("procedural", 0.95)):
         a, b = summary[split]["tracker"], summary[split]["pd_baseline"]
@@ -66,6 +120,8 @@ def main() -> None:
               + f"; local MPJPE {a['mpjpe_local_mm']:.1f} mm (common window "
               f"{a['mpjpe_local_common_mm']:.1f} vs PD {b['mpjpe_local_common_mm']:.1f})"
               + (" (target <= 35 mm)" if split == "real" else ""))
+    print("walks      " + ", ".join(f"{n}: {w['verdict']}" for n, w in walks.items())
+          + " (target: go for both)")
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2))

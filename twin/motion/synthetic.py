@@ -22,8 +22,9 @@ from twin.motion.smpl import SMPL_JOINT_NAMES, mean_shape_rest_joints
 
 def procedural_walk(duration_s: float = 10.0, speed_m_s: float = 1.0, fps: float = 50.0,
                     height_m: float = 1.70, heading_rad: float = 0.0,
-                    stride_hz: float = 0.9) -> SmplParams:
-    """Straight walking in a z-up (AMASS-style) world along ``heading_rad`` from +x."""
+                    stride_hz: float = 0.9, yaw_rate_rad_s: float = 0.0) -> SmplParams:
+    """Walking in a z-up (AMASS-style) world, starting along ``heading_rad`` from +x; with
+    ``yaw_rate_rad_s`` the heading turns at that rate (an arc of radius speed / rate)."""
     T = round(duration_s * fps) + 1
     t = np.arange(T) / fps
     phase = 2.0 * np.pi * stride_hz * t
@@ -44,19 +45,24 @@ def procedural_walk(duration_s: float = 10.0, speed_m_s: float = 1.0, fps: float
     body[:, j["right_elbow"], 1] = -0.3
 
     # Root: SMPL faces +z (y up); R_zup turns that to -y, a yaw of 90 deg + heading to +x.
-    yaw = heading_rad + np.pi / 2
-    Rz = np.array([[np.cos(yaw), -np.sin(yaw), 0], [np.sin(yaw), np.cos(yaw), 0], [0, 0, 1]])
-    R_root = Rz @ R_ZUP_FROM_YUP @ axis_angle_to_matrix(np.zeros(3))
-    root = np.tile(quat_to_rotvec(matrix_to_quat(R_root)), (T, 1))
+    heading = heading_rad + yaw_rate_rad_s * t
+    yaw = heading + np.pi / 2
+    c, s_ = np.cos(yaw), np.sin(yaw)
+    Rz = np.zeros((T, 3, 3))
+    Rz[:, 0, 0], Rz[:, 0, 1], Rz[:, 1, 0], Rz[:, 1, 1], Rz[:, 2, 2] = c, -s_, s_, c, 1.0
+    R_root = Rz @ R_ZUP_FROM_YUP
+    root = quat_to_rotvec(matrix_to_quat(R_root))
     rest = mean_shape_rest_joints(height_m)
-    forward = np.array([np.cos(heading_rad), np.sin(heading_rad), 0.0])
-    pelvis = (speed_m_s * t)[:, None] * forward
+    velocity = speed_m_s * np.stack([np.cos(heading), np.sin(heading), 0 * t], axis=1)
+    pelvis = np.concatenate([np.zeros((1, 3)), np.cumsum(
+        0.5 * (velocity[1:] + velocity[:-1]) / fps, axis=0)])
     pelvis[:, 2] = 0.02 * np.cos(2 * phase)
     transl = pelvis - rest[0]  # pelvis = J0 + transl
     return SmplParams(path="<procedural_walk>", format="procedural", model="smpl",
                       root_orient_aa=root, body_pose_aa=body, betas=np.zeros(10),
                       transl=transl, up_axis="z", fps=fps,
-                      info={"speed_m_s": f"{speed_m_s:g}", "duration_s": f"{duration_s:g}"})
+                      info={"speed_m_s": f"{speed_m_s:g}", "duration_s": f"{duration_s:g}",
+                            "yaw_rate_rad_s": f"{yaw_rate_rad_s:g}"})
 
 
 def gvhmr_result_in_camera(root_rot_w: np.ndarray, pelvis_w: np.ndarray, body_pose: np.ndarray,
