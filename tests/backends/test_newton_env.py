@@ -23,7 +23,7 @@ def test_g1_stand_runs_on_newton_like_on_mujoco():
     heights = {}
     for name, env in envs.items():
         for _ in range(25):  # 0.5 s holding the default pose
-            o, r, terminated, truncated, info = env.step(zero)
+            o, _, terminated, _, info = env.step(zero)
             assert not terminated and np.isfinite(o).all()
         heights[name] = info["pelvis_height_m"]
         obs[name] = o

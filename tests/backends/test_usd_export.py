@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 pxr = pytest.importorskip("pxr", reason="usd-core not installed (pip install usd-core)")
-from pxr import Usd, UsdGeom, UsdPhysics  # noqa: E402
+from pxr import Usd, UsdGeom, UsdPhysics
 
-from twin.cli.main import main  # noqa: E402
-from twin.sim import make_backend  # noqa: E402
+from twin.cli.main import main
+from twin.sim import make_backend
 
 
 @pytest.mark.parametrize("scene, overrides", [("panda_table", []), ("empty", ["robot=g1"])])
