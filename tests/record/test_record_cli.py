@@ -7,6 +7,7 @@ import numpy as np
 from twin.cli.main import main
 from twin.record import check_dataset, load_episode, load_info
 from twin.record.prompts import load_prompts_metadata
+from twin.record.recovery import read_episode_rows
 from twin.robots.keypoints import keypoint_table
 
 
@@ -42,6 +43,12 @@ def test_record_without_prompts_and_zero_policy(tmp_path):
     ep = load_episode(root, 0)
     assert np.all(ep.data["action"] == 0) and ep.length == 3
     assert load_prompts_metadata(root)["prompts"] is False
+    # --resume continues the seed sequence up to the requested total
+    assert main(["record", "twin/PandaReach-v0", "-o", str(root), "--episodes", "2",
+                 "--policy", "zero", "--size", "32", "--env-arg", "max_episode_steps=3",
+                 "--resume"]) == 0
+    assert check_dataset(root).total_episodes == 2
+    assert [r["seed"] for r in read_episode_rows(root)] == [0, 1]
 
 
 def test_record_rejects_bad_input_with_one_line(tmp_path, capsys):
