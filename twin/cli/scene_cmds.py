@@ -1,5 +1,6 @@
-"""``twin render-observation``: the picture a scene's calibrated camera sees at the initial
-state, and ``scene.json`` describing it (camera, objects, robot)."""
+"""``twin render-observation scene=CELL [camera=... width=... height=...] -o first.png``: the
+picture a scene's calibrated camera sees at the initial state, and ``scene.json`` describing
+it (camera K and extrinsics, objects with poses and sizes, the robot's pose)."""
 
 from __future__ import annotations
 
@@ -7,54 +8,61 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from twin.cli.grammar import lazy_help, parse_config
+
 
 @dataclass
 class ObservationConfig:
-    scene: str = "cell"  # a bundled scene name or a YAML path
-    camera: str | None = None  # default: the scene's first calibrated camera
-    width: int | None = None  # default: the camera's calibrated resolution
+    """``twin render-observation KEY=VALUE...``.
+
+    scene: a bundled scene name or a scene YAML path
+    camera: camera to render; null = the scene's first calibrated camera (else its first)
+    width: image width in pixels; null = the camera's calibrated width
+    height: image height in pixels; null = the camera's calibrated height
+    render_profile: fast (no shadows or anti-aliasing, decimated meshes) or full
+    out: image path (.png); scene.json is written next to it unless json= says otherwise
+    json: path of the scene description; null = scene.json beside the image
+    """
+
+    scene: str = "cell"
+    camera: str | None = None
+    width: int | None = None
     height: int | None = None
     render_profile: str = "fast"
+    out: str = "first.png"
+    json: str | None = None
 
 
 def add_scene_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render-observation", help="render a scene's initial observation from "
                        "its calibrated camera, with scene.json (camera K and extrinsics, "
                        "objects, robot pose)",
-                       description="KEY=VALUE: scene=NAME|PATH camera=NAME width=W height=H "
-                       "render_profile=fast|full")
-    p.add_argument("items", nargs="*", metavar="KEY=VALUE")
-    p.add_argument("-o", "--out", default="first.png", help="image path (default first.png)")
-    p.add_argument("--json", default=None, help="description path (default: scene.json "
-                   "next to the image)")
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="The picture a video model is conditioned on: the scene's "
+                       "initial state seen by its calibrated camera.")
+    p.epilog_fn = lazy_help("twin.cli.scene_cmds.ObservationConfig",
+                            "example: twin render-observation scene=cell -o first.png")
+    p.add_argument("items", nargs="*", metavar="KEY=VALUE", help="keys listed below")
+    p.add_argument("-o", "--out", default=None, help="image path (same as out=)")
     p.set_defaults(func=run_render_observation)
-
-
-def parse_observation_config(items: list[str]) -> ObservationConfig:
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    bad = [i for i in items if "=" not in i]
-    if bad:
-        raise ValueError(f"render-observation: expected KEY=VALUE, got {bad}")
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(ObservationConfig),
-                                 OmegaConf.from_dotlist(list(items)))
-        return OmegaConf.to_object(merged)  # type: ignore[return-value]
-    except OmegaConfBaseException as exc:
-        msg = str(exc).strip().splitlines()[0]
-        raise ValueError(f"render-observation: {msg}; keys are scene, camera, width, height, "
-                         "render_profile") from exc
 
 
 def run_render_observation(args: argparse.Namespace) -> int:
     from twin.scene.config import load_scene_config
     from twin.scene.observation import initial_observation, write_observation
 
-    cfg = parse_observation_config(list(args.items))
+    items = list(args.items) + ([f"out={args.out}"] if args.out else [])
+    cfg = parse_config(ObservationConfig, items, "render-observation")
+    for key in ("width", "height"):
+        value = getattr(cfg, key)
+        if value is not None and not 16 <= value <= 4096:
+            raise ValueError(f"render-observation: {key}={value}; expected 16..4096 pixels")
+    if cfg.render_profile not in ("fast", "full"):
+        raise ValueError(f"render-observation: render_profile={cfg.render_profile!r}; "
+                         "expected fast or full")
     scene = load_scene_config(cfg.scene)
     obs, _ = initial_observation(scene, cfg.camera, cfg.width, cfg.height, cfg.render_profile)
-    image, desc = write_observation(obs, Path(args.out), args.json)
+    image, desc = write_observation(obs, Path(cfg.out), cfg.json)
     cam = obs.description["camera"]
     print(f"camera {cam['name']} ({cam['width']}x{cam['height']}, "
           f"{'calibrated' if cam['calibrated'] else 'posed'}); "

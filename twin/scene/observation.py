@@ -71,7 +71,8 @@ def initial_observation(scene: SceneConfig, camera: str | None = None, width: in
     if camera not in names:
         raise ValueError(f"camera {camera!r}; scene {scene.name!r} has {names}")
     cam_cfg = scene.cameras[names.index(camera)]
-    w, h = int(width or cam_cfg.width), int(height or cam_cfg.height)
+    w = int(cam_cfg.width if width is None else width)
+    h = int(cam_cfg.height if height is None else height)
     if w <= 0 or h <= 0:
         raise ValueError(f"width/height must be > 0, got {w}x{h}")
     backend = make_backend(scene, render_profile=render_profile)
