@@ -9,6 +9,7 @@ axes). Positions are metres in the z-up world; quaternions are wxyz.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ import numpy as np
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from twin.errors import InputError
+
 OBJECT_TYPES = ("box", "sphere", "cylinder", "capsule", "mesh")
 FRICTION_CONES = ("pyramidal", "elliptic")
 CONDIMS = (1, 3, 4, 6)  # MuJoCo contact dimensions: frictionless, tangential, + torsional, + rolling
 
 
-class SceneConfigError(ValueError):
+class SceneConfigError(InputError):
     """A scene config that cannot be built; the message names the file and field."""
 
 
@@ -208,13 +211,13 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
     if cfg.robot not in twin.robots.names():
         raise SceneConfigError(f"{source}: robot: unknown robot {cfg.robot!r}; expected one of "
                                f"{twin.robots.names()}")
-    if cfg.physics.dt <= 0 or cfg.physics.decimation < 1:
+    if not (math.isfinite(cfg.physics.dt) and cfg.physics.dt > 0) or cfg.physics.decimation < 1:
         raise SceneConfigError(f"{source}: physics: expected dt > 0 and decimation >= 1, got "
                                f"dt={cfg.physics.dt}, decimation={cfg.physics.decimation}")
     if cfg.physics.cone not in FRICTION_CONES:
         raise SceneConfigError(f"{source}: physics.cone: {cfg.physics.cone!r}; expected one of "
                                f"{list(FRICTION_CONES)}")
-    if cfg.physics.impratio <= 0:
+    if not (math.isfinite(cfg.physics.impratio) and cfg.physics.impratio > 0):
         raise SceneConfigError(f"{source}: physics.impratio must be > 0, got "
                                f"{cfg.physics.impratio}")
     names: set[str] = set()
@@ -227,8 +230,15 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
             raise SceneConfigError(f"{where}: type {obj.type!r}; expected one of {OBJECT_TYPES}")
         if obj.type == "mesh" and not obj.mesh_file:
             raise SceneConfigError(f"{where}: type mesh needs mesh_file")
-        if obj.mass <= 0:
-            raise SceneConfigError(f"{where}: mass must be > 0 kg, got {obj.mass}")
+        if not (math.isfinite(obj.mass) and obj.mass > 0):
+            raise SceneConfigError(f"{where}: mass must be a finite number > 0 kg, got "
+                                   f"{obj.mass}")
+        if not (math.isfinite(obj.friction) and obj.friction >= 0):
+            raise SceneConfigError(f"{where}: friction must be a finite number >= 0, got "
+                                   f"{obj.friction}")
+        if obj.type != "mesh" and not all(math.isfinite(v) and v > 0 for v in obj.size):
+            raise SceneConfigError(f"{where}: size must be finite numbers > 0, got "
+                                   f"{list(obj.size)}")
         if obj.condim not in CONDIMS:
             raise SceneConfigError(f"{where}: condim {obj.condim}; expected one of {list(CONDIMS)}")
         _check_len(where, "pos", obj.pos, 3)
@@ -248,8 +258,9 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
         if not 0 < dr.travel < 2 * hx - 2 * dr.wall:
             raise SceneConfigError(f"{where}: travel must be in (0, depth - 2 walls) = "
                                    f"(0, {2 * hx - 2 * dr.wall:.3f}) m, got {dr.travel}")
-        if dr.drawer_mass <= 0:
-            raise SceneConfigError(f"{where}: drawer_mass must be > 0 kg, got {dr.drawer_mass}")
+        if not (math.isfinite(dr.drawer_mass) and dr.drawer_mass > 0):
+            raise SceneConfigError(f"{where}: drawer_mass must be a finite number > 0 kg, got "
+                                   f"{dr.drawer_mass}")
         if dr.handle_standoff <= dr.handle_radius or dr.handle_length <= 0:
             raise SceneConfigError(f"{where}: the handle needs handle_standoff > handle_radius "
                                    "and a positive handle_length")
@@ -274,8 +285,13 @@ def validate_scene_config(cfg: SceneConfig, source: str = "<scene>") -> None:
                 raise SceneConfigError(
                     f"{where}: no intrinsics: give pos + lookat (or quat_wxyz) + fovy, or a "
                     "calibration (K + world_from_camera)")
-        if cam.width <= 0 or cam.height <= 0:
-            raise SceneConfigError(f"{where}: width/height must be > 0")
+        if cam.fovy is not None and not (math.isfinite(cam.fovy) and 0 < cam.fovy < 180):
+            raise SceneConfigError(f"{where}: fovy must be in (0, 180) degrees, got {cam.fovy}")
+        if calibrated and not (cam.K[0][0] > 0 and cam.K[1][1] > 0):
+            raise SceneConfigError(f"{where}: K needs focal lengths fx, fy > 0 (pixels)")
+        if not (0 < cam.width <= 8192 and 0 < cam.height <= 8192):
+            raise SceneConfigError(f"{where}: width/height must be in 1..8192 pixels, got "
+                                   f"{cam.width}x{cam.height}")
         if cam.depth_range_m is not None and (
                 len(cam.depth_range_m) != 2
                 or not 0 <= float(cam.depth_range_m[0]) < float(cam.depth_range_m[1])):
@@ -295,6 +311,9 @@ def _check_matrix(where: str, field_name: str, rows: Any, n: int) -> None:
 def _check_len(where: str, field_name: str, value: list, n: int) -> None:
     if len(value) != n:
         raise SceneConfigError(f"{where}: {field_name} must have {n} numbers, got {len(value)}")
+    if not all(math.isfinite(float(v)) for v in value):
+        raise SceneConfigError(f"{where}: {field_name} must be finite numbers, got "
+                               f"{list(value)}")
 
 
 def _one_line(exc: BaseException) -> str:
