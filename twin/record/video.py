@@ -26,6 +26,10 @@ from typing import Any
 import av
 import numpy as np
 
+# SVT-AV1 writes warnings about its fast presets to stderr on every encoder it opens (six
+# per episode of a two-camera recording); errors only, unless the user asks for more.
+os.environ.setdefault("SVT_LOG", "1")
+
 logger = logging.getLogger(__name__)
 
 # SVT-AV1 prints a banner per encoder to stderr at its default level (info); warnings and
