@@ -313,6 +313,12 @@ def test_garbage_metadata_is_infrastructure_and_leaks_no_sockets():
         assert _fds() <= before + 2, f"{_fds() - before} descriptors leaked"
     finally:
         srv.shutdown()
+    refused = WebsocketClientPolicy(url, connect_timeout_s=0, timeout_s=5)  # server gone
+    before = _fds()
+    for _ in range(100):
+        with pytest.raises(InfrastructureError, match="cannot connect"):
+            refused.infer({"x": np.ones(1)})
+    assert _fds() <= before + 2
 
 
 @pytest.mark.parametrize("first,reply,match", [
