@@ -295,7 +295,11 @@ def _init_worker(cfg_dict: dict) -> None:
     import os
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    old = _WORKER.pop("runner", None)
+    if old is not None:
+        old.close()
     _WORKER["runner"] = EpisodeRunner(RecordConfig(**cfg_dict))
+    _WORKER["cfg"] = cfg_dict
 
 
 def _attempt_in_worker(attempt: int) -> Attempt:
@@ -347,7 +351,7 @@ def _ray_attempts(cfg: RecordConfig, first: int) -> Iterator[Attempt]:
     def _remote(cfg_dict: dict, attempt: int) -> Attempt:
         from twin.record import engine  # noqa: PLW0406  (in the Ray worker process)
 
-        if "runner" not in engine._WORKER:
+        if engine._WORKER.get("cfg") != cfg_dict:  # Ray reuses worker processes
             engine._init_worker(cfg_dict)
         return engine._attempt_in_worker(attempt)
 
