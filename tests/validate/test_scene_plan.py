@@ -94,13 +94,17 @@ def test_camera_placement_recovers_the_filmed_path(filmed):
 
 
 def test_placement_modes_put_the_robot_motion_where_asked(filmed):
-    from twin.retarget.kinematics import robot_motion_from_qpos
-    from twin.robots import get
+    from twin.motion.robot_motion import RobotMotion
 
     scene = load_scene_config("cell")
-    m = robot_motion_from_qpos("g1", np.tile([0.3, 0.1, 0.755], (20, 1)),
-                               np.tile(quat_from_yaw(np.array(0.4)), (20, 1)),
-                               np.tile(get("g1").default_joint_pos_array(), (20, 1)), 50.0)
+    T = 20
+    root = np.tile([0.3, 0.1, 0.755], (T, 1))
+    bodies = np.stack([root, root + [0.2, -0.1, 0.3]], axis=1)  # pelvis and a hand
+    quat = np.tile(quat_from_yaw(np.array(0.4)), (T, 2, 1))
+    zeros = np.zeros((T, 2, 3))
+    m = RobotMotion(50.0, "g1", ("j",), ("pelvis", "hand"), np.zeros((T, 1)),
+                    np.zeros((T, 1)), root, quat[:, 0], bodies, quat, zeros + [1.0, 0, 0],
+                    zeros)
     placed, info = place_plan(m, scene, start_pose=[0.5, -0.2, np.pi / 2])
     assert info["mode"] == "start_pose"
     assert placed.root_pos_w[0, :2] == pytest.approx([0.5, -0.2], abs=1e-9)
@@ -109,6 +113,8 @@ def test_placement_modes_put_the_robot_motion_where_asked(filmed):
     d0 = np.linalg.norm(m.body_pos_w - m.root_pos_w[:, None], axis=-1)
     d1 = np.linalg.norm(placed.body_pos_w - placed.root_pos_w[:, None], axis=-1)
     assert np.abs(d0 - d1).max() < 1e-9
+    assert placed.body_lin_vel_w[0, 0] == pytest.approx([np.cos(np.pi / 2 - 0.4),
+                                                         np.sin(np.pi / 2 - 0.4), 0.0])
     # default: the robot's pose in the scene (cell: origin, facing +x)
     placed, info = place_plan(m, scene)
     assert info["mode"] == "robot" and info["robot_start_pose"] == [0.0, 0.0, 0.0]
@@ -205,6 +211,10 @@ def test_predicates_naming_unknown_things_list_the_valid_ones():
     with pytest.raises(ValueError, match=r"unknown body 'left_finger'; expected a robot body"):
         check_scene_predicates([Predicate(name="t", kind="touch", body="left_finger",
                                           object="box")], robot, scene)
+    with pytest.raises(ValueError, match=r"unknown body 'left_hand_index_1_link' \(the plan has "
+                       r"no hand targets, so it runs on the G1 without Dex3-1 hands\)"):
+        check_scene_predicates([Predicate(kind="reach", body="left_hand_index_1_link",
+                                          object="box")], {"pelvis"}, scene)
     with pytest.raises(ValueError, match=r"unknown object 'door'; kind 'not_touch' expects "
                        r"one of \['box', 'chair', 'chair_back', 'table', 'world'\]"):
         check_scene_predicates([Predicate(kind="not_touch", object="door")], robot, scene)

@@ -150,8 +150,12 @@ def check_scene_predicates(predicates: list[Predicate], robot_bodies: frozenset[
             raise ValueError(f"{where}: kind {p.kind!r} needs body: one of "
                              f"{sorted(robot_bodies)}")
         if body and not _bodies_of(body, robot_bodies) & robot_bodies:
-            raise ValueError(f"{where}: unknown body {body!r}; expected a robot body (or a "
-                             f"prefix ending in '*'): {sorted(robot_bodies)}")
+            note = ""
+            if "_hand_" in body and not any("_hand_" in b for b in robot_bodies):
+                note = (" (the plan has no hand targets, so it runs on the G1 without Dex3-1 "
+                        "hands)")
+            raise ValueError(f"{where}: unknown body {body!r}{note}; expected a robot body "
+                             f"(or a prefix ending in '*'): {sorted(robot_bodies)}")
         if p.kind in ("reach", "moved") and p.object not in shapes:
             raise ValueError(f"{where}: unknown object {p.object!r}; kind {p.kind!r} expects "
                              f"one of {sorted(shapes)}")
