@@ -174,6 +174,16 @@ def test_retarget_refuses_a_teleport(tmp_path, capsys):
         require_plausible(check_robot_motion(replace(m, root_pos_w=root)), "plan.npz")
 
 
+def test_eval_tracker_refuses_an_implausible_clip():
+    from twin.evaluate.tracker import evaluate_tracker
+
+    good, high = standing_motion(T=10), standing_motion(T=10, root_z=100.0)
+    high = replace(high, source={"file": "clips/high.npz"})
+    with pytest.raises(ImplausiblePlanError, match=r"clips/high\.npz: implausible plan: root "
+                                                   r"height 100\.00 m"):
+        evaluate_tracker([good, high], None, gains="stiff")
+
+
 def test_reference_ghost_is_orange_and_translucent():
     from twin.scene.config import load_scene_config
     from twin.sim import make_backend

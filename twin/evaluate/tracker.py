@@ -89,6 +89,9 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
     from twin.envs.tracking.g1_tracking import G1TrackingTask, TerminationThresholds, load_motions
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
+    from twin.motion.checks import require_plausible_clips
+
+    require_plausible_clips(clips)  # a plan that cannot be physical is refused, not scored
     task = G1TrackingTask(clips, num_envs=len(clips), robot=robot, gains=gains,
                           action_mode=action_mode, dr=False, random_start=False,
                           thresholds=TerminationThresholds(**RELAXED), num_threads=num_threads)

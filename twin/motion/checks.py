@@ -165,6 +165,14 @@ def check_retarget_result(result, human=None, bounds: PlanBounds | None = None
             + check_ik_residuals(result.position_residual_m, m.fps, bounds))
 
 
+def require_plausible_clips(motions, robots: tuple[str, ...] = ("g1", "g1_dex3"),
+                            bounds: PlanBounds | None = None) -> None:
+    """Raise ``ImplausiblePlanError`` for the first of ``motions`` (``RobotMotion``s) that
+    cannot be physical (``twin eval tracker`` and training inputs)."""
+    for m in motions:
+        require_plausible(check_robot_motion(m, robots, bounds), m.source.get("file"))
+
+
 def require_plausible(issues: list[PlanIssue], path: str | None) -> None:
     """Raise ``ImplausiblePlanError`` when ``issues`` is not empty."""
     if issues:
