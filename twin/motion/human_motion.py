@@ -105,6 +105,9 @@ def save_human_motion(motion: HumanMotion, path: str | Path, writer: str = "twin
 
 
 def load_human_motion_npz(path: str | Path) -> HumanMotion:
+    from twin.motion.limits import check_npz_budget
+
+    check_npz_budget(path)  # before decompressing anything
     with np.load(path, allow_pickle=False) as z:
         if "schema" not in z.files or str(z["schema"]) != HUMAN_MOTION_SCHEMA:
             raise MotionFormatError(path, "schema", f"expected {HUMAN_MOTION_SCHEMA!r}")

@@ -111,6 +111,9 @@ def load_body_model(path: str | Path) -> BodyModel:
     if head.startswith(b"PK"):
         if not zipfile.is_zipfile(path):
             raise MotionFormatError(path, None, "not a readable .npz archive")
+        from twin.motion.limits import check_npz_budget
+
+        check_npz_budget(path)  # before decompressing anything
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
     elif head[:1] == b"\x80" or head[:1] in (b"(", b"}", b"]"):
