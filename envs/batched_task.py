@@ -90,8 +90,8 @@ class BatchedTask(ABC):
         a = np.asarray(action)
         if a.shape != shape:
             raise ValueError(f"action: expected shape {shape}, got {a.shape}")
-        if not np.issubdtype(a.dtype, np.number):
-            raise ValueError(f"action: expected a numeric dtype, got {a.dtype}")
+        if a.dtype.kind not in "iuf":  # complex is a np.number, but has no real meaning here
+            raise ValueError(f"action: expected a real numeric dtype, got {a.dtype}")
         a = a.astype(np.float64)
         if not np.all(np.isfinite(a)):
             raise ValueError("action: contains NaN or Inf")

@@ -59,3 +59,20 @@ def test_calibrated_camera_needs_positive_focal_lengths():
 def test_the_base_scene_is_accepted():
     cfg = scene_config_from_dict(copy.deepcopy(BASE), "ok.yaml")
     assert cfg.cameras[0].fovy == 45 and cfg.objects[0].mass == 0.1
+
+
+def test_complex_actions_are_refused_not_cast():
+    import gymnasium as gym
+    import numpy as np
+
+    import twin  # noqa: F401  (registers the ids)
+
+    env = gym.make("twin/PandaReach-v0", disable_env_checker=True)
+    try:
+        env.reset(seed=0)
+        with pytest.raises(ValueError, match="expected a real numeric dtype, got complex128"):
+            env.step(np.zeros(env.action_space.shape, np.complex128) + 1j)
+        _, reward, *_ = env.step(np.zeros(env.action_space.shape, np.float32))
+        assert np.isfinite(reward)
+    finally:
+        env.close()
