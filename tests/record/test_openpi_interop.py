@@ -63,6 +63,7 @@ def test_eval_against_a_stock_libero_server_and_its_metadata(tmp_path):
     assert [(r["seed"], r["success"], r["termination"], r["length"]) for r in rows] == [
         (rec["seed"], rec["success"], rec["termination"], rec["steps"])]
     assert load_info(tmp_path / "ds").features["observation.images.wrist"].shape == (32, 32, 3)
+    assert f"policy: `{server.url}`" in (tmp_path / "ds" / "README.md").read_text()
     assert SEEN[-1]["image"] == (32, 32, 3)
     # LIBERO's [d-pos, ..., +1 = close] executed as twin's [d-rot, d-pos, open fraction]: the
     # tool rose and the gripper closed (state: ee_pos, rotation vector, open fraction x 2)

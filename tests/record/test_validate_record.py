@@ -43,3 +43,5 @@ def test_validation_records_the_execution_with_prompts(tmp_path):
     row = read_episode_rows(tmp_path / "ds")[0]
     assert row["policy"] == "pd" and row["motion"] == "raise.npz"
     assert row["success"] == (report["verdict"] == "go")
+    card = (tmp_path / "ds" / "README.md").read_text()
+    assert "success over the 1 kept episodes" in card and "`front`" in card

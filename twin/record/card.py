@@ -19,6 +19,41 @@ def _fmt_matrix(m: list[list[float]]) -> str:
 
 
 def write_card(root: str | Path, cfg: Any, runner: Any, progress: dict) -> Path:
+    """The card of a ``twin record`` dataset (``twin.record.engine``)."""
+    from twin.record.recovery import read_episode_rows
+
+    rows = read_episode_rows(root)
+    attempts = progress["attempts"]
+    seeds = [int(r["seed"]) for r in rows if r.get("seed") is not None]
+    scene = runner.task.backend.scene_config
+    source = [
+        (f"- env: `{runner.env_id}` (scene `{getattr(scene, 'name', '?')}`, robot "
+         f"`{runner.robot_type}`), frames at the control rate"),
+        (f"- policy: `{cfg.policy}`, executing up to {runner.execute_steps} action(s) of each "
+         "predicted chunk"),
+        (f"- seeds: attempt k is reset with seed {cfg.seed} + k; attempts 0-"
+         f"{progress['next_attempt'] - 1} ran; the kept episodes' seeds are the `seed` column "
+         f"of `meta/episodes` ({', '.join(map(str, seeds[:12]))}"
+         f"{' ...' if len(seeds) > 12 else ''})"),
+    ]
+    if cfg.motions:
+        source.append(f"- motions: `{cfg.motions}` (attempt k plays clip k mod clips; "
+                      "`motion` column)")
+    att_rate = f"{progress['successes'] / attempts:.3f}" if attempts else "n/a"
+    quality = [
+        f"- success over all {attempts} attempts: {progress['successes']} ({att_rate})",
+        (f"- filters: only_success={cfg.only_success}, min_length={cfg.min_length}; "
+         f"rejected: {progress['rejected'] or 'none'}"),
+    ]
+    return write_source_card(root, runner.observer, runner.env_id,
+                             "`twin record`, `twin.record.engine`", source, quality)
+
+
+def write_source_card(root: str | Path, observer: Any, title: str, writer: str,
+                      source: list[str], quality: list[str] | None = None) -> Path:
+    """A dataset card: ``source`` and ``quality`` lines (markdown bullets) from the caller,
+    success over the kept episodes, cameras and prompt encodings from ``observer``, loading
+    notes and features from the dataset itself."""
     from twin import __version__
     from twin.record.consumers import policy_input_keys, prompt_keys
     from twin.record.layout import load_info
@@ -28,36 +63,20 @@ def write_card(root: str | Path, cfg: Any, runner: Any, progress: dict) -> Path:
     info = load_info(root)
     rows = read_episode_rows(root)
     kept_success = sum(bool(r.get("success")) for r in rows)
-    attempts = progress["attempts"]
-    seeds = [int(r["seed"]) for r in rows if r.get("seed") is not None]
-    scene = getattr(getattr(runner.task.backend, "scene", None), "config", None)
-    obs = runner.observer
+    rate = f"{kept_success / len(rows):.3f}" if rows else "n/a"
+    obs = observer
     lines = [
-        f"# {info.robot_type or 'twin'} / {runner.env_id}: {info.total_episodes} episodes",
+        f"# {info.robot_type or 'twin'} / {title}: {info.total_episodes} episodes",
         "",
-        (f"Recorded by twin {__version__} (`twin record`, `twin.record.engine`) as a "
-        f"LeRobotDataset {info.codebase_version}."),
+        (f"Recorded by twin {__version__} ({writer}) as a LeRobotDataset "
+         f"{info.codebase_version}, {info.fps} frames/s."),
         "",
         "## Source",
-        (f"- env: `{runner.env_id}` (scene `{getattr(scene, 'name', '?')}`, robot "
-        f"`{info.robot_type}`), {info.fps} frames/s = the control rate"),
-        f"- policy: `{cfg.policy}`, executing up to {runner.execute_steps} action(s) of each predicted chunk",
-        (f"- seeds: attempt k is reset with seed {cfg.seed} + k; attempts 0-"
-        f"{progress['next_attempt'] - 1} ran; the kept episodes' seeds are the `seed` column "
-        f"of `meta/episodes` ({', '.join(map(str, seeds[:12]))}{' ...' if len(seeds) > 12 else ''})"),
-    ]
-    if cfg.motions:
-        lines.append(f"- motions: `{cfg.motions}` (attempt k plays clip k mod clips; `motion` "
-                     "column)")
-    rate = f"{kept_success / len(rows):.3f}" if rows else "n/a"
-    att_rate = f"{progress['successes'] / attempts:.3f}" if attempts else "n/a"
-    lines += [
+        *source,
         "",
         "## Quality",
-        f"- success over all {attempts} attempts: {progress['successes']} ({att_rate})",
+        *(quality or []),
         f"- success over the {len(rows)} kept episodes: {kept_success} ({rate})",
-        (f"- filters: only_success={cfg.only_success}, min_length={cfg.min_length}; rejected: "
-        f"{progress['rejected'] or 'none'}"),
         f"- frames: {info.total_frames}; tasks: {info.total_tasks}",
         "",
         "## Cameras",
@@ -86,7 +105,7 @@ def write_card(root: str | Path, cfg: Any, runner: Any, progress: dict) -> Path:
             "visible, `keypoint_depth` (K,) m."),
         ]
     else:
-        lines.append("No prompts (recorded without `--prompts`).")
+        lines.append("No prompts (recorded without them).")
     inputs = policy_input_keys(info.features)
     lines += [
         "",

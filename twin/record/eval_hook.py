@@ -83,8 +83,19 @@ class RecordEval(gym.Wrapper):
         return obs, r, te, tr, info
 
     def close(self) -> None:
+        from twin.record.card import write_source_card
+
         try:
             self.writer.finalize()
+            env_id = self.env.spec.id if self.env.spec else type(self.task_).__name__
+            write_source_card(self.writer.root, self.observer, env_id,
+                              "`twin eval policy ... record=`, `twin.record.eval_hook`", [
+                                  f"- env: `{env_id}`, closed-loop evaluation",
+                                  f"- policy: `{self.policy}`",
+                                  (f"- seeds: evaluation episode i is reset with seed "
+                                   f"{self.base_seed} + i (`seed` and `attempt` columns); "
+                                   "episodes cut short by a policy or server failure are not "
+                                   "recorded")])
             self.observer.close()
         finally:
             super().close()

@@ -29,6 +29,7 @@ def record_execution(log: Any, root: str | Path, *, scene: str, robot: str, moti
     import json
 
     from twin.record import LeRobotV3Writer
+    from twin.record.card import write_source_card
     from twin.record.engine import recording_features
     from twin.record.prompts.observation import PROMPTS_META_PATH, _Observer
     from twin.scene.config import load_scene_config
@@ -71,6 +72,14 @@ def record_execution(log: Any, root: str | Path, *, scene: str, robot: str, moti
             "seed": 0, "attempt": writer.num_episodes, "termination": termination,
             "policy": controller, "motion": motion_name})
         (Path(root) / PROMPTS_META_PATH).write_text(json.dumps(observer.metadata(), indent=2))
+        writer.finalize()
+        write_source_card(root, observer, f"`twin validate` on {scene}",
+                          "`twin validate ... record=`, `twin.record.validation`", [
+                              (f"- scene `{scene}`, robot `{robot}`; one episode per validated "
+                              "motion (`motion` column), executed by `policy` (the controller)"),
+                              ("- state: executed joint angles; action: the joint targets "
+                              "commanded at the next control step; success: a go verdict"),
+                          ])
         return saved.episode_index
     finally:
         writer.finalize()
