@@ -229,9 +229,13 @@ def run_motion_show(args: argparse.Namespace) -> int:
         summary = robot_motion_summary(motion)
     else:
         human = _load_human(args, args.file)
+        from twin.motion.normalise import fps_note
         from twin.retarget import retarget_to_g1
 
         summary = human_motion_summary(human)
+        note = fps_note(human.source)
+        if note and not args.json:
+            print(note)
         motion = retarget_to_g1(human).motion if args.video else None
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
