@@ -1,5 +1,4 @@
-"""``twin record ENV [KEY=VALUE ...]``: drive an env with a policy and write a LeRobot v3.0
-dataset of the episodes worth keeping.
+"""``twin record ENV [KEY=VALUE ...]``: record the episodes worth training on (LeRobot v3.0).
 
 ``twin record twin/PandaPickCube-v0 -o data/pick --episodes 20 --policy oracle --prompts
 only_success=true`` resets attempt k with seed ``--seed`` + k, drives the env with the
@@ -9,7 +8,7 @@ policy (``random``, ``zero``, ``oracle``, ``ws://HOST:PORT``, ``python:MODULE:FA
 ``--prompts`` the visual action prompts, and keeps the episodes that pass the filters
 (``only_success``, ``min_length``). ``--resume`` continues an interrupted or shorter dataset
 where its seed sequence stopped. Every ``RecordConfig`` field is also a ``KEY=VALUE``
-override (``workers=2``, ``ray_address=auto``, ``env_kwargs.max_episode_steps=50`` ...);
+override (``workers=2``, ``ray_address=auto``, ``max_episode_steps=50`` ...);
 ``--env-arg key=value`` passes keyword arguments to the env (values parsed as JSON).
 """
 
@@ -24,8 +23,13 @@ from typing import Any
 
 
 def add_record_commands(sub: argparse._SubParsersAction) -> None:
+    from twin.cli.grammar import lazy_help
+
     p = sub.add_parser("record", help="record env rollouts as a LeRobotDataset v3.0",
-                       description=__doc__.splitlines()[0])
+                       description=__doc__.split("\n\n")[1].replace("``", "`"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.epilog_fn = lazy_help("twin.record.engine.RecordConfig",
+                            "Flags and KEY=VALUE set the same RecordConfig keys:")
     p.add_argument("env_id", help="Gymnasium id (see `twin envs`) or an eval task preset")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                    help="RecordConfig fields (policy=, only_success=, min_length=, motions=, "

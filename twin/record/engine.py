@@ -56,29 +56,29 @@ class RecordConfig:
     missing episode with filters, else the missing count).
     """
 
-    env: str = "twin/PandaReach-v0"
-    out: str = "record_out"
-    episodes: int = 10
-    policy: str = "random"
-    seed: int = 0
-    cameras: list[str] | None = None
-    prompts: bool = False
-    size: int = 256
-    task: str | None = None
-    codec: str | None = None
-    render_profile: str | None = None
-    depth_range: list[float] | None = None
-    env_kwargs: dict = field(default_factory=dict)
-    max_episode_steps: int | None = None
-    execute_steps: int | None = None
-    only_success: bool = False
-    min_length: int = 1
-    max_attempts: int | None = None
-    resume: bool = False
-    workers: int = 1
-    ray_address: str | None = None
-    motions: str | None = None
-    timeout_s: float = 30.0
+    env: str = "twin/PandaReach-v0"  # registered id or eval task preset (configs/task)
+    out: str = "record_out"  # dataset folder
+    episodes: int = 10  # episodes the dataset should hold (a resumed run adds the missing)
+    policy: str = "random"  # random, zero, oracle, ws://HOST:PORT, python:MODULE:FACTORY, tracker[:NAME]
+    seed: int = 0  # attempt k is reset with seed + k
+    cameras: list[str] | None = None  # camera names; null = every camera of the scene
+    prompts: bool = False  # also record visual action prompts (skeleton, mask, depth, keypoints)
+    size: int = 256  # square image side, pixels (even)
+    task: str | None = None  # language instruction; null = the env's (or the env id)
+    codec: str | None = None  # ffmpeg video encoder; null = LeRobot's AV1 (h264 fallback)
+    render_profile: str | None = None  # full or fast; null = the env's
+    depth_range: list[float] | None = None  # [near_m, far_m] for every depth prompt; null = per camera
+    env_kwargs: dict = field(default_factory=dict)  # keyword arguments for the env
+    max_episode_steps: int | None = None  # control steps per episode; null = the env's
+    execute_steps: int | None = None  # actions executed per predicted chunk; null = the preset's
+    only_success: bool = False  # keep successful episodes only
+    min_length: int = 1  # shortest episode kept, frames
+    max_attempts: int | None = None  # attempts this run at most; null = 20 per missing episode with filters
+    resume: bool = False  # continue the dataset in out after its last attempt
+    workers: int = 1  # local worker processes running attempts
+    ray_address: str | None = None  # Ray cluster for the attempts (local = start one here)
+    motions: str | None = None  # clips (file, folder, glob) for the G1 tracking envs
+    timeout_s: float = 30.0  # policy server reply and connect timeout, seconds
 
     def key(self) -> dict:
         """What a resumed run must share with the recording it continues."""
