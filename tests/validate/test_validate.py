@@ -96,6 +96,12 @@ def test_fall_is_a_no_go_with_reasons_not_an_exception(stand_file, tmp_path):
                    for r in report["reasons"] if r not in after)
     html = (tmp_path / "f" / "report.html").read_text()
     assert f"fall {m['fall_time_s']:.2f} s</text>" in html
+    rows = {c["measure"]: c for c in report["checks"]}
+    height, tilt = rows["pelvis height (min)"], rows["torso tilt from vertical (max)"]
+    assert (height["limit"], tilt["limit"]) == (0.35, 1.2)
+    assert (height["value"] < 0.35) == (height["status"] == "no-go")
+    assert (tilt["value"] > 1.2) == (tilt["status"] == "no-go")
+    assert "no-go" in (height["status"], tilt["status"])
     assert ex and TrackerMetadata and ZeroPolicy
 
 

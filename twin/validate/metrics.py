@@ -57,6 +57,8 @@ class Metrics:
     root_drift_first_exceed_time_s: float | None = None
     after_fall_contacts: dict[str, int] = field(default_factory=dict)
     after_fall_saturated_joints: list[str] = field(default_factory=list)
+    pelvis_height_min_m: float | None = None  # up to and including the fall step
+    torso_tilt_max_rad: float | None = None
 
 
 def _local(pos: np.ndarray, quat_root: np.ndarray) -> np.ndarray:
@@ -148,6 +150,8 @@ def compute_metrics(log: ExecutionLog, cfg: ValidateConfig, duration_s: float) -
         root_drift_first_exceed_time_s=_first_time(drift[:n] > th.root_drift_m, fps),
         after_fall_contacts=after_contacts,
         after_fall_saturated_joints=[j for i, j in enumerate(names) if saturated[n:, i].any()],
+        pelvis_height_min_m=float(log.root_pos_w[:n, 2].min()),
+        torso_tilt_max_rad=float(log.tilt_rad[:n].max()),
     )
 
 

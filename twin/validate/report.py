@@ -152,6 +152,11 @@ def _checks_table(checks: list[dict]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _bounds_text(thresholds: dict) -> str:
+    b = thresholds.get("plan_checks") or {}
+    return ", ".join(f"{k} {v:g}" for k, v in b.items()) or "none"
+
+
 def write_html(report: dict, out: Path, cfg) -> Path:
     from twin.validate.predicates import scene_html
 
@@ -196,7 +201,8 @@ scene {html.escape(str(inp.get('scene', cfg.scene)))}, controller
 {scene_html(report)}
 <h2>Checks and thresholds</h2>{_checks_table(report['checks'])}
 <p>Values are measured up to the fall ({m['assessed_s']:.2f} s); a value past its caution
-threshold makes the plan a caution, past its no-go threshold a no-go.</p>
+threshold makes the plan a caution, past its no-go threshold a no-go. Plausibility bounds
+checked before simulating: {html.escape(_bounds_text(report.get('thresholds', {})))}.</p>
 <h2>Summary</h2><table>{rows(summary, str)}</table>
 <h2>Tracking over time</h2>
 {_svg_plot('body-local position error', s['time_s'], s['mpjpe_local_mm'], 'mm', th.mpjpe_local_mm, ca.mpjpe_local_mm, fall)}
