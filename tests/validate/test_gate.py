@@ -232,3 +232,24 @@ def test_gvhmr_without_fps_defaults_to_30_with_a_note(tmp_path, capsys):
     rc, out, _ = _run(capsys, pt, "controller=pd", "--fps", "25", "-o", tmp_path / "p")
     assert _report(tmp_path / "p")["input"]["source_fps"] == "25" and "note:" not in out
     assert rc in (0, 1, 2)
+
+
+def test_batch_survives_a_worker_that_dies(files, tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    from twin.validate import run
+    from twin.validate.batch import validate_batch
+
+    def killed(cfg):  # as the kernel's OOM killer would
+        os._exit(137)
+
+    monkeypatch.setattr(run, "validate", killed)  # forked workers inherit the patch
+    d = tmp_path / "plans"
+    d.mkdir()
+    shutil.copy(files["stand"], d / "a.npz")
+    shutil.copy(files["stand"], d / "b.npz")
+    rows = validate_batch(d, ValidateConfig(controller="pd", out=str(tmp_path / "o")), workers=2)
+    assert [r["motion"].split("/")[-1] for r in rows] == ["a.npz", "b.npz"]
+    assert all(r["verdict"] == "error" and "worker process died" in r["reasons"][0]
+               for r in rows)
