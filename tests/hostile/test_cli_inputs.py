@@ -54,6 +54,8 @@ EVAL_BAD = [
     (["env_kwargs=3"], ["env_kwargs"]),
     (["policy=[1,2"], ["not valid YAML"]),
     (["policy=foo"], ["policy='foo'", "ws://HOST:PORT"]),
+    (["policy=ws://"], ["policy='ws://'", "hostname"]),
+    (["policy=ws://:80"], ["policy='ws://:80'"]),
     (["policy=python:no_such_module_x:make"], ["no_such_module_x"]),
     (["policy=python:json:no_factory"], ["no_factory"]),
     (["task=no_such_task"], ["unknown task 'no_such_task'"]),
@@ -68,7 +70,17 @@ def test_eval_policy_bad_values(items, needles, tmp_path, capsys):
     assert not out.exists()  # nothing written
 
 
+def test_eval_policy_video_needs_the_camera(tmp_path, capsys):
+    out = tmp_path / "run"
+    _one_line_error(capsys, ["eval", "policy", "video=true", "motion_camera=nope",
+                             f"out={out}"], "motion_camera='nope'", "third_person")
+    _one_line_error(capsys, ["eval", "policy", "video=true", "env_kwargs.obs_mode=state",
+                             f"out={out}"], "no images")
+    assert not out.exists()
+
+
 def test_eval_policy_bad_outputs(afile, capsys):
+    _one_line_error(capsys, ["eval", "policy", "out="], "out is empty")
     _one_line_error(capsys, ["eval", "policy", f"out={afile}"], "a file of that name exists")
     _one_line_error(capsys, ["eval", "policy", f"out={afile}/sub"], "is a file")
     assert afile.read_text() == "x"
@@ -143,6 +155,7 @@ SERVE_BAD = [
     (["policy=python:json:loads", "token=short"], ["token="]),
     (["policy=python:json:loads", "hots=0.0.0.0"], ["unknown key 'hots'", "did you mean 'host'"]),
     (["policy=python:no_such_module_x:f"], ["no_such_module_x"]),
+    (["policy=python:json:loads", "port=0"], ["the factory raised TypeError", "TWIN_DEBUG"]),
 ]
 
 

@@ -277,6 +277,12 @@ def one_line(exc: BaseException) -> str:
         a = re.search(r"Cannot assign (?P<t>\w+) to (?P<to>.+)", first)
         if a and key:
             return f"{key}: expected {a.group('to')}, got {a.group('t')}"
+        inc = re.search(r"Incompatible value '(?P<v>.*)' for field of type '(?P<t>[^']+)'",
+                        first)
+        if inc and key:
+            if inc.group("v") == "None":
+                return f"{key} is empty: expected a {inc.group('t')} ({key}=VALUE)"
+            return f"{key}={inc.group('v')!r}: expected a {inc.group('t')}"
         if "Missing mandatory value" in first and key:
             return f"{key} is required ({key}=...)"
         return f"{key}: {first}" if key else first

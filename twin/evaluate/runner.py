@@ -110,6 +110,15 @@ def check_eval_config(cfg: EvalConfig) -> None:
                           "python:MODULE:FACTORY")
     if cfg.policy.startswith("python:"):
         resolve_factory(cfg.policy)
+    if cfg.policy.startswith(("ws://", "wss://")):
+        from websockets.exceptions import InvalidURI
+        from websockets.uri import parse_uri
+
+        try:
+            if not parse_uri(cfg.policy).host:
+                raise InvalidURI(cfg.policy, "no host")
+        except InvalidURI as exc:
+            raise ConfigError("policy", cfg.policy, f"ws://HOST:PORT ({exc})") from None
     load_task(cfg.task)  # unknown task: one line listing the presets
     if cfg.obs_keys is not None and cfg.obs_keys not in ("libero", "droid"):
         raise ConfigError("obs_keys", cfg.obs_keys, "libero, droid or null")
@@ -183,7 +192,15 @@ def make_policy(spec: str, env=None, cfg: EvalConfig | None = None):
             raise ValueError("the oracle policy needs the env (privileged state)")
         return OraclePolicy(env.unwrapped.task)
     if spec.startswith("python:"):
-        obj = resolve_factory(spec)()
+        factory = resolve_factory(spec)
+        try:
+            obj = factory()
+        except Exception as exc:  # the user's factory failing is bad input, not a twin bug
+            from twin.errors import InputError
+
+            log.debug("policy factory %s failed", spec, exc_info=True)
+            raise InputError(f"policy={spec}: the factory raised {type(exc).__name__}: {exc} "
+                             "(TWIN_DEBUG=1 shows the traceback)") from exc
         return obj if hasattr(obj, "infer") else CallablePolicy(obj)
     raise ValueError(f"policy {spec!r}: expected ws://HOST:PORT, 'oracle' or "
                      "python:MODULE:FACTORY")
@@ -205,6 +222,24 @@ def resolve_factory(spec: str):
         raise ConfigError("policy", spec, f"a callable factory ({attr} is a "
                           f"{type(factory).__name__})")
     return factory
+
+
+def _probe_env(cfg: EvalConfig) -> None:
+    """Build the env once: refused env_kwargs, and a video without the camera to film it,
+    end here in one line."""
+    from twin.errors import ConfigError
+
+    env = make_env(cfg)
+    try:
+        space = getattr(env.unwrapped, "observation_space", None)
+        images = space.spaces.get("images") if hasattr(space, "spaces") else None
+        cams = sorted(images.spaces) if images is not None else []
+        if cfg.video and cfg.motion_camera not in cams:
+            raise ConfigError("motion_camera", cfg.motion_camera,
+                              f"a camera of the env's observation for video=true (it has "
+                              f"{cams or 'no images: check env_kwargs.obs_mode'})")
+    finally:
+        env.close()
 
 
 def _frame(obs: dict, camera: str) -> np.ndarray | None:
@@ -346,8 +381,8 @@ def run_eval(cfg: EvalConfig, progress: bool = False) -> dict:
     check_eval_config(cfg)
     preset = load_task(cfg.task)
     n = cfg.episodes if cfg.episodes is not None else preset.episodes
-    if cfg.env_kwargs:  # refused kwargs end here, before out/ holds a config that cannot run
-        make_env(cfg).close()
+    if cfg.env_kwargs or cfg.video:  # before out/ holds a config that cannot run
+        _probe_env(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg_path = out / CONFIG_FILE
