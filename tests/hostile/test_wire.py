@@ -349,3 +349,28 @@ def test_client_keeps_openpi_tracebacks_as_policy_errors():
         client.close()
     finally:
         srv.shutdown()
+
+
+def test_connection_limit_answers_busy_and_frees_its_slot():
+    with PolicyServer(_echo, port=0, max_connections=2) as srv:
+        a = WebsocketClientPolicy(srv.url, timeout_s=5)
+        b = WebsocketClientPolicy(srv.url, timeout_s=5)
+        a.connect()
+        b.connect()
+        with ws_connect(srv.url) as ws:
+            assert ws.recv(timeout=5) == "twin-error busy: too many connections; retry later"
+        third = WebsocketClientPolicy(srv.url, timeout_s=5, connect_timeout_s=0)
+        with pytest.raises(InfrastructureError, match="busy: too many connections"):
+            third.infer({"x": np.ones(1)})
+        a.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the server notices the close asynchronously
+            try:
+                assert third.infer({"x": np.ones(2)})["actions"][0, 0] == 2.0
+                break
+            except InfrastructureError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the freed slot was never reused")
+        b.close()
+        third.close()
