@@ -280,5 +280,15 @@ class SimBackend(ABC):
         """rgb: (H, W, 3) uint8; depth: (H, W) float32 m; segmentation: (H, W) int32 body id
         (-1 = background). ``ghost_qpos``: also draw that state translucent (a reference)."""
 
+    def replay_backend(self, render_profile: str = "full") -> SimBackend:
+        """A one-env MuJoCo backend of the same scene, for posing stored ``qpos`` (the
+        interface's layout is MuJoCo's) and rendering it, e.g. by recorders. Never steps
+        this backend's physics."""
+        from twin.sim import make_backend
+
+        if self.scene_config is None:
+            raise ValueError("a replay backend needs a backend made from a scene config")
+        return make_backend(self.scene_config, num_envs=1, render_profile=render_profile)
+
     def close(self) -> None:
         """Release threads and renderers."""

@@ -447,6 +447,11 @@ class MujocoBackend(SimBackend):
         T[:3, 3] = d.cam_xpos[cam_id]
         return CameraParams(camera, intr, T)
 
+    def replay_backend(self, render_profile: str = "full") -> MujocoBackend:
+        # shares the compiled model (never modified: domain randomisation copies it per env)
+        return MujocoBackend(self.model, num_envs=1, render_profile=render_profile,
+                             scene=self.scene)
+
     def _get_renderer(self) -> MujocoRenderer:
         if self._renderer is None:
             profile = get_render_profile(self._render_profile)

@@ -135,18 +135,9 @@ def _box_state_names(task: Any, space: spaces.Box) -> tuple[str, ...]:
 
 def _replay_backend(backend: SimBackend, render_profile: str) -> SimBackend:
     """A one-env MuJoCo backend of ``backend``'s scene for posing and rendering stored
-    states. A MuJoCo backend shares its compiled model (never modified: domain randomisation
-    copies it per env), which saves compiling the scene again; any other backend (Newton)
-    gets a MuJoCo replay of the same scene config (its qpos layout is MuJoCo's)."""
-    if type(backend).__name__ == "MujocoBackend":
-        return type(backend)(backend.model, num_envs=1, render_profile=render_profile,
-                             scene=backend.scene)
-    from twin.sim import make_backend
-
-    config = backend.scene_config
-    if config is None:
-        raise ValueError("camera observations need a backend made from a scene")
-    return make_backend(config, num_envs=1, render_profile=render_profile)
+    states (``SimBackend.replay_backend``: a MuJoCo backend shares its compiled model; any
+    other backend, e.g. Newton, gets a MuJoCo replay of the same scene config)."""
+    return backend.replay_backend(render_profile)
 
 
 class _Observer:
