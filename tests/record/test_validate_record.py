@@ -3,8 +3,11 @@ skeleton prompts, executed joint angles as state and the commanded targets as ac
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
+from twin.cli.main import main
 from twin.motion.robot_motion import save_robot_motion
 from twin.record import check_dataset, load_episode, load_info
 from twin.record.recovery import read_episode_rows
@@ -12,7 +15,6 @@ from twin.retarget.kinematics import robot_motion_from_qpos
 from twin.robots import get
 from twin.robots.g1 import G1_JOINT_NAMES
 from twin.robots.keypoints import keypoint_table
-from twin.validate import ValidateConfig, validate
 
 
 def test_validation_records_the_execution_with_prompts(tmp_path):
@@ -23,10 +25,12 @@ def test_validation_records_the_execution_with_prompts(tmp_path):
                                     np.tile([1.0, 0, 0, 0], (T, 1)), q, 50.0,
                                     source={"name": "raise"})
     save_robot_motion(motion, tmp_path / "raise.npz")
-    cfg = ValidateConfig(motion=str(tmp_path / "raise.npz"), controller="pd",
-                         out=str(tmp_path / "report"), record=str(tmp_path / "ds"),
-                         settle_s=0.0, progress=False)
-    report = validate(cfg)
+    # through the command line, as a user runs it (record= is a key of configs/validate)
+    rc = main(["validate", str(tmp_path / "raise.npz"), "controller=pd",
+               f"out={tmp_path / 'report'}", f"record={tmp_path / 'ds'}", "settle_s=0",
+               "progress=false"])
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert rc == {"go": 0, "no-go": 1, "caution": 2}[report["verdict"]]
     info = check_dataset(tmp_path / "ds")
     assert report["record"] == {"dataset": str(tmp_path / "ds"), "episode": 0}
     ep = load_episode(tmp_path / "ds", 0)
