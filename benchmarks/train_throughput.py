@@ -8,7 +8,9 @@
     of PPO updates, once per config given (``--config`` may repeat: old vs new in one run).
 
 All three use the same model, env count and substeps. The machine is usually shared, so
-absolute figures drift by tens of percent between runs: compare ratios from one run. Last
+absolute figures drift by tens of percent between runs: compare ratios from one run. Each
+rate is printed per wall-clock second and per CPU-second of this process (all its threads):
+the second stays comparable when other processes take the cores. Last
 line: ``training / raw physics: R``, the last config's training against the raw physics of
 the full collision model measured last in the run (target >= 0.6).
 
@@ -53,7 +55,7 @@ def _make_venv(cfg):
     return venv
 
 
-def raw_physics(venv, seconds: float) -> float:
+def raw_physics(venv, seconds: float) -> tuple[float, float]:
     """Threads step the env's models/datas from the reset states; restored every 50 steps
     (1 s) outside the timer so the robots keep the standing/moving contact states that
     training sees (a fallen robot steps faster)."""
@@ -76,36 +78,39 @@ def raw_physics(venv, seconds: float) -> float:
             for f in [pool.submit(run, c) for c in chunks]:
                 f.result()
 
-    elapsed, steps = 0.0, 0
+    elapsed, cpu, steps = 0.0, 0.0, 0
     while elapsed < seconds:
         for (q, v, c), d, m in zip(start, datas, models):
             mujoco.mj_resetData(m, d)
             d.qpos[:], d.qvel[:], d.ctrl[:] = q, v, c
             mujoco.mj_forward(m, d)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(50):
             step()
         elapsed += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         steps += 50 * n
-    return steps / elapsed
+    return steps / elapsed, steps / cpu
 
 
-def batched_env(venv, seconds: float) -> float:
+def batched_env(venv, seconds: float) -> tuple[float, float]:
     """The vector env with actions ~ N(0, 0.5) from a fixed seed (a fresh policy's scale)."""
     venv.reset(seed=0)
     rng = np.random.default_rng(0)
     shape = venv.action_space.shape
     acts = [rng.normal(0.0, 0.5, shape).astype(np.float32) for _ in range(64)]
     venv.step(acts[0])  # warm-up
-    k, t0 = 0, time.perf_counter()
+    k, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         venv.step(acts[k % 64])
         k += 1
-    return k * venv.num_envs / (time.perf_counter() - t0)
+    steps = k * venv.num_envs
+    return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
 
 
-def training(motions: str, extra: list[str], updates: int) -> tuple[float, float]:
-    """(env-steps/s from the first rollout's start to the end of learning, update share)."""
+def training(motions: str, extra: list[str], updates: int) -> tuple[float, float, float]:
+    """(env-steps/s from the first rollout's start to the end of learning, env-steps per
+    CPU-second of this process, update share of the wall time)."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     from twin.train.tracker import train
@@ -121,6 +126,7 @@ def training(motions: str, extra: list[str], updates: int) -> tuple[float, float
             now = time.perf_counter()
             if self.t0 is None:
                 self.t0, self.steps0 = now, self.num_timesteps
+                self.c0 = time.process_time()
             elif self._t_end_rollout is not None:
                 self.update_s += now - self._t_end_rollout
 
@@ -134,13 +140,14 @@ def training(motions: str, extra: list[str], updates: int) -> tuple[float, float
             now = time.perf_counter()
             self.update_s += now - self._t_end_rollout
             self.t1, self.steps1 = now, self.num_timesteps
+            self.c1 = time.process_time()
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = _cfg(motions, tmp, extra, updates)
         clock = Clock()
         train(cfg, progress_bar=False, callbacks=[clock])
-    wall = clock.t1 - clock.t0
-    return (clock.steps1 - clock.steps0) / wall, clock.update_s / wall
+    wall, steps = clock.t1 - clock.t0, clock.steps1 - clock.steps0
+    return steps / wall, steps / (clock.c1 - clock.c0), clock.update_s / wall
 
 
 def main() -> None:
@@ -156,7 +163,8 @@ def main() -> None:
     motions = args.motions or str(DEFAULT_MOTIONS if DEFAULT_MOTIONS.is_dir()
                                   else FALLBACK_MOTIONS)
     configs = args.config or [""]
-    print(f"motions={motions}, {len(os.sched_getaffinity(0))} cores, env-steps/s "
+    print(f"motions={motions}, {len(os.sched_getaffinity(0))} cores, load "
+          f"{os.getloadavg()[0]:.1f}; env-steps/s wall-clock | per CPU-second of this process "
           f"(1 env-step = decimation x physics dt)")
     first = raw_full = None
     for spec in configs:
@@ -164,20 +172,22 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             cfg = _cfg(motions, tmp, extra)
             venv = _make_venv(cfg)
-            raw = raw_physics(venv, args.seconds)
-            env = batched_env(venv, args.seconds)
+            raw, raw_cpu = raw_physics(venv, args.seconds)
+            env, env_cpu = batched_env(venv, args.seconds)
             venv.close()
-        train_rate, update_share = training(motions, extra, args.updates)
+        train_rate, train_cpu, update_share = training(motions, extra, args.updates)
         hours = 1e7 / train_rate / 3600
         print(f"config [{spec or 'default'}] (num_envs={cfg.num_envs}, "
               f"n_steps={cfg.ppo.n_steps})")
-        print(f"  (a) raw threaded mj_step        {raw:8.0f}")
-        print(f"  (b) batched env, random policy  {env:8.0f}   env / raw {env / raw:.2f}")
-        print(f"  (c) training (rollout + update) {train_rate:8.0f}   update share "
-              f"{update_share:.2f}, {hours:.2f} h per 10M env-steps")
+        print(f"  (a) raw threaded mj_step        {raw:8.0f} | {raw_cpu:6.0f}")
+        print(f"  (b) batched env, random policy  {env:8.0f} | {env_cpu:6.0f}   env / raw "
+              f"{env / raw:.2f} | {env_cpu / raw_cpu:.2f}")
+        print(f"  (c) training (rollout + update) {train_rate:8.0f} | {train_cpu:6.0f}   update "
+              f"share {update_share:.2f}, {hours:.2f} h per 10M env-steps")
         if cfg.collision == "full":
             raw_full = raw
-        print(f"  training / raw physics (this config's model) {train_rate / raw:.2f}")
+        print(f"  training / raw physics (this config's model) {train_rate / raw:.2f} | "
+              f"{train_cpu / raw_cpu:.2f}")
         if first is None:
             first = train_rate
         else:
