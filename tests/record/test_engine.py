@@ -53,8 +53,9 @@ def test_oracle_dataset_keeps_successes_with_names_and_a_card(pick_dataset):
 
 
 def _reach(out, episodes, **kw):
+    kw.setdefault("max_episode_steps", 3)
     return RecordConfig(env="twin/PandaReach-v0", out=str(out), episodes=episodes, size=32,
-                        max_episode_steps=3, **kw)
+                        **kw)
 
 
 def test_resumed_run_continues_the_seed_sequence_and_equals_one_run(tmp_path):
@@ -159,3 +160,21 @@ def test_tracker_executes_the_motions_on_the_g1_tracking_env(tmp_path):
     assert f["observation.state"].names[0] == "base_ang_vel_b[0]"
     ep = load_episode(tmp_path / "trk", 0)
     assert np.abs(ep.data["action"]).max() > 0  # the tracker acted (not the zero policy)
+
+
+def test_policy_server_drives_the_recording_in_chunks(tmp_path):
+    from twin.policy.callable import CallablePolicy
+    from twin.policy.server import PolicyServer
+
+    calls = []
+
+    def serve(obs):
+        calls.append(obs["state"].shape if isinstance(obs, dict) else np.shape(obs))
+        return {"actions": np.full((4, 7), 0.5, np.float32)}  # a chunk of 4
+
+    with PolicyServer(CallablePolicy(serve), port=0) as server:
+        s = record(_reach(tmp_path / "ws", 1, policy=server.url, execute_steps=2,
+                          max_episode_steps=5))
+    ep = load_episode(tmp_path / "ws", 0)
+    assert s.episodes == 1 and ep.length == 5 and np.all(ep.data["action"] == 0.5)
+    assert len(calls) == 3  # 5 steps, 2 executed per chunk

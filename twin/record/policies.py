@@ -7,6 +7,7 @@ observation (a chunk; the recorder executes the first ``execute_steps`` of it). 
 - ``random`` / ``zero``: uniform samples of the action space (seeded per episode) / zeros;
 - ``oracle``: the task's scripted privileged oracle (``twin.policy.oracle``);
 - ``ws://HOST:PORT``: an openpi-protocol policy server (``twin.policy.websocket_client``);
+  envs with a flat (Box) observation send it as ``{"state": obs}``;
 - ``python:MODULE:FACTORY``: a factory returning a ``Policy`` or a callable;
 - ``tracker`` or ``tracker:NAME_OR_PATH``: the learned G1 tracking controller executing the
   env's reference motions (``twin/G1MotionTracking-v0``, ``twin/G1Dex3MotionTracking-v0``).
@@ -81,6 +82,8 @@ class PolicyDriver:
     def __call__(self, obs: Any) -> np.ndarray:
         from twin.policy.base import validate_policy_output
 
+        if not isinstance(obs, dict):  # a flat observation travels as a map, like openpi's
+            obs = {"state": np.asarray(obs)}
         return validate_policy_output(self.policy.infer(obs), self.action_dim)["actions"]
 
     def close(self) -> None:
