@@ -96,20 +96,24 @@ def _footholds() -> list[tuple[str, float, float, float]]:
     return steps
 
 
-def _feet(t: np.ndarray, hip_y: dict[str, float], ankle_z: float) -> dict[str, np.ndarray]:
-    """Ankle positions (T, 3) per side: planted on their footholds, a smooth arc in swing."""
+def _feet(t: np.ndarray, rest_xy: dict[str, np.ndarray], ankle_z: float
+          ) -> dict[str, np.ndarray]:
+    """Ankle positions (T, 3) per side: planted on their footholds, a smooth arc in swing.
+    A foothold x is where the pelvis stands over that foot: the ankle keeps its rest-pose
+    offset from the pelvis (``rest_xy``), so standing needs no leg angles."""
     swing_s = SWING_FRACTION * STEP_S
     wait_s = 0.5 * (1 - SWING_FRACTION) * STEP_S  # double support before the swing
     feet = {}
     for side in ("left", "right"):
         p = np.zeros((len(t), 3))
-        p[:, 1], p[:, 2] = hip_y[side], ankle_z
+        p[:, 1], p[:, 2] = rest_xy[side][1], ankle_z
         for s, xa, xb, ts in _footholds():
             if s != side:
                 continue
             a = smooth_step(t, ts + wait_s, ts + wait_s + swing_s)
             p[:, 0] = np.where(t >= ts + wait_s, xa + (xb - xa) * a, p[:, 0])
             p[:, 2] += LIFT_M * np.sin(np.pi * a) * ((a > 0) & (a < 1))
+        p[:, 0] += rest_xy[side][0]
         feet[side] = p
     return feet
 
@@ -153,10 +157,10 @@ def world_motion() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     R_root = Rz @ R_ZUP_FROM_YUP
     root_rot = np.repeat(R_root[None], T, axis=0)
     aa_root = quat_to_rotvec(matrix_to_quat(R_root))
-    hip_y = {s: float((R_root @ (rest[SMPL_JOINT_NAMES.index(f"{s}_hip")] - rest[0]))[1])
-             for s in ("left", "right")}
+    rest_xy = {s: (R_root @ (rest[SMPL_JOINT_NAMES.index(f"{s}_ankle")] - rest[0]))[:2]
+               for s in ("left", "right")}
     ankle_z = ANKLE_HEIGHT_FRACTION * HEIGHT_M
-    feet = _feet(t, hip_y, ankle_z)
+    feet = _feet(t, rest_xy, ankle_z)
     k = round(0.25 * FPS)  # +-0.25 s moving average
     kernel = np.ones(2 * k + 1) / (2 * k + 1)
 
@@ -168,7 +172,8 @@ def world_motion() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     walking = smooth_step(t, WALK_START_S - 0.4, WALK_START_S) - smooth_step(t, t_end,
                                                                               t_end + 0.4)
     stand_z = rest[0, 1] - rest[SMPL_JOINT_NAMES.index("left_ankle"), 1] + ankle_z
-    pelvis = np.stack([smooth(0.5 * (feet["left"][:, 0] + feet["right"][:, 0])),
+    pelvis = np.stack([smooth(0.5 * (feet["left"][:, 0] - rest_xy["left"][0]
+                                     + feet["right"][:, 0] - rest_xy["right"][0])),
                        smooth(SWAY_M * np.sign(lift) * (np.abs(lift) > 1e-4)),
                        stand_z - SINK_M * walking], axis=1)
     body = np.zeros((T, 21, 3))
