@@ -324,3 +324,24 @@ def test_twin_debug_adds_the_traceback_to_input_errors(monkeypatch, capsys):
     assert main(["eval", "policy", "workers=0"]) == EXIT_INPUT_ERROR
     err = capsys.readouterr().err
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("twin: error:")
+
+
+def test_eval_resume_survives_hostile_records_and_refuses_a_hostile_config(tmp_path, capsys):
+    from twin.evaluate.runner import EvalConfig, load_records, run_eval
+
+    out = tmp_path / "run"
+    cfg = EvalConfig(policy="oracle", task="panda_pick_cube", episodes=2, out=str(out),
+                     max_episode_steps=3, env_kwargs={"obs_mode": "state"})
+    run_eval(EvalConfig(**{**cfg.__dict__, "episodes": 1}))
+    with open(out / "episodes.jsonl", "a") as f:
+        f.write("[" * 200_000 + "\n")           # RecursionError bait
+        f.write('{"episode": "1", "status": "ok"}\n')  # wrong types
+        f.write("[1, 2, 3]\n")                   # not a record
+        f.write('{"episode": 1, "status": "ok"}\n')  # missing fields
+        f.write('{"episode": 1, "stat')          # cut by an interruption
+    s = run_eval(cfg)
+    assert s["episodes_ran"] == 2 and s["missing"] == 0
+    assert [r["episode"] for r in load_records(out)] == [0, 1]
+    (out / "config.json").write_text("[" * 200_000)
+    _one_line_error(capsys, ["eval", "policy", f"out={out}", "episodes=2"],
+                    "config.json: not a twin eval config")

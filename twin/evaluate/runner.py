@@ -354,17 +354,27 @@ def _run_in_worker(episode: int) -> dict:
 
 
 # --- the run ------------------------------------------------------------------------------
+_RECORD_KEYS = ("success", "steps", "policy_calls", "wall_s", "policy_s", "env_s")
+
+
 def load_records(out: Path) -> list[dict]:
     path = out / RECORD_FILE
     if not path.exists():
         return []
     records = []
-    for line in path.read_text().splitlines():
+    for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
         if line.strip():
             try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:  # a line cut by the interruption
-                log.warning("%s: skipping a truncated record", path)
+                rec = json.loads(line)
+            except (json.JSONDecodeError, RecursionError):  # a line cut by the interruption
+                log.warning("%s:%d: skipping a truncated record", path, n)
+                continue
+            if not (isinstance(rec, dict) and type(rec.get("episode")) is int
+                    and rec.get("status") in ("ok", "policy_error", "infra_error")
+                    and all(k in rec for k in _RECORD_KEYS)):
+                log.warning("%s:%d: skipping a line that is not an episode record", path, n)
+                continue
+            records.append(rec)
     return records
 
 
@@ -387,9 +397,16 @@ def run_eval(cfg: EvalConfig, progress: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     cfg_path = out / CONFIG_FILE
     if cfg_path.exists():
-        old = json.loads(cfg_path.read_text())
-        if old.get("key") != json.loads(json.dumps(cfg.key())):
-            raise ValueError(f"{out} holds a different evaluation ({old.get('key')}); use "
+        try:
+            old = json.loads(cfg_path.read_text(errors="replace"))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            from twin.errors import InputError
+
+            raise InputError(f"{cfg_path}: not a twin eval config ({type(exc).__name__}); "
+                             "use another out= directory") from None
+        if not isinstance(old, dict) or old.get("key") != json.loads(json.dumps(cfg.key())):
+            held = old.get("key") if isinstance(old, dict) else type(old).__name__
+            raise ValueError(f"{out} holds a different evaluation ({held}); use "
                              "another out= directory")
     saved = dataclasses.asdict(cfg)
     saved["token"] = None if cfg.token is None else "***"  # never write a secret
@@ -398,6 +415,12 @@ def run_eval(cfg: EvalConfig, progress: bool = False) -> dict:
     done = {e for e, r in _latest(load_records(out)).items() if r["status"] != "infra_error"}
     todo = [e for e in range(n) if e not in done]
     t0 = time.perf_counter()
+    with open(out / RECORD_FILE, "a+b") as fb:  # a line cut by an interruption ends here,
+        fb.seek(0, 2)                            # so the next record starts on its own line
+        if fb.tell() > 0:
+            fb.seek(-1, 2)
+            if fb.read(1) != b"\n":
+                fb.write(b"\n")
     with open(out / RECORD_FILE, "a") as f:
         def write(rec: dict) -> None:
             f.write(json.dumps(rec) + "\n")
