@@ -374,3 +374,26 @@ def test_connection_limit_answers_busy_and_frees_its_slot():
             pytest.fail("the freed slot was never reused")
         b.close()
         third.close()
+
+
+def test_action_chunks_of_timedelta_or_complex_are_refused():
+    import gymnasium as gym
+
+    from twin.policy import ActionChunk
+
+    class _Env(gym.Env):
+        observation_space = gym.spaces.Box(-1, 1, (1,))
+        action_space = gym.spaces.Box(-1, 1, (2,))
+
+        def reset(self, *, seed=None, options=None):
+            return np.zeros(1, np.float32), {}
+
+        def step(self, a):
+            return np.zeros(1, np.float32), 1.0, False, False, {}
+
+    env = ActionChunk(_Env(), execute_steps=2)
+    env.reset()
+    for dtype in ("m8[s]", "c16", "?", "O"):
+        with pytest.raises(ValueError, match="expected a numeric dtype"):
+            env.step(np.zeros((3, 2), dtype))
+    assert env.step(np.zeros((3, 2), np.int16))[1] == 2.0

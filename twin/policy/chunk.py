@@ -71,7 +71,7 @@ class ActionChunk(gym.Wrapper):
         if a.ndim != 2 or a.shape[1] != self.action_dim or a.shape[0] < 1:
             raise ValueError(f"action chunk: expected shape (K, {self.action_dim}), got "
                              f"{a.shape}")
-        if a.dtype.kind not in "fium":  # np.floating or np.integer
+        if a.dtype.kind not in "fiu":  # np.floating or np.integer (not complex, not timedelta)
             raise ValueError(f"action chunk: expected a numeric dtype, got {a.dtype}")
         return a.astype(np.float64)
 
