@@ -93,14 +93,14 @@ class ManipulationTask(BatchedTask):
                  control: EEControlConfig | dict | None = None,
                  invalid_action: str = "raise", terminate_on_success: bool = True,
                  render_profile: str = "fast", num_threads: int | None = None,
-                 scene_overrides: list[str] | None = None):
+                 scene_overrides: list[str] | None = None, backend: str = "mujoco"):
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode {obs_mode!r}; expected one of {list(OBS_MODES)}")
         if invalid_action not in INVALID_ACTION_POLICIES:
             raise ValueError(f"invalid_action {invalid_action!r}; expected one of "
                              f"{list(INVALID_ACTION_POLICIES)}")
         cfg = load_scene_config(scene or self.default_scene, scene_overrides)
-        backend = make_backend(cfg, num_envs=num_envs, num_threads=num_threads,
+        backend = make_backend(cfg, num_envs=num_envs, backend=backend, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, cfg.physics.decimation,
                          self.default_max_steps if max_episode_steps is None else max_episode_steps)

@@ -95,6 +95,7 @@ class NewtonBackend(SimBackend):
         self._qvel = np.zeros((self.num_envs, self.nv))
         nominal = self._ref.friction(np.arange(self._ref_ngeom))[0]
         self._friction = np.tile(nominal, (self.num_envs, 1))
+        self._mocap: list[dict[int, tuple]] = [{} for _ in range(self.num_envs)]
         self.set_state(self._qpos, self._qvel)
 
     @classmethod
@@ -284,6 +285,7 @@ class NewtonBackend(SimBackend):
             newton.eval_fk(w.model, w.state.joint_q, w.state.joint_qd, w.state)
             reset_warm_start(w.solver.mj_model, w.solver.mj_data)
             w.time = 0.0
+            self._mocap[i] = {}  # as in MuJoCo: a set state puts mocap bodies back
             self._pull(i)
 
     def set_ctrl(self, ctrl: np.ndarray, env_ids: EnvIds = None) -> None:
@@ -301,13 +303,17 @@ class NewtonBackend(SimBackend):
 
     def set_mocap_pose(self, body_name: str, pos_w: np.ndarray, quat_wxyz: np.ndarray | None = None,
                        env_ids: EnvIds = None) -> None:
-        # mocap bodies are kinematic markers here (the reach target): drawn, not simulated
-        if env_ids is None or list(np.atleast_1d(env_ids)) == [0]:
-            self._ref.set_mocap_pose(body_name, np.asarray(pos_w).reshape(-1, 3)[:1],
-                                     None if quat_wxyz is None
-                                     else np.asarray(quat_wxyz).reshape(-1, 4)[:1], [0])
+        # Mocap bodies (e.g. the reach target) are kept per env and drawn where set; Newton's
+        # physics does not move them (they stay where the scene puts them).
+        b = int(self.body_index([body_name])[0])
+        ids = self._ids(env_ids)
+        pos_w = np.asarray(pos_w, dtype=np.float64).reshape(len(ids), 3)
+        quat = None if quat_wxyz is None else np.asarray(quat_wxyz, np.float64).reshape(len(ids), 4)
+        for k, i in enumerate(ids):
+            old = self._mocap[i].get(b, (None, None))
+            self._mocap[i][b] = (pos_w[k].copy(), old[1] if quat is None else quat[k].copy())
 
-    # --- derived quantities --------------------------------------------------------------
+        # --- derived quantities --------------------------------------------------------------
     def _body_q(self, env_ids: EnvIds) -> np.ndarray:
         return np.stack([self._worlds[i].state.body_q.numpy() for i in self._ids(env_ids)]
                         ).astype(np.float64)
@@ -329,6 +335,9 @@ class NewtonBackend(SimBackend):
         """The reference model posed at env ``env_id``'s state (kinematics only)."""
         self._ref.set_ctrl(self._ctrl[env_id:env_id + 1])
         self._ref.set_state(self._qpos[env_id:env_id + 1], self._qvel[env_id:env_id + 1])
+        for b, (pos, quat) in self._mocap[env_id].items():
+            self._ref.set_mocap_pose(self.body_names[b], pos[None],
+                                     None if quat is None else quat[None], [0])
         return self._ref
 
     def _per_env(self, fn, env_ids: EnvIds) -> np.ndarray:
