@@ -256,9 +256,9 @@ def test_view_old_flags_still_work_with_a_deprecation_line(tmp_path, capsys):
 def test_eval_tracker_bad_values(tmp_path, capsys):
     _one_line_error(capsys, ["eval", "tracker"], "motions is required")
     _one_line_error(capsys, ["eval", "tracker", "motion=x"], "did you mean 'motions'")
-    _one_line_error(capsys, ["eval", "tracker", "motions=x", f"out={tmp_path}"],
-                    "that is a folder")
-    _one_line_error(capsys, ["eval", "tracker", "motions=x", "out=r.txt"], ".json")
+    (tmp_path / "r.json").write_text("{}")
+    _one_line_error(capsys, ["eval", "tracker", "motions=x", f"out={tmp_path / 'r.json'}"],
+                    "a file of that name exists")
 
 
 # --- help: every key, its type and default --------------------------------------------------

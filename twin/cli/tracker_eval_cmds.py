@@ -1,11 +1,9 @@
-"""``twin eval tracker motions=PATH [tracker=default] [out=report.json]``."""
+"""``twin eval tracker motions=PATH [tracker=default] [baseline=pd] [out=DIR]``."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from twin.cli.grammar import lazy_help, parse_config
 
@@ -15,24 +13,29 @@ class TrackerEvalConfig:
     """``twin eval tracker KEY=VALUE...``.
 
     motions: clips to play: a RobotMotion .npz, a folder of them, or a glob (required)
-    tracker: default (the shipped tracker), a name, or a tracker .npz path
-    out: JSON report written after the table
+    tracker: default (the shipped tracker), a name, a tracker .npz path, or pd (the
+        stiff-PD replay of the reference)
+    baseline: a second controller scored on the same clips (same forms as tracker), or none
+    out: folder for report.json and report.md (per clip and aggregated)
     """
 
     motions: str = "???"
     tracker: str = "default"
-    out: str = "tracker_eval.json"
+    baseline: str = "pd"
+    out: str = "tracker_eval"
 
 
 def add_tracker_eval(eval_sub: argparse._SubParsersAction) -> None:
     p = eval_sub.add_parser(
         "tracker", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="evaluate a tracking controller on clips, with the stiff-PD baseline",
-        description="Play clips with a tracking controller and with the stiff-PD replay "
-        "baseline; prints success, fall time and body-local MPJPE per clip.")
+        description="Play clips with a tracking controller and a baseline (default: the "
+        "stiff-PD replay); per clip: success, tracked fraction, first termination (time, "
+        "reason), body-local and global MPJPE over the tracked frames and over the frames "
+        "every controller tracked, joint error.")
     p.epilog_fn = lazy_help("twin.cli.tracker_eval_cmds.TrackerEvalConfig",
-                            "example: twin eval tracker motions=assets/motions/heldout_small "
-                            "tracker=runs/tracker/tracker.npz")
+                            "example: twin eval tracker motions=assets/motions/heldout_small_real "
+                            "tracker=default baseline=pd out=tracker_eval")
     p.add_argument("args", nargs="*", metavar="KEY=VALUE", help="keys listed below")
     p.set_defaults(func=run_tracker_eval)
 
@@ -41,21 +44,20 @@ def load_tracker_eval_config(items: list[str]) -> TrackerEvalConfig:
     from twin import checks
 
     cfg = parse_config(TrackerEvalConfig, items, "eval tracker")
-    checks.writable_file("out", cfg.out, (".json",))
+    checks.writable_dir("out", cfg.out)
     return cfg
 
 
 def run_tracker_eval(args: argparse.Namespace) -> int:
     from twin.envs.tracking.g1_tracking import load_motions
-    from twin.evaluate.tracker import evaluate_with_baseline, format_table
+    from twin.evaluate.tracker import evaluate_controllers, format_table, write_report
 
     cfg = load_tracker_eval_config(args.args)
-    report = evaluate_with_baseline(load_motions(cfg.motions), cfg.tracker)
+    controllers = {"tracker": cfg.tracker}
+    if cfg.baseline != "none":
+        controllers["baseline"] = cfg.baseline
+    report = evaluate_controllers(load_motions(cfg.motions), controllers)
     print(format_table(report))
-    out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(json.dumps(report, indent=2))
-    tmp.replace(out)  # a crash mid-write leaves no half report
-    print(f"wrote {out}")
+    out = write_report(report, cfg.out, title=f"Tracker evaluation: {cfg.motions}")
+    print(f"wrote {out}/report.json and {out}/report.md")
     return 0

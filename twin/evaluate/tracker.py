@@ -286,6 +286,9 @@ def write_report(report: dict, out_dir: str | Path, title: str = "Tracker evalua
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=float))
-    (out / "report.md").write_text(format_markdown(report, title))
+    for name, text in (("report.json", json.dumps(report, indent=2, default=float)),
+                       ("report.md", format_markdown(report, title))):
+        tmp = out / (name + ".part")
+        tmp.write_text(text)
+        tmp.replace(out / name)  # an interrupted write leaves no half report
     return out
