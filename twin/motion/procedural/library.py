@@ -25,13 +25,14 @@ from twin.motion.robot_motion import RobotMotion
 WALK_CATEGORIES = ("walk_forward", "walk_backward", "walk_sideways", "walk_diagonal",
                    "walk_curve", "turn_in_place")
 SMPL_TASK = "smpl_task"  # a procedural human script retargeted like a video estimate
+SMPL_WALK = "smpl_walk"  # a foot-locked human walk retargeted like a video estimate
 SEEDED_CATEGORIES = (*STAND_SCRIPTS, SMPL_TASK)
 
 
 @dataclass(frozen=True)
 class ClipSpec:
     name: str
-    category: str  # a WALK_CATEGORIES entry, a STAND_SCRIPTS key or SMPL_TASK
+    category: str  # a WALK_CATEGORIES entry, a STAND_SCRIPTS key, SMPL_TASK or SMPL_WALK
     split: str
     params: dict = field(default_factory=dict)
 
@@ -52,6 +53,35 @@ class Gates:
 
 # Retargeted human scripts have no planned ZMP/contacts: only gross violations are rejected.
 HUMAN_GATES = Gates(zmp_outside_max_m=0.05, stance_slide_m=0.01)
+# Retargeted human walks: the G1's multibody ZMP leaves the feet for short moments (the
+# human's CoM is planned, the robot's follows through retargeting); real motion-capture
+# walks leave it more (manifest: 40-80 % of frames).
+HUMAN_WALK_GATES = Gates(zmp_outside_max_m=0.35, stance_slide_m=0.05, sole_min_z_m=-0.015)
+
+
+def _smpl_walk_params(rng: np.random.Generator, r: dict) -> dict:
+    """A human walk command like the ones video estimates show (speeds at human scale)."""
+    u = lambda lo_hi: float(rng.uniform(*lo_hi))
+    kind = rng.choice(["forward", "backward", "sideways", "arc", "turn"],
+                      p=[0.35, 0.15, 0.15, 0.25, 0.10])
+    p = dict(speed_mps=0.0, lateral_mps=0.0, yaw_rate_rad_s=0.0)
+    if kind == "forward":
+        p["speed_mps"] = u(r["forward_speed"])
+    elif kind == "backward":
+        p["speed_mps"] = -u(r["backward_speed"])
+    elif kind == "sideways":
+        p["speed_mps"] = u((-0.1, 0.3))
+        p["lateral_mps"] = float(rng.choice([-1.0, 1.0])) * u(r["sideways_speed"])
+    elif kind == "arc":
+        p["speed_mps"] = u(r["forward_speed"])
+        p["yaw_rate_rad_s"] = float(rng.choice([-1.0, 1.0])) * u(r["yaw_rate"])
+    else:
+        p["yaw_rate_rad_s"] = float(rng.choice([-1.0, 1.0])) * u(r["turn_rate"])
+    speed = np.hypot(p["speed_mps"], p["lateral_mps"])
+    p["step_s"] = float(np.interp(speed, [0.0, 1.5], [0.6, 0.42]))
+    p["walk_s"] = u(r["walk_s"])
+    p["lift_m"] = u((0.06, 0.1))
+    return {k: round(v, 4) for k, v in p.items()}
 
 
 def _walk_params(category: str, rng: np.random.Generator, r: dict) -> dict:
@@ -103,6 +133,13 @@ def build_catalog(cfg: dict) -> list[ClipSpec]:
                     p = _walk_params(category, rng, proc["ranges"])
                     if not any(_near(p, h, tol) for h in held_walks):
                         break
+            elif category == SMPL_WALK:
+                while True:
+                    p = _smpl_walk_params(rng, proc["smpl_walk"])
+                    if not any(_near({"vx": p["speed_mps"], "vy": p["lateral_mps"],
+                                      "wz": p["yaw_rate_rad_s"]}, h, tol)
+                               for h in proc["smpl_walk"].get("exclude", [])):
+                        break
             elif category in SEEDED_CATEGORIES:
                 while True:
                     seed = int(rng.integers(1 << 30))
@@ -124,6 +161,13 @@ def _generate(spec: ClipSpec, fps: float) -> tuple[RobotMotion, dict]:
                  "com": float(res.ik_residual_m["com"].max()), "hands": 0.0}
         zmp_err = float(np.linalg.norm(res.lipm.zmp - res.zmp_ref, axis=1).max())
         extra = {"lipm_zmp_error_max_m": round(zmp_err, 5)}
+    elif spec.category == SMPL_WALK:
+        from twin.motion.procedural.smpl_walk import WalkSpec, generate_smpl_walk
+
+        motion, summary = generate_smpl_walk(WalkSpec(**spec.params), fps, spec.name)
+        report = physical_report(motion).as_dict()
+        return motion, {**report, "retarget_position_residual_p95_m":
+                        round(summary["position_residual_p95_m"], 5)}
     elif spec.category == SMPL_TASK:
         from twin.motion.procedural.smpl_tasks import generate_smpl_task
 
@@ -173,6 +217,8 @@ def make_clip(spec: ClipSpec, fps: float = 50.0, gates: Gates = Gates()
     tried = []
     if spec.category == SMPL_TASK and gates == Gates():
         gates = HUMAN_GATES
+    if spec.category == SMPL_WALK and gates == Gates():
+        gates = HUMAN_WALK_GATES
     for attempt in range(gates.max_attempts):
         motion, checks = _generate(spec, fps)
         fails = passes(checks, gates)
@@ -184,6 +230,9 @@ def make_clip(spec: ClipSpec, fps: float = 50.0, gates: Gates = Gates()
             for k in ("vx", "vy", "wz"):
                 if k in p:
                     p[k] = round(0.9 * p[k], 4)
+        elif spec.category == SMPL_WALK:
+            for k in ("speed_mps", "lateral_mps", "yaw_rate_rad_s"):
+                p[k] = round(0.9 * p[k], 4)
         else:
             p["seed"] = int(p["seed"]) + 1
         spec = replace(spec, params=p)

@@ -209,3 +209,17 @@ def walk_raw(spec: WalkSpec) -> SmplParams:
                       body_pose_aa=np.asarray(g["body_pose"], np.float64).reshape(T, 21, 3),
                       betas=np.zeros(10), transl=np.asarray(g["transl"], np.float64),
                       up_axis="y", fps=spec.fps)
+
+
+def generate_smpl_walk(spec: WalkSpec, fps: float = 50.0, name: str = "smpl_walk"):
+    """Retargeted G1 ``RobotMotion`` of one walk (the ``twin validate`` input path) and the
+    retargeting summary."""
+    from twin.motion.normalise import normalise
+    from twin.retarget import retarget_to_g1
+
+    human = normalise(walk_raw(spec), target_fps=fps, height_m=spec.height_m)
+    res = retarget_to_g1(human)
+    motion = res.motion
+    motion.source.update({"name": name, "generator": "twin.motion.procedural.smpl_walk",
+                          "walk": asdict(spec)})
+    return motion, res.summary()
