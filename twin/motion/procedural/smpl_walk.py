@@ -22,7 +22,6 @@ from scipy.optimize import least_squares
 
 from twin.motion.procedural.smpl_tasks import smooth_step
 from twin.motion.readers import SmplParams
-from twin.retarget.config import G1_HEIGHT_M
 from twin.motion.rotations import R_ZUP_FROM_YUP, matrix_to_quat, quat_to_rotvec
 from twin.motion.smpl import (
     ANKLE_HEIGHT_FRACTION,
@@ -31,6 +30,7 @@ from twin.motion.smpl import (
     forward_kinematics,
     mean_shape_rest_joints,
 )
+from twin.retarget.config import G1_HEIGHT_M
 
 _J = {n: SMPL_JOINT_NAMES.index(n) - 1 for n in SMPL_JOINT_NAMES[1:22]}  # body_pose rows
 SIDES = ("left", "right")
@@ -103,35 +103,50 @@ def _plan(spec: WalkSpec, scale: float):
     return t, {side[f]: feet[f] for f in FEET}, com, plan
 
 
-def _leg_ik(rest: np.ndarray, aa_root: np.ndarray, pelvis: np.ndarray,
-            feet: dict[str, np.ndarray], hip_yaw: dict[str, np.ndarray],
-            body: np.ndarray) -> float:
-    """Hip flexion/abduction and knee flexion putting each ankle on its target (least squares
-    on SMPL FK, warm-started frame to frame); returns the largest residual, m."""
+def leg_ik(rest: np.ndarray, aa_root: np.ndarray, pelvis: np.ndarray,
+           feet: dict[str, np.ndarray], hip_yaw: dict[str, np.ndarray] | None,
+           body: np.ndarray) -> float:
+    """Hip flexion/abduction and knee flexion putting each ankle (``feet``, world, per side)
+    on its target (least squares on SMPL FK of ``rest`` joints with root orientation
+    ``aa_root`` (T, 3), warm-started frame to frame), written into ``body`` (T, 21, 3); the
+    hip's yaw is ``hip_yaw`` (rad, per side; None = 0) and the ankle keeps the sole level.
+    Returns the largest residual, m."""
+    if hip_yaw is None:
+        hip_yaw = {s: np.zeros(len(pelvis)) for s in SIDES}
+    def residual(x, i, side, hip, knee, ankle_joint):
+        b = np.zeros((1, 21, 3))
+        b[0, hip, 0], b[0, hip, 2], b[0, knee, 0] = x
+        b[0, hip, 1] = hip_yaw[side][i]
+        pos, _ = forward_kinematics(rest, SMPL_BODY_PARENTS, aa_root[i][None], b,
+                                    np.zeros((1, 3)))
+        err = pos[0, ankle_joint] - pos[0, 0] - (feet[side][i] - pelvis[i])
+        return np.concatenate([err, [0.01 * x[1]]])
+
     worst = 0.0
     for side in SIDES:
         hip, knee, ankle = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
         ankle_joint = SMPL_JOINT_NAMES.index(f"{side}_ankle")
-
-        def residual(x, i):
-            b = np.zeros((1, 21, 3))
-            b[0, hip, 0], b[0, hip, 2], b[0, knee, 0] = x
-            b[0, hip, 1] = hip_yaw[side][i]
-            pos, _ = forward_kinematics(rest, SMPL_BODY_PARENTS, aa_root[i][None], b,
-                                        np.zeros((1, 3)))
-            err = pos[0, ankle_joint] - pos[0, 0] - (feet[side][i] - pelvis[i])
-            return np.concatenate([err, [0.01 * x[1]]])
-
         x = np.zeros(3)
         for i in range(len(pelvis)):
             sol = least_squares(residual, x, bounds=([-1.5, -0.6, 0.0], [1.0, 0.6, 2.4]),
-                                args=(i,))
+                                args=(i, side, hip, knee, ankle_joint))
             x = sol.x
             worst = max(worst, float(np.abs(sol.fun[:3]).max()))
             body[i, hip, 0], body[i, hip, 2], body[i, knee, 0] = x
             body[i, hip, 1] = hip_yaw[side][i]  # the foot's yaw relative to the pelvis
             body[i, ankle, 0] = -(x[0] + x[2])  # keep the sole level
     return worst
+
+
+def swing_arms(body: np.ndarray) -> None:
+    """Arms down, elbows slightly bent, swinging opposite the legs (in ``body``)."""
+    swing = body[:, _J["left_hip"], 0] - body[:, _J["right_hip"], 0]
+    body[:, _J["left_shoulder"], 2] = -1.25
+    body[:, _J["right_shoulder"], 2] = 1.25
+    body[:, _J["left_shoulder"], 1] = -0.5 * swing
+    body[:, _J["right_shoulder"], 1] = -0.5 * swing
+    body[:, _J["left_elbow"], 1] = 0.25
+    body[:, _J["right_elbow"], 1] = -0.25
 
 
 def walk_world(spec: WalkSpec) -> dict[str, np.ndarray | float | dict]:
@@ -169,14 +184,8 @@ def walk_world(spec: WalkSpec) -> dict[str, np.ndarray | float | dict]:
                             axis=1)
     body = np.zeros((T, 21, 3))
     hip_yaw = {s: yaw[s] - heading for s in SIDES}
-    residual = _leg_ik(rest, aa_root, pelvis, feet, hip_yaw, body)
-    swing = body[:, _J["left_hip"], 0] - body[:, _J["right_hip"], 0]  # arms opposite the legs
-    body[:, _J["left_shoulder"], 2] = -1.25
-    body[:, _J["right_shoulder"], 2] = 1.25
-    body[:, _J["left_shoulder"], 1] = -0.5 * swing
-    body[:, _J["right_shoulder"], 1] = -0.5 * swing
-    body[:, _J["left_elbow"], 1] = 0.25
-    body[:, _J["right_elbow"], 1] = -0.25
+    residual = leg_ik(rest, aa_root, pelvis, feet, hip_yaw, body)
+    swing_arms(body)
     return {"root_rot_w": root_rot, "pelvis_w": pelvis, "body_pose": body, "feet_w": feet,
             "ik_residual_max_m": residual, "spec": asdict(spec)}
 
