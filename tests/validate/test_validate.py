@@ -211,6 +211,10 @@ def test_demo_is_a_caution_with_the_shipped_tracker_and_runs_without_torch(tmp_p
     assert main(["validate", "--demo", "-o", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] == "caution", report["reasons"]
+    assert report["input"]["actuator_model"]["gains"] == "stiff"  # what the go/caution covers
+    assert "not the G1's motor physics" in report["input"]["actuator_model"]["description"]
+    assert "actuator model validated: stiff position servos" in \
+        (out / "report.html").read_text()
     m = report["metrics"]
     assert not m["fell"] and m["executed_s"] > 7.9
     assert m["mpjpe_local_mm"] < 30 and m["root_drift_max_m"] < 0.1

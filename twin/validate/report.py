@@ -171,6 +171,8 @@ text-align:left}}figure{{margin:8px 0}}</style></head><body>
 <p>input: {html.escape(str(inp.get('input')))} ({html.escape(str(inp.get('kind')))}),
 scene {html.escape(str(inp.get('scene', cfg.scene)))}, controller
 {html.escape(str(inp.get('controller', cfg.controller)))}</p>
+<p>actuator model validated: {html.escape(str((inp.get('actuator_model') or {}).get(
+    'description', 'n/a')))}</p>
 <h2>Reasons</h2><ul>{reasons}</ul>"""
     m = report["metrics"]
     if m is None:  # error, or a plan refused before physics

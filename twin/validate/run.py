@@ -79,6 +79,23 @@ def finetune_specialist(motion, cfg: ValidateConfig, out: Path) -> tuple[Validat
     return replace(cfg, controller=str(tracker)), info
 
 
+ACTUATOR_MODELS = {
+    "stiff": "stiff position servos (kp 500, Menagerie's G1 actuators): a simulation "
+             "profile, not the G1's motor physics; a go here does not validate the soft "
+             "hardware-like profile (gains=tracking)",
+    "tracking": "armature-derived motor-physics PD (BeyondMimic's G1 gains), the "
+                "hardware-like profile",
+}
+
+
+def actuator_model(controller: str) -> dict:
+    """The gain profile the plan was executed under, so a report says what it validated."""
+    from twin.controllers.tracking_policy import TrackingController
+
+    gains = "stiff" if controller == "pd" else TrackingController.load(controller).metadata.gains
+    return {"gains": gains, "description": ACTUATOR_MODELS.get(gains, gains)}
+
+
 def validate(cfg: ValidateConfig) -> dict:
     """Run one validation and write its report folder; returns the report dict (verdict
     go / caution / no-go). Any exception writes ``report.json`` with verdict ``error`` and
@@ -137,7 +154,8 @@ def _validate(cfg: ValidateConfig, info: dict) -> dict:
     scene_results = apply_scene_predicates(log, cfg, motion, metrics)
     assessment = assess(metrics, cfg)
     reasons = explain_predicate_reasons(assessment.reasons, scene_results)
-    info.update(scene=cfg.scene, controller=cfg.controller, wall_s=time.perf_counter() - t0)
+    info.update(scene=cfg.scene, controller=cfg.controller, wall_s=time.perf_counter() - t0,
+                actuator_model=actuator_model(cfg.controller))
     write_executed(log, out)
     if cfg.video:
         from twin.validate.video import write_video
