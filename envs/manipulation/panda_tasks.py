@@ -59,11 +59,13 @@ class PandaTableTask(ManipulationTask):
     uses_plate = False
 
     def arm_setup(self) -> ArmSetup:
+        robot = self.backend.robot  # gripper commands by the robot's actuator names
         return ArmSetup(
             arm_joints=tuple(f"joint{i}" for i in range(1, 8)),
             gripper_joints=("finger_joint1", "finger_joint2"),
             ee_body="hand", ee_offset=(0.0, 0.0, 0.1034),  # the ``tcp`` site of twin's Panda
-            gripper_open={"actuator8": 255.0}, gripper_closed={"actuator8": 0.0},
+            gripper_open=dict(robot.gripper_open_ctrl),
+            gripper_closed=dict(robot.gripper_closed_ctrl),
             gripper_q_open=(0.04, 0.04), gripper_q_closed=(0.0, 0.0),
         )
 
