@@ -250,3 +250,30 @@ def test_every_bundled_scene_loads_and_steps(backend_name):
                        for c in b.contacts(0)), scene
         finally:
             b.close()
+
+
+def test_friction_scale_changes_sliding_distance(panda):
+    """A cube slid over the table stops after v^2 / (2 mu g) (Coulomb); scaling every geom's
+    friction (MuJoCo combines a pair by max) changes it accordingly."""
+    b = panda
+    cube_q, cube_v = b.free_joint_qpos_index("cube_red"), b.free_joint_qvel_index("cube_red")
+    pair = b.geom_index_of_bodies(b.body_index(["cube_red", "table"]))
+    mu = b.friction(pair)[0].max()
+    v0 = 0.8  # m/s along +y
+    slid = {}
+    try:
+        for scale in (0.5, 0.25):
+            b.set_friction_scale(np.array([scale]))
+            np.testing.assert_allclose(b.friction(pair)[0].max(), mu * scale, rtol=1e-6)
+            _hold_default(b)
+            q, v = b.get_qpos(), b.get_qvel()
+            q[0, cube_q] = [0.3, -0.3, 0.42, 1.0, 0.0, 0.0, 0.0]  # resting on the table top
+            v[0, cube_v] = [0.0, v0, 0.0, 0.0, 0.0, 0.0]
+            b.set_state(q, v)
+            b.step(round(0.5 / b.physics_dt))
+            assert abs(b.get_qvel()[0, cube_v[1]]) < 1e-3  # stopped
+            slid[scale] = b.get_qpos()[0, cube_q[1]] + 0.3
+            assert slid[scale] == pytest.approx(v0**2 / (2 * mu * scale * G), rel=0.1)
+    finally:
+        b.set_friction_scale(np.ones(1))
+    assert slid[0.25] / slid[0.5] == pytest.approx(2.0, rel=0.1)

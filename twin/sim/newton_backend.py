@@ -414,6 +414,10 @@ class NewtonBackend(SimBackend):
             mu[shapes[mapped]] = self._nominal_mu[shapes[mapped]] * scale[k]
             w.model.shape_material_mu.assign(mu)
             w.solver.notify_model_changed(newton.ModelFlags.SHAPE_PROPERTIES)
+            if w.solver.use_mujoco_cpu:
+                # Newton 1.8 updates only its MuJoCo-Warp copy of geom properties on a
+                # notification; the MuJoCo C model that steps on the CPU needs them too
+                w.solver.mj_model.geom_friction[:] = w.solver.mjw_model.geom_friction.numpy()[0]
 
     def set_body_com_offset(self, body_ids: np.ndarray, offset_b: np.ndarray,
                             env_ids: EnvIds = None) -> None:
