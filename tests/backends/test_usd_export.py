@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -75,4 +76,38 @@ def test_usd_matches_the_mujoco_model(tmp_path, scene, overrides):
         np.testing.assert_allclose(T[:3, 3], p.world_from_camera[:3, 3], atol=1e-6)
         # USD cameras look down -z: the OpenCV optical axis (+z) is USD's -z
         np.testing.assert_allclose(-T[:3, 2], p.world_from_camera[:3, 2], atol=1e-6)
+    b.close()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("newton") is None
+                    or importlib.util.find_spec("newton_usd_schemas") is None,
+                    reason="needs newton and newton-usd-schemas (pip install newton "
+                           "newton-usd-schemas)")
+def test_newton_imports_the_usd_like_isaac_lab_would(tmp_path):
+    """Newton's USD importer (the path Isaac Lab 3 takes) reads the export back: the same
+    joints with the same limits (rad) and PD stiffness (N m/rad), the same masses."""
+    import newton
+
+    out = tmp_path / "panda_table.usda"
+    assert main(["export", "usd", "panda_table", "-o", str(out)]) == 0
+    builder = newton.ModelBuilder()
+    builder.add_usd(str(out))
+    model = builder.finalize(device="cpu")
+    b = make_backend("panda_table")
+    labels = [lbl.rsplit("/", 1)[-1] for lbl in model.joint_label]
+    assert set(b.joint_names) <= set(labels)
+    q_start = model.joint_qd_start.numpy()
+    lower, upper = model.joint_limit_lower.numpy(), model.joint_limit_upper.numpy()
+    ke = model.joint_target_ke.numpy()
+    for name in b.robot.actuated_joint_names:
+        dof = q_start[labels.index(name)]
+        lim = b.joint_limits([name])[0]
+        np.testing.assert_allclose([lower[dof], upper[dof]], lim, rtol=1e-5)
+        kp, _ = b.actuator_pd_gains(b.actuator_index_for_joints([name]))
+        assert ke[dof] == pytest.approx(kp[0], rel=1e-4)
+    body_labels = [lbl.rsplit("/", 1)[-1] for lbl in model.body_label]
+    mass = model.body_mass.numpy()
+    for name in ("link3", "hand", "cube_red"):
+        assert mass[body_labels.index(name)] == pytest.approx(
+            b.body_mass(b.body_index([name]))[0], rel=1e-5)
     b.close()

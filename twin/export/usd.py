@@ -226,6 +226,21 @@ def write_usd(desc: SceneDescription, path: str | Path) -> Path:
                 drive.CreateMaxForceAttr(float(j.effort_limit))
             prim.CreateAttribute("twin:kp", Sdf.ValueTypeNames.Double).Set(j.kp)
             prim.CreateAttribute("twin:kd", Sdf.ValueTypeNames.Double).Set(j.kd)
+    jointed = {j.child for j in desc.joints}
+    for b in desc.bodies:  # MuJoCo welds a body without joints to its parent
+        if (b.free or b.name in jointed or b.name == desc.root_body or b.parent == "world"
+                or b.name not in robot_bodies and not (b.mocap or by_name[b.parent].free)):
+            continue
+        par = by_name[b.parent]
+        scope = joints_scope if b.name in robot_bodies else body_path[b.name]
+        weld = UsdPhysics.FixedJoint.Define(stage, f"{scope}/weld_{_safe(b.name)}")
+        weld.CreateBody0Rel().SetTargets([body_path[par.name]])
+        weld.CreateBody1Rel().SetTargets([body_path[b.name]])
+        weld.CreateLocalPos0Attr(Gf.Vec3f(*(float(v) for v in
+                                            quat_to_matrix(par.quat_wxyz).T @ (b.pos_w - par.pos_w))))
+        weld.CreateLocalRot0Attr(_quat(quat_mul(quat_conjugate(par.quat_wxyz), b.quat_wxyz)))
+        weld.CreateLocalPos1Attr(Gf.Vec3f(0.0, 0.0, 0.0))
+        weld.CreateLocalRot1Attr(_quat(np.array([1.0, 0.0, 0.0, 0.0])))
     root = by_name[desc.root_body]
     if not root.free:  # a fixed base: weld the root to the world
         fixed = UsdPhysics.FixedJoint.Define(stage, f"{joints_scope}/world_to_{_safe(root.name)}")
