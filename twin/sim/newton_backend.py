@@ -82,8 +82,7 @@ class NewtonBackend(SimBackend):
         if device != "cpu":
             raise NotImplementedError(
                 f"device {device!r}: the Newton backend runs one MuJoCo-C world per env on "
-                "'cpu'; batched CUDA worlds (MuJoCo-Warp) are benchmarked in "
-                "benchmarks/newton_gpu.py but not wired into this class")
+                "'cpu' only; batched CUDA worlds (MuJoCo-Warp) are not implemented yet")
         del num_threads  # one process-wide warp runtime; envs step in turn
         self._ref = MujocoBackend.from_scene(cfg, num_envs=1, render_profile=render_profile)
         self.num_envs = int(num_envs)
