@@ -21,10 +21,13 @@ the full collision model measured last in the run (target >= 0.6).
 from __future__ import annotations
 
 import argparse
+import gc
+import multiprocessing
 import os
 import shlex
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +153,25 @@ def training(motions: str, extra: list[str], updates: int) -> tuple[float, float
     return steps / wall, steps / (clock.c1 - clock.c0), clock.update_s / wall
 
 
+def measure(motions: str, spec: str, seconds: float, updates: int) -> dict:
+    """(a), (b) and (c) of one config. Run in a child process: every env holds one MjModel
+    copy per environment for domain randomisation (~76 MB each with the G1's visual meshes),
+    which a long-lived process would not hand back between configs."""
+    extra = shlex.split(spec)
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = _cfg(motions, tmp, extra)
+        venv = _make_venv(cfg)
+        raw, raw_cpu = raw_physics(venv, seconds)
+        env, env_cpu = batched_env(venv, seconds)
+        venv.close()
+    del venv
+    gc.collect()
+    train_rate, train_cpu, update_share = training(motions, extra, updates)
+    return {"num_envs": cfg.num_envs, "n_steps": cfg.ppo.n_steps, "collision": cfg.collision,
+            "raw": raw, "raw_cpu": raw_cpu, "env": env, "env_cpu": env_cpu,
+            "train": train_rate, "train_cpu": train_cpu, "update_share": update_share}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--motions", default=None,
@@ -168,26 +190,22 @@ def main() -> None:
           f"(1 env-step = decimation x physics dt)")
     first = raw_full = None
     for spec in configs:
-        extra = shlex.split(spec)
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = _cfg(motions, tmp, extra)
-            venv = _make_venv(cfg)
-            raw, raw_cpu = raw_physics(venv, args.seconds)
-            env, env_cpu = batched_env(venv, args.seconds)
-            venv.close()
-        train_rate, train_cpu, update_share = training(motions, extra, args.updates)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            m = pool.submit(measure, motions, spec, args.seconds, args.updates).result()
+        raw, raw_cpu, env, env_cpu = m["raw"], m["raw_cpu"], m["env"], m["env_cpu"]
+        train_rate, train_cpu, update_share = m["train"], m["train_cpu"], m["update_share"]
         hours = 1e7 / train_rate / 3600
-        print(f"config [{spec or 'default'}] (num_envs={cfg.num_envs}, "
-              f"n_steps={cfg.ppo.n_steps})")
+        print(f"config [{spec or 'default'}] (num_envs={m['num_envs']}, "
+              f"n_steps={m['n_steps']})", flush=True)
         print(f"  (a) raw threaded mj_step        {raw:8.0f} | {raw_cpu:6.0f}")
         print(f"  (b) batched env, random policy  {env:8.0f} | {env_cpu:6.0f}   env / raw "
               f"{env / raw:.2f} | {env_cpu / raw_cpu:.2f}")
         print(f"  (c) training (rollout + update) {train_rate:8.0f} | {train_cpu:6.0f}   update "
               f"share {update_share:.2f}, {hours:.2f} h per 10M env-steps")
-        if cfg.collision == "full":
+        if m["collision"] == "full":
             raw_full = raw
         print(f"  training / raw physics (this config's model) {train_rate / raw:.2f} | "
-              f"{train_cpu / raw_cpu:.2f}")
+              f"{train_cpu / raw_cpu:.2f}", flush=True)
         if first is None:
             first = train_rate
         else:
