@@ -30,18 +30,18 @@ _ROBOT_ONLY_BIT = 2
 def apply_collision_model(backend, variant: str, robot_root_body: str,
                           foot_bodies: Sequence[str]) -> int:
     """Restrict the robot's collisions in ``backend`` (a ``MujocoBackend``) to ``variant``;
-    returns how many robot geoms still collide. Call before stepping: per-env model copies
+    returns how many robot geoms still collide (-1 for ``full``: the model is left as is). Call before stepping: per-env model copies
     made later (domain randomisation) inherit the change."""
     if variant not in COLLISION_MODELS:
         raise ValueError(f"collision: {variant!r}; expected one of {COLLISION_MODELS}")
+    if variant == "full":  # nothing to change (and no MuJoCo model needed: any backend)
+        return -1
     m = backend.model
     root = int(backend.body_index([robot_root_body])[0])
     robot_bodies = np.flatnonzero(_in_subtree(m.body_parentid, root))
     robot_geoms = np.flatnonzero(np.isin(m.geom_bodyid, robot_bodies))
     colliding = robot_geoms[(m.geom_contype[robot_geoms] != 0)
                             | (m.geom_conaffinity[robot_geoms] != 0)]
-    if variant == "full":
-        return len(colliding)
     if variant == "feet_floor":
         feet = backend.body_index(list(foot_bodies))
         off = colliding[~np.isin(m.geom_bodyid[colliding], feet)]
