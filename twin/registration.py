@@ -89,3 +89,19 @@ def register_envs() -> None:
     for env_id, kwargs in ENV_IDS.items():
         if env_id not in gym.registry:
             gym.register(id=env_id, **kwargs)
+
+
+def make_with_user_kwargs(env_id: str, user_kwargs: dict, **kwargs) -> gym.Env:
+    """``gym.make(env_id, **kwargs)`` where ``kwargs`` include keyword arguments a user
+    typed (``user_kwargs``, for the message): an env that refuses them is one ``InputError``
+    line naming them, not a traceback."""
+    try:
+        return gym.make(env_id, **kwargs)
+    except (TypeError, ValueError) as exc:
+        if not user_kwargs:
+            raise
+        from twin.errors import InputError
+
+        why = str(exc).splitlines()[0].split(" was raised from the environment creator")[0]
+        raise InputError(f"env_kwargs={user_kwargs}: refused by {env_id} "
+                         f"({type(exc).__name__}: {why})") from exc

@@ -144,6 +144,10 @@ def run_retarget(args: argparse.Namespace) -> int:
     if args.output.suffix != ".npz":
         raise ValueError(f"{args.output}: expected an output path ending in .npz")
     human = _load_human(args, args.input)
+    if args.iterations is not None:
+        from twin import checks
+
+        checks.integer("--iterations", args.iterations, 1, 100)
     cfg = RetargetConfig() if args.iterations is None else RetargetConfig(
         iterations_per_frame=args.iterations)
     from twin.motion.normalise import fps_note

@@ -72,6 +72,12 @@ def load_validate_config(overrides: list[str], config_name: str = "default"):
             cfg = compose(config_name=config_name, overrides=list(overrides))
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ValidateConfig), cfg))
     except Exception as exc:
+        from omegaconf.errors import OmegaConfBaseException
+
+        from twin.cli.grammar import one_line
+
+        if isinstance(exc, OmegaConfBaseException) and getattr(exc, "full_key", None):
+            raise ValueError(f"validate: {one_line(exc)}") from exc
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"validate: bad override in {list(overrides)}: {msg}") from exc
 
@@ -111,6 +117,9 @@ def run_validate(args: argparse.Namespace) -> int:
                       strict=cfg.strict or args.strict)
         if args.batch is None and not motion:
             raise ValueError("validate: give a motion file, --demo, or --batch DIR")
+        from twin.validate.config import check_validate_config
+
+        check_validate_config(cfg)
     except (ValueError, KeyError, FileNotFoundError, ImportError) as exc:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
     out = Path(cfg.out)

@@ -146,25 +146,15 @@ def check_eval_config(cfg: EvalConfig) -> None:
 # --- building blocks ----------------------------------------------------------------------
 def make_env(cfg: EvalConfig):
     """The task's env (single, TimeLimit) wrapped in ``ActionChunk``."""
-    import gymnasium as gym
-
     import twin  # noqa: F401  (registers ids, sets MUJOCO_GL)
     from twin.policy.chunk import ActionChunk
+    from twin.registration import make_with_user_kwargs
 
     preset = load_task(cfg.task)
     kwargs = {**preset.env_kwargs, **cfg.env_kwargs}
     steps = cfg.max_episode_steps or preset.max_episode_steps
-    try:
-        env = gym.make(preset.env_id, max_episode_steps=steps, disable_env_checker=True,
-                       **kwargs)
-    except (TypeError, ValueError) as exc:
-        if not cfg.env_kwargs:
-            raise
-        from twin.errors import InputError
-
-        why = str(exc).splitlines()[0].split(" was raised from the environment creator")[0]
-        raise InputError(f"env_kwargs={cfg.env_kwargs}: refused by {preset.env_id} "
-                         f"({type(exc).__name__}: {why})") from exc
+    env = make_with_user_kwargs(preset.env_id, cfg.env_kwargs, max_episode_steps=steps,
+                                disable_env_checker=True, **kwargs)
     if cfg.record:
         from twin.record.eval_hook import RecordEval
 

@@ -7,7 +7,6 @@ that nothing about a joints file is implied.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,7 +100,9 @@ def get_joint_map(spec: str | Path | JointMap) -> JointMap:
         raise MotionFormatError(None, "joint_map", f"{spec!r} is neither a built-in map "
                                 f"{sorted(BUILTIN_JOINT_MAPS)} nor a JSON file")
     try:
-        data = json.loads(path.read_text())
+        from twin.motion.limits import read_json
+
+        data = read_json(path, "joint_map")
         names = tuple(str(n) for n in data["names"])
         to_smpl = {str(k): str(v) for k, v in data["to_smpl"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -120,3 +120,25 @@ def check_npz_budget(path: str | Path) -> None:
                 budget.charge(nbytes, f"array {info.filename!r} {tuple(shape)} {dtype}")
     except zipfile.BadZipFile as exc:
         raise MotionFormatError(path, None, f"not a readable npz ({exc})") from exc
+
+
+MAX_JSON_BYTES = 16 << 20  # motion bundles and joint maps are a few kB
+
+
+def read_json(path: str | Path, key: str | None = None) -> object:
+    """A small JSON file's content; too large, nested too deep or not JSON is one
+    ``MotionFormatError`` line naming the file (json recurses once per nesting level)."""
+    import json
+
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ResourceLimitError(path, key, f"is a {_mb(size)} JSON file; expected at most "
+                                 f"{_mb(MAX_JSON_BYTES)}")
+    try:
+        return json.loads(path.read_text())
+    except RecursionError as exc:
+        raise ResourceLimitError(path, key, "JSON nested too deeply; expected a flat "
+                                 "object") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MotionFormatError(path, key, f"not valid JSON ({exc})") from exc

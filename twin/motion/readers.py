@@ -18,7 +18,6 @@ readers only parse and validate;
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -457,10 +456,9 @@ def _hand_states(path: Path, hs: np.ndarray, columns: Any, facing: Any, T: int) 
 
 
 def _read_bundle(path: Path, **kwargs: Any) -> RawMotion:
-    try:
-        manifest = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MotionFormatError(path, None, f"not valid JSON ({exc})") from exc
+    from twin.motion.limits import read_json
+
+    manifest = read_json(path)
     if not isinstance(manifest, dict) or manifest.get("schema") != BUNDLE_SCHEMA:
         raise MotionFormatError(path, "schema", f"expected {BUNDLE_SCHEMA!r}")
     if "body" not in manifest:
@@ -472,7 +470,11 @@ def _read_bundle(path: Path, **kwargs: Any) -> RawMotion:
     kwargs["format"] = manifest.get("body_format") or None
     raw = read_raw_motion(body_path, **kwargs)
     if raw.fps is None and "fps" in manifest:
-        raw.fps = float(manifest["fps"])
+        fps = manifest["fps"]
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)):
+            raise MotionFormatError(path, "fps", f"is {fps!r}; expected a number of frames per "
+                                    "second")
+        raw.fps = float(fps)
     raw.hands = _read_hand_states(path, manifest, path.parent, raw.num_frames)
     raw.info["bundle"] = str(path)
     return raw
@@ -595,7 +597,11 @@ def read_camera_frame_params(path: str | Path) -> CameraFrameParams | None:
     path = Path(path)
     fmt = detect_format(path)
     if fmt == "bundle":
-        manifest = json.loads(path.read_text())
+        from twin.motion.limits import read_json
+
+        manifest = read_json(path)
+        if not isinstance(manifest, dict) or "body" not in manifest:
+            raise MotionFormatError(path, "body", "missing; expected the bundle's body file")
         return read_camera_frame_params((path.parent / str(manifest["body"])).resolve())
     if fmt not in ("gvhmr", "gem"):
         return None

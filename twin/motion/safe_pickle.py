@@ -224,27 +224,35 @@ def _sparse_to_dense(obj: _SparseStandIn, path: str, budget: AllocBudget) -> np.
     return out
 
 
-def _resolve(obj: Any, path: str, memo: dict[int, Any], budget: AllocBudget) -> Any:
+MAX_NESTING = 64  # motion pickles nest a few levels (dict of dicts of arrays)
+
+
+def _resolve(obj: Any, path: str, memo: dict[int, Any], budget: AllocBudget,
+             depth: int = 0) -> Any:
     """Replace stand-ins by arrays, recursively through plain containers."""
     key = id(obj)
     if key in memo:
         return memo[key]
+    if depth > MAX_NESTING:
+        raise ResourceLimitError(path, None, f"containers nested deeper than {MAX_NESTING} "
+                                 "levels; expected plain arrays and containers")
+    down = depth + 1
     if isinstance(obj, _ChumpyStandIn):
         st = obj.state if isinstance(obj.state, dict) else {}
         if "x" not in st:
             raise MotionFormatError(path, None, f"{obj.foreign_name} object without array "
                                     "data 'x'; expected a chumpy Ch holding an array")
-        out: Any = np.asarray(_resolve(st["x"], path, memo, budget), dtype=np.float64)
+        out: Any = np.asarray(_resolve(st["x"], path, memo, budget, down), dtype=np.float64)
     elif isinstance(obj, _SparseStandIn):
         out = _sparse_to_dense(obj, path, budget)
     elif isinstance(obj, _StandIn):
         raise MotionFormatError(path, None, f"unresolved {obj.foreign_name} object")
     elif isinstance(obj, dict):
-        out = {k: _resolve(v, path, memo, budget) for k, v in obj.items()}
+        out = {k: _resolve(v, path, memo, budget, down) for k, v in obj.items()}
     elif isinstance(obj, list):
-        out = [_resolve(v, path, memo, budget) for v in obj]
+        out = [_resolve(v, path, memo, budget, down) for v in obj]
     elif isinstance(obj, tuple):
-        out = tuple(_resolve(v, path, memo, budget) for v in obj)
+        out = tuple(_resolve(v, path, memo, budget, down) for v in obj)
     else:
         out = obj
     memo[key] = out

@@ -202,8 +202,10 @@ class EpisodeRunner:
         if cfg.render_profile:
             kwargs["render_profile"] = cfg.render_profile
         steps = cfg.max_episode_steps or preset.max_episode_steps
-        self.env = gym.make(self.env_id, max_episode_steps=steps, disable_env_checker=True,
-                            **kwargs)
+        from twin.registration import make_with_user_kwargs
+
+        self.env = make_with_user_kwargs(self.env_id, cfg.env_kwargs, max_episode_steps=steps,
+                                         disable_env_checker=True, **kwargs)
         self.task = _task_of(self.env)
         if controller is not None and controller.metadata.obs_dim != \
                 self.env.observation_space.shape[0]:

@@ -89,3 +89,35 @@ class ValidateConfig:
     plan_checks: PlanBounds = field(default_factory=PlanBounds)  # plausibility before physics
     progress: bool | None = None  # a progress line per second of motion; None: on a terminal
     predicates: list[Predicate] = field(default_factory=list)
+
+
+def check_validate_config(cfg: ValidateConfig) -> None:
+    """Every numeric setting in range before anything runs: one ``ConfigError`` line naming
+    the key, the value and what was expected (a negative threshold would silently pass or
+    fail every plan)."""
+    from dataclasses import fields
+
+    from twin import checks
+
+    checks.number("settle_s", cfg.settle_s, 0.0, 30.0)
+    checks.integer("finetune_env_steps", cfg.finetune_env_steps, 0)
+    checks.integer("finetune_num_envs", cfg.finetune_num_envs, 1, 1024)
+    checks.number("fps", cfg.fps, 0.0, 1000.0, lo_open=True, optional=True)
+    if (not isinstance(cfg.video_size, (list, tuple)) or len(cfg.video_size) != 2
+            or any(type(v) is not int or not 16 <= v <= 4096 for v in cfg.video_size)):
+        from twin.errors import ConfigError
+
+        raise ConfigError("video_size", cfg.video_size, "[width, height], each 16..4096")
+    for group, name in ((cfg.thresholds, "thresholds"), (cfg.caution, "caution")):
+        for f in fields(group):
+            key, value = f"{name}.{f.name}", getattr(group, f.name)
+            if f.name == "self_collision_steps":
+                checks.integer(key, value, 0)
+            elif f.name == "joint_limit_margin_rad":
+                checks.number(key, value, 0.0, 0.5)
+            elif f.name.endswith("_fraction"):
+                checks.number(key, value, 0.0, 1.0)
+            elif f.name == "fall_tilt_rad":
+                checks.number(key, value, 0.0, 3.1416, lo_open=True)
+            else:
+                checks.number(key, value, 0.0, lo_open=True)
