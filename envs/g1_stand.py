@@ -27,6 +27,7 @@ from twin.envs.batched_task import BatchedTask
 from twin.envs.single import TwinEnv
 from twin.envs.vector import TwinVectorEnv
 
+from twin.measures import tilt_rad
 from twin.rotations import projected_gravity
 from twin.scene.config import load_scene_config
 from twin.sim import make_backend
@@ -109,7 +110,7 @@ class G1StandTask(BatchedTask):
     def _evaluate(self):
         qpos, _, root, _ = self._root_state()
         height = root[:, 2]
-        tilt = np.arccos(np.clip(-projected_gravity(root[:, 3:7])[:, 2], -1.0, 1.0))
+        tilt = tilt_rad(root[:, 3:7])
         pose_err = np.sum((qpos[:, self.qpos_idx] - self.default_q) ** 2, axis=1)
         rate = np.sum((self.last_action - self.prev_action) ** 2, axis=1)
         reward = (1.0 + np.exp(-pose_err / 0.25) + np.exp(-(height - STAND_HEIGHT_M) ** 2 / 0.01)

@@ -47,6 +47,14 @@ import numpy as np
 from twin.envs.batched_task import BatchedTask
 from twin.envs.single import TwinEnv
 from twin.envs.tracking.motion_library import MotionLibrary
+from twin.envs.tracking.terms import (
+    TerminationThresholds,
+    TrackingRewardConfig,
+    joint_limit_overshoot,
+    reward_terms,
+    termination_reasons,
+    total_reward,
+)
 from twin.envs.vector import TwinVectorEnv
 
 from twin.motion.robot_motion import RobotMotion, load_robot_motion
@@ -75,13 +83,6 @@ ACTION_MODES = ("default_offset", "reference_residual")
 
 
 @dataclass(frozen=True)
-class TerminationThresholds:
-    anchor_height_m: float = 0.25
-    tilt: float = 0.8  # |projected gravity z difference| of the anchor
-    ee_height_m: float = 0.25
-
-
-@dataclass(frozen=True)
 class DomainRandomization:
     """Per-episode randomisation; a term set to None is off (BeyondMimic-like ranges)."""
 
@@ -105,6 +106,14 @@ class DomainRandomization:
                                  f"{sorted(cls.__dataclass_fields__)}")
             return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in dr.items()})
         raise TypeError(f"dr: expected bool, dict or DomainRandomization, got {type(dr).__name__}")
+
+
+def tracker_task_kwargs(metadata) -> dict:
+    """The one place that says which tracking task a tracker runs in: the gain profile,
+    action mode and reference window it was trained with (from its ``TrackerMetadata``).
+    Evaluation, validation, recording and fine-tuning build their task with these."""
+    return {"gains": metadata.gains, "action_mode": metadata.action_mode,
+            "window_steps": tuple(metadata.window_steps)}
 
 
 def load_motions(motions: str | Path | RobotMotion | Sequence) -> list[RobotMotion]:
@@ -137,7 +146,8 @@ class G1TrackingTask(BatchedTask):
                  thresholds: TerminationThresholds = TerminationThresholds(),
                  max_episode_steps: int | None = None, scene: str = "empty",
                  num_threads: int | None = None, render_profile: str = "fast",
-                 gains: str = "tracking", critic_obs: bool = False, collision: str = "full"):
+                 gains: str = "tracking", critic_obs: bool = False, collision: str = "full",
+                 reward: TrackingRewardConfig = TrackingRewardConfig()):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
         cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
@@ -157,6 +167,7 @@ class G1TrackingTask(BatchedTask):
         self.random_start = random_start
         self.fixed_clips: np.ndarray | None = None
         self.thresholds = thresholds
+        self.reward_cfg = reward
         self.body_joint_names = tuple(j for j in spec.actuated_joint_names
                                       if j not in G1_HAND_JOINT_NAMES)
         self.hand_joint_names = tuple(j for j in spec.actuated_joint_names
@@ -386,21 +397,10 @@ class G1TrackingTask(BatchedTask):
     def _evaluate(self):
         e = self.tracking_errors()
         qpos = self.backend.get_qpos()[:, self.qpos_idx]
-        lo, hi = self.joint_limits[:, 0], self.joint_limits[:, 1]
-        overshoot = np.sum(np.clip(lo - qpos, 0, None) + np.clip(qpos - hi, 0, None), axis=1)
-        reward = (0.5 * np.exp(-e["anchor_pos_m"] ** 2 / 0.3 ** 2)
-                  + 0.5 * np.exp(-e["anchor_ori_rad"] ** 2 / 0.4 ** 2)
-                  + np.exp(-np.mean(e["body_pos_m"] ** 2, axis=1) / 0.3 ** 2)
-                  + np.exp(-np.mean(e["body_ori_rad"] ** 2, axis=1) / 0.4 ** 2)
-                  + np.exp(-np.mean(e["body_lin_vel"] ** 2, axis=1) / 1.0 ** 2)
-                  + np.exp(-np.mean(e["body_ang_vel"] ** 2, axis=1) / 3.14 ** 2)
-                  - 0.1 * np.sum((self.last_action - self.prev_action) ** 2, axis=1)
-                  - 10.0 * overshoot)
-        th = self.thresholds
-        reasons = np.full(self.num_envs, "", dtype=object)
-        reasons[e["ee_height_m"] > th.ee_height_m] = "ee_height"
-        reasons[e["tilt"] > th.tilt] = "tilt"
-        reasons[e["anchor_height_m"] > th.anchor_height_m] = "anchor_height"
+        overshoot = joint_limit_overshoot(qpos, self.joint_limits)
+        reward = total_reward(reward_terms(e, self.last_action, self.prev_action, overshoot,
+                                          self.reward_cfg))
+        reasons = termination_reasons(e, self.thresholds)
         terminated = reasons != ""
         clip_end = self._time_out()
         info = {

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.rotations import quat_apply_inverse, quat_from_yaw, yaw_from_quat
+from twin.measures import local_position_errors_m
 
 RELAXED = dict(anchor_height_m=0.25, tilt=1.0, ee_height_m=0.25)
 
@@ -75,16 +75,10 @@ class ClipResult:
         return d
 
 
-def _local(pos: np.ndarray, quat_root: np.ndarray) -> np.ndarray:
-    """(N, B, 3) positions relative to body 0, in body 0's yaw frame."""
-    rel = pos - pos[:, :1]
-    yaw_q = quat_from_yaw(yaw_from_quat(quat_root))
-    return quat_apply_inverse(np.repeat(yaw_q[:, None], pos.shape[1], 1), rel)
-
-
 def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
                      gains: str = "tracking", action_mode: str = "reference_residual",
-                     robot: str = "g1", num_threads: int | None = None) -> list[ClipResult]:
+                     robot: str = "g1", num_threads: int | None = None,
+                     window_steps: tuple[int, ...] = (1, 2, 5, 10, 25)) -> list[ClipResult]:
     """Play every clip once with ``policy`` (obs -> action; None = zero action)."""
     from twin.envs.tracking.g1_tracking import G1TrackingTask, TerminationThresholds, load_motions
 
@@ -93,7 +87,8 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
 
     require_plausible_clips(clips)  # a plan that cannot be physical is refused, not scored
     task = G1TrackingTask(clips, num_envs=len(clips), robot=robot, gains=gains,
-                          action_mode=action_mode, dr=False, random_start=False,
+                          action_mode=action_mode, window_steps=tuple(window_steps),
+                          dr=False, random_start=False,
                           thresholds=TerminationThresholds(**RELAXED), num_threads=num_threads)
     lib = task.library
     n = task.num_envs
@@ -116,7 +111,7 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
         pos = task.backend.body_pos_w(task.body_ids)
         quat = task.backend.body_quat_wxyz(task.body_ids)
         ref_pos, ref_quat = lib.body_pos_w[f], lib.body_quat_wxyz[f]
-        local_err = np.linalg.norm(_local(pos, quat[:, 0]) - _local(ref_pos, ref_quat[:, 0]), axis=-1)
+        local_err = local_position_errors_m(pos, quat[:, 0], ref_pos, ref_quat[:, 0])
         joint_err = np.abs(task.backend.get_qpos()[:, task.qpos_idx] - lib.joint_pos[f])
         live = alive & ~r.terminated
         global_err = np.linalg.norm(pos - ref_pos, axis=-1).mean(axis=1)
@@ -147,11 +142,12 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
 
 
 def evaluate_controller(motions, ctrl, num_threads: int | None = None) -> list[ClipResult]:
-    """``evaluate_tracker`` with a ``TrackingController``, under the gain profile, action
-    mode and robot its metadata names."""
-    m = ctrl.metadata
-    return evaluate_tracker(motions, ctrl, gains=m.gains, action_mode=m.action_mode,
-                            robot=m.robot, num_threads=num_threads)
+    """``evaluate_tracker`` with a ``TrackingController``, in the task its metadata names
+    (``tracker_task_kwargs``) on its robot."""
+    from twin.envs.tracking.g1_tracking import tracker_task_kwargs
+
+    return evaluate_tracker(motions, ctrl, robot=ctrl.metadata.robot, num_threads=num_threads,
+                            **tracker_task_kwargs(ctrl.metadata))
 
 
 def aggregate(results: list[ClipResult]) -> dict[str, float]:

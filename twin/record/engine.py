@@ -186,12 +186,11 @@ class EpisodeRunner:
             name = tracker_name(cfg.policy)
             if name is not None:
                 from twin.controllers.tracking_policy import TrackingController
+                from twin.envs.tracking.g1_tracking import tracker_task_kwargs
 
                 controller = TrackingController.load(name)
-                m = controller.metadata
-                kwargs.setdefault("gains", m.gains)
-                kwargs.setdefault("action_mode", m.action_mode)
-                kwargs.setdefault("window_steps", tuple(m.window_steps))
+                for k, v in tracker_task_kwargs(controller.metadata).items():
+                    kwargs.setdefault(k, v)
         elif cfg.motions:
             raise ValueError(f"motions= is for the G1 tracking envs {list(TRACKING_ENVS)}, not "
                              f"{self.env_id}")

@@ -212,12 +212,13 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
     from dataclasses import replace
 
     from twin.controllers.tracking_policy import TrackingController
+    from twin.envs.tracking.g1_tracking import tracker_task_kwargs
 
-    meta = TrackingController.load(cfg.init).metadata
-    if (meta.gains, meta.action_mode) != (cfg.gains, cfg.action_mode):
-        log.info("init %s: using its gains=%s action_mode=%s", cfg.init, meta.gains,
-                 meta.action_mode)
-    return replace(cfg, gains=meta.gains, action_mode=meta.action_mode)
+    task = tracker_task_kwargs(TrackingController.load(cfg.init).metadata)
+    if (task["gains"], task["action_mode"]) != (cfg.gains, cfg.action_mode):
+        log.info("init %s: using its gains=%s action_mode=%s", cfg.init, task["gains"],
+                 task["action_mode"])
+    return replace(cfg, gains=task["gains"], action_mode=task["action_mode"])
 
 
 def dr_setting(cfg: TrackerTrainConfig):

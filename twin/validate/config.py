@@ -119,5 +119,5 @@ def check_validate_config(cfg: ValidateConfig) -> None:
                 checks.number(key, value, 0.0, 1.0)
             elif f.name == "fall_tilt_rad":
                 checks.number(key, value, 0.0, 3.1416, lo_open=True)
-            else:
-                checks.number(key, value, 0.0, lo_open=True)
+            else:  # a caution band of 0 flags any value; a no-go threshold of 0 is nonsense
+                checks.number(key, value, 0.0, lo_open=name == "thresholds")

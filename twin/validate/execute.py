@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twin.measures import tilt_rad
 from twin.motion.robot_motion import RobotMotion
-from twin.rotations import projected_gravity
 from twin.sim.backend import WORLD_BODY
 from twin.validate.config import ValidateConfig
 
@@ -58,17 +58,19 @@ def execute(motion: RobotMotion, cfg: ValidateConfig,
             progress: Callable[[float], None] | None = None) -> ExecutionLog:
     """Roll ``motion`` out; ``progress(t_s)`` is called once per second of motion."""
     from twin.controllers.tracking_policy import TrackingController
-    from twin.envs.tracking.g1_tracking import G1TrackingTask, TerminationThresholds
+    from twin.envs.tracking.g1_tracking import (
+        G1TrackingTask,
+        TerminationThresholds,
+        tracker_task_kwargs,
+    )
 
     policy = None
-    gains, action_mode, window = "stiff", "reference_residual", (1, 2, 5, 10, 25)
+    settings = {"gains": "stiff", "action_mode": "reference_residual"}  # the PD replay
     if cfg.controller != "pd":
         policy = TrackingController.load(cfg.controller)
-        gains, action_mode = policy.metadata.gains, policy.metadata.action_mode
-        window = policy.metadata.window_steps
+        settings = tracker_task_kwargs(policy.metadata)
     robot = "g1_dex3" if motion.hand_joint_pos is not None else "g1"
-    task = G1TrackingTask([motion], num_envs=1, robot=robot, gains=gains,
-                          action_mode=action_mode, window_steps=tuple(window), dr=False,
+    task = G1TrackingTask([motion], num_envs=1, robot=robot, **settings, dr=False,
                           random_start=False, scene=cfg.scene,
                           thresholds=TerminationThresholds(_NEVER, _NEVER, _NEVER),
                           render_profile=cfg.render_profile)
@@ -119,8 +121,7 @@ def _rollout(task, policy, cfg: ValidateConfig,
         lin, _ = b.body_vel_w(feet)
         in_contact = _feet_on_floor(b, foot_names)
         speed = np.linalg.norm(lin[0, :, :2], axis=1)
-        tilt = float(np.arccos(np.clip(-projected_gravity(
-            b.body_quat_wxyz(torso)[0, 0])[2], -1, 1)))
+        tilt = float(tilt_rad(b.body_quat_wxyz(torso)[0, 0]))
         rows["qpos"].append(qpos)
         rows["joint_pos"].append(qpos[task.qpos_idx])
         rows["joint_target"].append(task._ctrl[0, task.act_idx].copy())

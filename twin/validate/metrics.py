@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from twin.rotations import quat_apply_inverse, quat_from_yaw, yaw_from_quat
+from twin.measures import local_position_errors_m
 from twin.sim.backend import WORLD_BODY
 from twin.validate.config import Predicate, ValidateConfig
 from twin.validate.execute import ExecutionLog
@@ -61,12 +61,6 @@ class Metrics:
     torso_tilt_max_rad: float | None = None
 
 
-def _local(pos: np.ndarray, quat_root: np.ndarray) -> np.ndarray:
-    rel = pos - pos[:, :1]
-    yaw = quat_from_yaw(yaw_from_quat(quat_root))
-    return quat_apply_inverse(np.repeat(yaw[:, None], pos.shape[1], 1), rel)
-
-
 def _first_time(mask: np.ndarray, fps: float) -> float | None:
     idx = np.flatnonzero(mask)
     return None if idx.size == 0 else float((idx[0] + 1) / fps)
@@ -94,8 +88,8 @@ def compute_metrics(log: ExecutionLog, cfg: ValidateConfig, duration_s: float) -
             series={k: [] for k in ("time_s", "mpjpe_local_mm", "root_drift_m",
                                     "joint_error_rad", "pelvis_height_m")},
             diverged_time_s=diverged_time)
-    local = np.linalg.norm(_local(log.body_pos_w, log.body_quat_wxyz[:, 0])
-                           - _local(log.ref_body_pos_w, log.ref_body_quat_wxyz[:, 0]), axis=-1)
+    local = local_position_errors_m(log.body_pos_w, log.body_quat_wxyz[:, 0],
+                                    log.ref_body_pos_w, log.ref_body_quat_wxyz[:, 0])
     glob = np.linalg.norm(log.body_pos_w - log.ref_body_pos_w, axis=-1)
     drift = np.linalg.norm(log.root_pos_w[:, :2] - log.ref_body_pos_w[:, 0, :2], axis=1)
     jerr = np.abs(log.joint_pos - log.ref_joint_pos)
