@@ -191,6 +191,7 @@ class G1TrackingTask(BatchedTask):
         self.hand_act_idx = b.actuator_index_for_joints(self.hand_joint_names)
         self.hand_qpos_idx = b.joint_qpos_index(self.hand_joint_names)
         self.root_qpos = b.free_joint_qpos_index(spec.root_body_name)
+        self.root_qvel = b.free_joint_qvel_index(spec.root_body_name)  # world lin, body ang
         # Every episode starts from the built scene's qpos (the hand joints when the motion has
         # no hand targets, any scene objects), never from what the last episode left there.
         self.qpos_at_build = b.get_qpos([0])[0]
@@ -259,9 +260,8 @@ class G1TrackingTask(BatchedTask):
         qpos[:, self.root_qpos[:3]] = lib.body_pos_w[f, 0]
         qpos[:, self.root_qpos[3:]] = root_quat
         qpos[:, self.qpos_idx] = lib.joint_pos[f]
-        root_dof = self.root_qpos[0]  # free joint: qvel[0:3] world linear, [3:6] body angular
-        qvel[:, root_dof:root_dof + 3] = lib.body_lin_vel_w[f, 0]
-        qvel[:, root_dof + 3:root_dof + 6] = quat_apply_inverse(root_quat, lib.body_ang_vel_w[f, 0])
+        qvel[:, self.root_qvel[:3]] = lib.body_lin_vel_w[f, 0]
+        qvel[:, self.root_qvel[3:]] = quat_apply_inverse(root_quat, lib.body_ang_vel_w[f, 0])
         qvel[:, self.qvel_idx] = lib.joint_vel[f]
         assert qvel.shape[1] == qvel_dim
         if lib.hand_joint_pos is not None and len(self.hand_qpos_idx):
@@ -336,7 +336,7 @@ class G1TrackingTask(BatchedTask):
         root_q = qpos[:, self.root_qpos[3:]]
         pos, quat = self._robot_bodies()
         a_pos, a_quat = pos[:, self.anchor], quat[:, self.anchor]
-        parts = [qvel[:, self.root_qpos[0] + 3:self.root_qpos[0] + 6], projected_gravity(root_q),
+        parts = [qvel[:, self.root_qvel[3:]], projected_gravity(root_q),
                  qpos[:, self.qpos_idx] - self.default_q + self.encoder_offset,
                  qvel[:, self.qvel_idx], self.last_action]
         # all window offsets at once: (N, W, ...) arrays, concatenated per offset
@@ -352,7 +352,7 @@ class G1TrackingTask(BatchedTask):
                                  rel_rot.reshape(n, w, 6), key_b.reshape(n, w, -1)], axis=2)
         parts.append(window.reshape(n, -1))
         if self.critic_layout:  # privileged state for an asymmetric critic (training only)
-            root_qvel = qvel[:, self.root_qpos[0]:self.root_qpos[0] + 3]  # world frame
+            root_qvel = qvel[:, self.root_qvel[:3]]  # world frame
             aq = np.repeat(a_quat[:, None], len(self.body_names), 1)
             body_b = quat_apply_inverse(aq, pos - a_pos[:, None])
             rot_b = quat_to_matrix(quat_mul(quat_conjugate(aq), quat))[..., :2]
