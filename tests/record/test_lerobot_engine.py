@@ -64,7 +64,7 @@ def test_prompt_videos_are_kept_out_of_policy_inputs(pick):
     ds = LeRobotDataset("local/pick", root=pick, video_backend="pyav")
     theirs = dataset_to_policy_features(ds.meta.features)
     prompts = [k for k in theirs if k.startswith("observation.prompts.") and k.endswith(
-        ("skeleton", "mask", "depth"))]
+        (".skeleton", ".mask", ".depth"))]  # the videos, not keypoint_depth (a vector)
     assert len(prompts) == 6 and all(theirs[k].type.name == "VISUAL" for k in prompts)
     ours = lerobot_input_features(pick)
     assert set(ours) == {"observation.images.third_person", "observation.images.wrist",
