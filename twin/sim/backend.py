@@ -292,3 +292,28 @@ class SimBackend(ABC):
 
     def close(self) -> None:
         """Release threads and renderers."""
+
+
+class HostStateBuffers:
+    """For backends that mirror every env's state in host arrays ``_qpos`` (N, nq), ``_qvel``
+    (N, nv) and ``_ctrl`` (N, nu): the getters, copying (callers may keep what they get)."""
+
+    num_envs: int
+    _qpos: np.ndarray
+    _qvel: np.ndarray
+    _ctrl: np.ndarray
+
+    def _ids(self, env_ids: EnvIds) -> range | np.ndarray:
+        return range(self.num_envs) if env_ids is None else np.asarray(env_ids, dtype=np.int64)
+
+    def _sel(self, buf: np.ndarray, env_ids: EnvIds) -> np.ndarray:
+        return buf.copy() if env_ids is None else buf[np.asarray(env_ids, dtype=np.int64)]
+
+    def get_qpos(self, env_ids: EnvIds = None) -> np.ndarray:
+        return self._sel(self._qpos, env_ids)
+
+    def get_qvel(self, env_ids: EnvIds = None) -> np.ndarray:
+        return self._sel(self._qvel, env_ids)
+
+    def get_ctrl(self, env_ids: EnvIds = None) -> np.ndarray:
+        return self._sel(self._ctrl, env_ids)

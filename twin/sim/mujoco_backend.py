@@ -19,7 +19,7 @@ import numpy as np
 from twin.robots.spec import RobotSpec
 from twin.scene.camera import CameraIntrinsics, CameraParams, opencv_from_mujoco_rotation
 from twin.scene.config import SceneConfig, load_scene_config
-from twin.sim.backend import Contact, EnvIds, RenderMode, SimBackend
+from twin.sim.backend import Contact, EnvIds, HostStateBuffers, RenderMode, SimBackend
 from twin.sim.mujoco_render import MujocoRenderer, get_render_profile
 from twin.sim.mujoco_scene import BuiltScene, build_scene
 
@@ -48,7 +48,7 @@ def reset_warm_start(model: mujoco.MjModel, data: mujoco.MjData) -> None:
     data.qpos[:], data.qvel[:], data.ctrl[:] = qpos, qvel, ctrl
 
 
-class MujocoBackend(SimBackend):
+class MujocoBackend(HostStateBuffers, SimBackend):
     def __init__(self, model: mujoco.MjModel, num_envs: int = 1, num_threads: int | None = None,
                  render_profile: str = "full", scene: BuiltScene | None = None):
         if num_envs < 1:
@@ -218,21 +218,6 @@ class MujocoBackend(SimBackend):
         return lim
 
     # --- state -----------------------------------------------------------------------------
-    def _ids(self, env_ids: EnvIds) -> range | np.ndarray:
-        return range(self.num_envs) if env_ids is None else np.asarray(env_ids, dtype=np.int64)
-
-    def _sel(self, buf: np.ndarray, env_ids: EnvIds) -> np.ndarray:
-        return buf.copy() if env_ids is None else buf[np.asarray(env_ids, dtype=np.int64)]
-
-    def get_qpos(self, env_ids: EnvIds = None) -> np.ndarray:
-        return self._sel(self._qpos, env_ids)
-
-    def get_qvel(self, env_ids: EnvIds = None) -> np.ndarray:
-        return self._sel(self._qvel, env_ids)
-
-    def get_ctrl(self, env_ids: EnvIds = None) -> np.ndarray:
-        return self._sel(self._ctrl, env_ids)
-
     def time(self, env_ids: EnvIds = None) -> np.ndarray:
         return self._sel(self._time, env_ids)
 

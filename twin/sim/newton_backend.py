@@ -38,7 +38,7 @@ from twin.robots.spec import RobotSpec
 from twin.rotations import quat_apply, quat_apply_inverse
 from twin.scene.camera import CameraParams
 from twin.scene.config import SceneConfig, load_scene_config
-from twin.sim.backend import WORLD_BODY, Contact, EnvIds, RenderMode, SimBackend
+from twin.sim.backend import WORLD_BODY, Contact, EnvIds, HostStateBuffers, RenderMode, SimBackend
 from twin.sim.mujoco_backend import DIVERGENCE_QVEL_LIMIT, MujocoBackend, reset_warm_start
 from twin.sim.mujoco_scene import scene_mjcf_xml
 
@@ -74,7 +74,7 @@ class _World:
         self.time += nsubsteps * self.dt
 
 
-class NewtonBackend(SimBackend):
+class NewtonBackend(HostStateBuffers, SimBackend):
     def __init__(self, cfg: SceneConfig, num_envs: int = 1, device: str = "cpu",
                  render_profile: str = "full", num_threads: int | None = None):
         if num_envs < 1:
@@ -231,21 +231,6 @@ class NewtonBackend(SimBackend):
         return self._ref.free_joint_qvel_index(body_name)
 
     # --- state ---------------------------------------------------------------------------
-    def _ids(self, env_ids: EnvIds) -> range | np.ndarray:
-        return range(self.num_envs) if env_ids is None else np.asarray(env_ids, dtype=np.int64)
-
-    def _sel(self, buf: np.ndarray, env_ids: EnvIds) -> np.ndarray:
-        return buf.copy() if env_ids is None else buf[np.asarray(env_ids, dtype=np.int64)]
-
-    def get_qpos(self, env_ids: EnvIds = None) -> np.ndarray:
-        return self._sel(self._qpos, env_ids)
-
-    def get_qvel(self, env_ids: EnvIds = None) -> np.ndarray:
-        return self._sel(self._qvel, env_ids)
-
-    def get_ctrl(self, env_ids: EnvIds = None) -> np.ndarray:
-        return self._sel(self._ctrl, env_ids)
-
     def time(self, env_ids: EnvIds = None) -> np.ndarray:
         return np.array([self._worlds[i].time for i in self._ids(env_ids)])
 
