@@ -86,3 +86,17 @@ def test_wrong_body_count_mixed_fps_and_nan_frames(tmp_path, clip):
     with pytest.raises(MotionFormatError, match=r"nan.npz: key 'joint_pos': holds NaN/Inf "
                        r"\(first at frame 7\)"):
         load_robot_motion(tmp_path / "nan.npz")
+
+
+def test_commands_say_which_order_they_found(tmp_path, clip, capsys):
+    from twin.cli.main import main
+    from twin.motion.robot_motion import layout_note
+
+    _write(tmp_path / "unnamed.npz", clip)
+    m = load_robot_motion(tmp_path / "unnamed.npz")
+    assert layout_note(m) == ("note: unnamed.npz has no joint/body names; its columns are in "
+                              "MuJoCo order (forward kinematics reproduces body_pos_w to "
+                              "0.000 mm)")
+    assert main(["eval", "tracker", f"motions={tmp_path / 'unnamed.npz'}", "tracker=pd",
+                 "baseline=none", f"out={tmp_path / 'ev'}"]) == 0
+    assert capsys.readouterr().out.startswith(layout_note(m))

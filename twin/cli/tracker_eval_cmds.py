@@ -51,12 +51,17 @@ def load_tracker_eval_config(items: list[str]) -> TrackerEvalConfig:
 def run_tracker_eval(args: argparse.Namespace) -> int:
     from twin.envs.tracking.g1_tracking import load_motions
     from twin.evaluate.tracker import evaluate_controllers, format_table, write_report
+    from twin.motion.robot_motion import layout_note
 
     cfg = load_tracker_eval_config(args.args)
+    clips = load_motions(cfg.motions)
+    for clip in clips:
+        if layout_note(clip):
+            print(layout_note(clip))
     controllers = {"tracker": cfg.tracker}
     if cfg.baseline != "none":
         controllers["baseline"] = cfg.baseline
-    report = evaluate_controllers(load_motions(cfg.motions), controllers)
+    report = evaluate_controllers(clips, controllers)
     print(format_table(report))
     out = write_report(report, cfg.out, title=f"Tracker evaluation: {cfg.motions}")
     print(f"wrote {out}/report.json and {out}/report.md")

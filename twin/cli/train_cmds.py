@@ -155,6 +155,12 @@ def run_train_tracker(args: argparse.Namespace) -> int:
         print("twin train tracker: --no-progress is deprecated; use progress=false",
               file=sys.stderr)
         progress = False
+    import logging
+
+    # what training decides on its own (resume, unnamed clips' column order, augmentation,
+    # validation snapshots) goes to stderr
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("OpenGL").setLevel(logging.WARNING)
     out = train(cfg, progress_bar=progress)
     print(f"tracker written to {out}")
     return 0

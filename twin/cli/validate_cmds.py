@@ -148,8 +148,9 @@ def run_validate(args: argparse.Namespace) -> int:
                      out)
     except Exception as exc:  # noqa: BLE001 - a failure inside validation: one line, exit 3
         return _fail(f"validation failed: {type(exc).__name__}: {exc}", out)
-    if report["input"].get("fps_note"):
-        print(report["input"]["fps_note"])
+    for note in ("fps_note", "layout_note"):
+        if report["input"].get(note):
+            print(report["input"][note])
     print(f"verdict: {report['verdict'].upper()}")
     for r in report["reasons"]:
         print(f"  - {r}")

@@ -22,7 +22,6 @@ joint angles); bodies of CSV motions are filled in by MuJoCo FK (``twin.retarget
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,7 +30,6 @@ import numpy as np
 from twin.motion.errors import MotionFormatError
 from twin.motion.rotations import quat_wxyz_to_xyzw, quat_xyzw_to_wxyz
 
-log = logging.getLogger(__name__)
 ROBOT_MOTION_SCHEMA = "twin.robot_motion"
 ROBOT_MOTION_VERSION = 1
 QUAT_ORDERS = ("wxyz", "xyzw")
@@ -193,14 +191,12 @@ def _name_unnamed_g1_columns(path: Path, jp: np.ndarray, bp: np.ndarray, bq: np.
         raise MotionFormatError(path, "body_pos_w", "matches no known G1 body/joint order by "
                                 f"forward kinematics (max error {found}); expected one "
                                 "within 1 cm (MuJoCo or Isaac Lab order)")
-    from twin.robots.g1 import G1_JOINT_NAMES
     from twin.retarget.kinematics import body_names as model_body_names
+    from twin.robots.g1 import G1_JOINT_NAMES
 
     mj_bodies = model_body_names(robot_model("g1"))
     body_perm = np.array([match.body_names.index(n) for n in mj_bodies])
     joint_perm = np.array([match.joint_names.index(n) for n in G1_JOINT_NAMES])
-    log.info("%s: no joint/body names; columns are in %s order (FK max error %.2f mm)",
-             path, match.order, match.fk_error_m[match.order] * 1000)
     return joint_perm, body_perm, {
         "layout_order": match.order,
         "layout_fk_error_mm": {k: round(v * 1000, 3) for k, v in match.fk_error_m.items()}}
@@ -371,6 +367,18 @@ def load_robot_motion(path: str | Path, *, csv_quat_order: str | None = None,
         return _read_beyondmimic_npz(path, z, joint_names, fps)
     raise MotionFormatError(path, "schema", f"missing (keys {sorted(z)[:8]}); expected a twin "
                             "robot motion or a BeyondMimic-style npz (joint_pos, body_quat_w)")
+
+
+def layout_note(motion: RobotMotion) -> str:
+    """One line saying which column order an unnamed clip was found to use ('' if named)."""
+    order = motion.source.get("layout_order")
+    if not order:
+        return ""
+    err = motion.source.get("layout_fk_error_mm", {}).get(order, float("nan"))
+    name = {"mujoco": "MuJoCo", "isaaclab": "Isaac Lab"}.get(order, order)
+    return (f"note: {Path(str(motion.source.get('file', ''))).name} has no joint/body names; "
+            f"its columns are in {name} order (forward kinematics reproduces body_pos_w "
+            f"to {err:.3f} mm)")
 
 
 def with_source(motion: RobotMotion, **extra: object) -> RobotMotion:

@@ -231,8 +231,12 @@ def training_motions(cfg: TrackerTrainConfig) -> list:
     """The clips of ``cfg.motions`` plus their augmented copies (``cfg.augment``)."""
     from twin.envs.tracking.g1_tracking import load_motions
     from twin.motion.augment import augmented_copies
+    from twin.motion.robot_motion import layout_note
 
     clips = load_motions(cfg.motions)
+    for clip in clips:
+        if layout_note(clip):
+            log.info(layout_note(clip))
     if cfg.augment.copies:
         t0 = time.perf_counter()
         extra = augmented_copies(clips, cfg.augment)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twin.motion.robot_motion import RobotMotion, is_robot_motion_file, load_robot_motion
+from twin.motion.robot_motion import (
+    RobotMotion,
+    is_robot_motion_file,
+    layout_note,
+    load_robot_motion,
+)
 
 
 def load_plan_motion(path: str | Path, fps: float | None = None,
@@ -21,7 +26,12 @@ def load_plan_motion(path: str | Path, fps: float | None = None,
         raise ValueError(f"motion file {path} is a folder; expected a file (--batch DIR "
                          "validates every motion in a folder)")
     if is_robot_motion_file(path):
-        return load_robot_motion(path), {"input": str(path), "kind": "robot_motion"}
+        motion = load_robot_motion(path)
+        info = {"input": str(path), "kind": "robot_motion"}
+        if "layout_order" in motion.source:  # an unnamed BeyondMimic/mjlab clip
+            info["layout_order"] = motion.source["layout_order"]
+            info["layout_note"] = layout_note(motion)
+        return motion, info
     from twin.motion.checks import PlanBounds, check_human_motion, check_ik_residuals
     from twin.motion.normalise import fps_note, load_human_motion
     from twin.retarget import retarget_to_g1
