@@ -21,6 +21,8 @@ Success Conditions: ``info["is_success"]`` is True while the pelvis is above 0.6
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gymnasium as gym
 import numpy as np
 from twin.envs.batched_task import BatchedTask
@@ -36,9 +38,31 @@ OBS_LAYOUT: tuple[tuple[str, int], ...] = (
     ("base_ang_vel_b", 3), ("projected_gravity_b", 3), ("joint_pos_rel", 29),
     ("joint_vel", 29), ("last_action", 29),
 )
-STAND_HEIGHT_M = 0.755
-FALL_HEIGHT_M = 0.5
-FALL_TILT_RAD = 1.0
+@dataclass(frozen=True)
+class StandConfig:
+    """Reward weights and the fall / success limits of the standing task.
+
+    alive: reward per step while standing.
+    pose: weight of exp(-|q - q_default|^2 / pose_scale_rad2).
+    height: weight of exp(-(h - stand_height_m)^2 / height_scale_m2), h = pelvis height.
+    action_rate: penalty weight on the squared change of the action.
+    fall_height_m, fall_tilt_rad: the episode ends below / beyond these.
+    success_height_m, success_tilt_rad: ``is_success`` above / within these.
+    """
+
+    alive: float = 1.0
+    pose: float = 1.0
+    pose_scale_rad2: float = 0.25
+    height: float = 1.0
+    stand_height_m: float = 0.755
+    height_scale_m2: float = 0.01
+    action_rate: float = 0.01
+    fall_height_m: float = 0.5
+    fall_tilt_rad: float = 1.0
+    success_height_m: float = 0.6
+    success_tilt_rad: float = 0.5
+
+
 
 
 class G1StandTask(BatchedTask):
@@ -46,11 +70,13 @@ class G1StandTask(BatchedTask):
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = 1000,
                  scene: str = "empty", gains: str = "tracking", num_threads: int | None = None,
-                 render_profile: str = "fast", backend: str = "mujoco"):
+                 render_profile: str = "fast", backend: str = "mujoco",
+                 stand: StandConfig = StandConfig()):
         cfg = load_scene_config(scene, ["robot=g1", f"gains={gains}"])
         backend = make_backend(cfg, num_envs=num_envs, backend=backend, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, cfg.physics.decimation, max_episode_steps)
+        self.stand = stand
         robot = backend.robot
         self.joint_names = robot.actuated_joint_names
         self.qpos_idx = backend.joint_qpos_index(self.joint_names)
@@ -113,11 +139,13 @@ class G1StandTask(BatchedTask):
         tilt = tilt_rad(root[:, 3:7])
         pose_err = np.sum((qpos[:, self.qpos_idx] - self.default_q) ** 2, axis=1)
         rate = np.sum((self.last_action - self.prev_action) ** 2, axis=1)
-        reward = (1.0 + np.exp(-pose_err / 0.25) + np.exp(-(height - STAND_HEIGHT_M) ** 2 / 0.01)
-                  - 0.01 * rate)
-        fell = (height < FALL_HEIGHT_M) | (tilt > FALL_TILT_RAD)
+        c = self.stand
+        reward = (c.alive + c.pose * np.exp(-pose_err / c.pose_scale_rad2)
+                  + c.height * np.exp(-(height - c.stand_height_m) ** 2 / c.height_scale_m2)
+                  - c.action_rate * rate)
+        fell = (height < c.fall_height_m) | (tilt > c.fall_tilt_rad)
         info = {
-            "is_success": (height > 0.6) & (tilt < 0.5),
+            "is_success": (height > c.success_height_m) & (tilt < c.success_tilt_rad),
             "pelvis_height_m": height,
             "tilt_rad": tilt,
             "termination_reason": "fall",
