@@ -284,7 +284,8 @@ def _read_beyondmimic_npz(path: Path, z: dict, joint_names: tuple[str, ...] | No
         root_quat_wxyz=root_quat, body_pos_w=bp, body_quat_wxyz=bq,
         body_lin_vel_w=lin if lin is not None else np.zeros_like(bp),
         body_ang_vel_w=ang if ang is not None else np.zeros_like(bp),
-        source={"file": str(path), "format": "beyondmimic_npz", **found},
+        source={"file": str(path), "format": "beyondmimic_npz", **found,
+                **({"layout_file": str(path)} if found else {})},
     )
 
 
@@ -372,8 +373,8 @@ def load_robot_motion(path: str | Path, *, csv_quat_order: str | None = None,
 def layout_note(motion: RobotMotion) -> str:
     """One line saying which column order an unnamed clip was found to use ('' if named)."""
     order = motion.source.get("layout_order")
-    if not order:
-        return ""
+    if not order or motion.source.get("layout_file") != motion.source.get("file"):
+        return ""  # named, or a copy twin wrote with names (the order is provenance there)
     err = motion.source.get("layout_fk_error_mm", {}).get(order, float("nan"))
     name = {"mujoco": "MuJoCo", "isaaclab": "Isaac Lab"}.get(order, order)
     return (f"note: {Path(str(motion.source.get('file', ''))).name} has no joint/body names; "

@@ -28,7 +28,7 @@ def load_plan_motion(path: str | Path, fps: float | None = None,
     if is_robot_motion_file(path):
         motion = load_robot_motion(path)
         info = {"input": str(path), "kind": "robot_motion"}
-        if "layout_order" in motion.source:  # an unnamed BeyondMimic/mjlab clip
+        if layout_note(motion):  # an unnamed BeyondMimic/mjlab clip, named by FK
             info["layout_order"] = motion.source["layout_order"]
             info["layout_note"] = layout_note(motion)
         return motion, info
