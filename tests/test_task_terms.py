@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -48,3 +51,38 @@ def test_tracking_terms_are_gaussian_kernels_and_ordered_checks():
     assert t2["anchor_pos"][0] == 2.0 and total_reward(t2)[0] == 2.0 + 0.5 + 4.0
     reasons = termination_reasons(e, TerminationThresholds())
     assert list(reasons) == ["anchor_height", "ee_height"]  # height wins over tilt and ee
+
+
+REACH_GOLDEN = Path(__file__).resolve().parent / "golden" / "panda_reach_rollout.json"
+
+
+def reach_rollout() -> dict[str, list]:
+    """Three seeded envs under small random actions; env 0's target is moved 3 cm from its
+    tool-centre point after the reset so that the success bonus is part of the record."""
+    from twin.envs.panda_reach import PandaReachTask
+
+    task = PandaReachTask(num_envs=3, num_threads=1)
+    task.seed(np.arange(3), [21, 22, 23])
+    task.reset()
+    task.target_pos[0] = task.backend.site_pos_w(task.tcp)[0, 0] + [0.03, 0.0, 0.0]
+    rng = np.random.default_rng(3)
+    w = np.random.default_rng(4).normal(size=task.observation_space.shape[0])
+    out: dict[str, list] = {"obs": [], "reward": [], "is_success": []}
+    for _ in range(40):
+        r = task.step(rng.uniform(-0.3, 0.3, (3, 7)))
+        out["obs"].append((np.asarray(r.obs, np.float64) @ w).round(9).tolist())
+        out["reward"].append(np.asarray(r.reward, np.float64).round(12).tolist())
+        out["is_success"].append(np.asarray(r.info["is_success"]).astype(int).tolist())
+    task.close()
+    return out
+
+
+def test_reach_rollout_matches_the_stored_one():
+    got = reach_rollout()
+    if os.environ.get("TWIN_WRITE_GOLDEN"):
+        REACH_GOLDEN.write_text(json.dumps(got))
+    want = json.loads(REACH_GOLDEN.read_text())
+    assert sum(s[0] for s in want["is_success"]) >= 5  # the success bonus is exercised
+    np.testing.assert_allclose(got["obs"], want["obs"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["reward"], want["reward"], rtol=0, atol=1e-12)
+    assert got["is_success"] == want["is_success"]

@@ -2,12 +2,15 @@
 the per-step state read (fresh after every reset and step, first-principles tool pose),
 and the oracle's success rate (>= 90 % of 20 seeds per task, no rendering)."""
 
+import json
+import os
 import warnings
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import PANDA_IDS
+from conftest import G1_IDS, PANDA_IDS
 from gymnasium.utils.env_checker import check_env, data_equivalence
 from twin.envs.manipulation.base import _quat_sandwich_map, _ToolFrame
 
@@ -181,3 +184,43 @@ def test_oracle_solves_task(env_id):
     results = [run_oracle(env_id, s) for s in range(20)]
     rate = np.mean([ok for ok, _ in results])
     assert rate >= 0.9, f"{env_id}: oracle success {rate:.2f} over 20 seeds"
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "oracle_rollouts.json"
+
+
+def oracle_rollout(env_id: str, seed: int = 0) -> dict[str, list]:
+    """Per-step reward, termination, success and success diagnostics of a seeded oracle
+    episode (state mode, chunks of 3)."""
+    env = ActionChunk(gym.make(env_id, obs_mode="state", disable_env_checker=True),
+                      execute_steps=3)
+    obs, _ = env.reset(seed=seed)
+    task = env.unwrapped.task
+    policy = OraclePolicy(task)
+    out: dict[str, list] = {"reward": [], "terminated": [], "is_success": [], "diag": []}
+    rewards, done = [], False
+    while not done:
+        n0 = int(task.episode_steps[0])
+        obs, r, te, tr, info = env.step(policy.infer(obs)["actions"])
+        done = te or tr
+        rewards.append(float(r))
+        out["terminated"].append(bool(te))
+        out["is_success"].append(bool(info["is_success"]))
+        keys = sorted(k for k in info if k.endswith("_m"))
+        out["diag"].append({k: round(float(np.asarray(info[k]).ravel()[0]), 12) for k in keys})
+        out.setdefault("steps", []).append(int(task.episode_steps[0]) - n0)
+    out["reward"] = rewards
+    env.close()
+    return out
+
+
+def test_success_terms_match_stored_oracle_episodes():
+    """Success thresholds moved into configs keep every task's rewards, terminations and
+    diagnostics bit for bit (seeded oracle episodes recorded before the move)."""
+    got = {e: oracle_rollout(e) for e in PANDA_IDS + G1_IDS}
+    if os.environ.get("TWIN_WRITE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(got))
+    want = json.loads(GOLDEN.read_text())
+    for e in PANDA_IDS + G1_IDS:
+        assert want[e]["is_success"][-1], e  # the episode reaches the success branch
+        assert got[e] == want[e], e
