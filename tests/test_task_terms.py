@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
+import pytest
 from twin.envs.g1_stand import G1StandTask, StandConfig
 from twin.envs.tracking.terms import (
     Kernel,
@@ -86,3 +86,97 @@ def test_reach_rollout_matches_the_stored_one():
     np.testing.assert_allclose(got["obs"], want["obs"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(got["reward"], want["reward"], rtol=0, atol=1e-12)
     assert got["is_success"] == want["is_success"]
+
+
+CLIPS = Path(__file__).resolve().parent.parent / "assets" / "motions" / "heldout_small"
+
+
+def test_tracking_observation_terms_are_chosen_by_config():
+    """A config with fewer terms gives exactly the matching slices of the full observation."""
+    from twin.envs.tracking.g1_tracking import G1TrackingTask, load_motions
+    from twin.envs.tracking.observations import TrackingObservationConfig
+
+    motions = load_motions(CLIPS)
+    small = TrackingObservationConfig(window_steps=(2, 10), proprio=("projected_gravity_b",),
+                                      reference=("joint_vel", "anchor_pos_in_robot_anchor"))
+    obs = {}
+    for name, cfg in (("full", None), ("small", small)):
+        task = G1TrackingTask(motions, num_envs=2, num_threads=1, dr=True, observations=cfg)
+        task.seed(np.arange(2), [7, 8])
+        task.reset()
+        rng = np.random.default_rng(1)
+        for _ in range(5):
+            r = task.step(rng.normal(0.0, 1.0, (2, 29)))
+        obs[name] = r.obs
+        obs[name + "_layout"] = task.obs_layout
+        task.close()
+    assert obs["small_layout"] == (("projected_gravity_b", 3), ("ref[+2].joint_vel", 29),
+                                   ("ref[+2].anchor_pos_in_robot_anchor", 3),
+                                   ("ref[+10].joint_vel", 29),
+                                   ("ref[+10].anchor_pos_in_robot_anchor", 3))
+    starts, at = {}, 0
+    for n, k in obs["full_layout"]:
+        starts[n], at = (at, k), at + k
+    want = np.concatenate([obs["full"][:, s:s + k] for s, k in
+                           (starts[n] for n, _ in obs["small_layout"])], axis=1)
+    np.testing.assert_array_equal(obs["small"], want)
+    assert obs["small"].shape == (2, 67)
+
+
+def test_tracking_observation_config_rejects_unknown_terms_and_double_windows():
+    from twin.envs.tracking.g1_tracking import G1TrackingTask, load_motions
+    from twin.envs.tracking.observations import TrackingObservationConfig
+
+    with pytest.raises(ValueError, match=r"observations.reference: unknown terms \['jont_vel'\]"):
+        TrackingObservationConfig(reference=("jont_vel",))
+    with pytest.raises(ValueError, match="observations.window_steps"):
+        TrackingObservationConfig(window_steps=(1.5,))
+    with pytest.raises(ValueError, match="not also as window_steps"):
+        G1TrackingTask(load_motions(CLIPS), window_steps=(1, 2),
+                       observations=TrackingObservationConfig())
+
+
+class _RecordingBackend:
+    """Only the two SimBackend methods the physics events may call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def set_friction_scale(self, scale, geom_ids=None, env_ids=None):
+        self.calls.append(("friction", np.array(scale), geom_ids, list(env_ids)))
+
+    def set_body_com_offset(self, body_ids, offset_b, env_ids=None):
+        self.calls.append(("com", np.array(offset_b), list(body_ids), list(env_ids)))
+
+
+def test_dr_events_draw_in_order_and_ask_the_backend_for_a_scale():
+    from twin.envs.tracking.events import (
+        NEVER,
+        DomainRandomization,
+        apply_physics_events,
+        sample_reset_events,
+    )
+
+    dr = DomainRandomization()
+    d = sample_reset_events(np.random.default_rng(3), dr, 29)
+    rng = np.random.default_rng(3)  # the same draws by hand, in the documented order
+    np.testing.assert_array_equal(d.encoder_offset_rad, rng.uniform(-0.01, 0.01, 29))
+    assert d.friction_scale == rng.uniform(0.5, 1.25)
+    np.testing.assert_array_equal(d.com_offset_m, rng.uniform(-1, 1, 3) * [0.025, 0.05, 0.05])
+    assert d.first_push_step == rng.integers(50, 150)
+    off = sample_reset_events(np.random.default_rng(3), None, 29)
+    assert off.encoder_offset_rad == 0.0 and off.first_push_step == NEVER
+    no_push = sample_reset_events(np.random.default_rng(3), replace(dr, push_lin_vel_mps=None), 29)
+    assert no_push.first_push_step == NEVER and no_push.friction_scale == d.friction_scale
+
+    b = _RecordingBackend()
+    scale, com = np.array([0.6, 0.9, 1.2]), np.arange(9.0).reshape(3, 3)
+    apply_physics_events(b, dr, np.array([0, 2]), scale, np.array([15]), com)
+    (k1, s, geoms, ids1), (k2, off_b, bodies, ids2) = b.calls
+    assert (k1, geoms, ids1) == ("friction", None, [0, 2])  # every geom, one scale per env
+    np.testing.assert_array_equal(s, [0.6, 1.2])
+    assert (k2, bodies, ids2) == ("com", [15], [0, 2]) and off_b.shape == (2, 1, 3)
+    b2 = _RecordingBackend()
+    apply_physics_events(b2, replace(dr, friction_scale=None), np.array([1]), scale,
+                         np.array([15]), com)
+    assert [c[0] for c in b2.calls] == ["com"]

@@ -27,9 +27,13 @@ Reward (BeyondMimic family, anchor = torso): 0.5 exp(-|anchor pos err|^2/0.3^2) 
 Randomizations: clip and start frame (failure-weighted 1-s bins, reference state
     initialisation), optional domain randomisation (``dr=True`` or a ``DomainRandomization``
     with terms switched off by ``None``), resampled per episode: joint encoder offsets
-    U(-0.01, 0.01) rad, friction of every geom (floor included, MuJoCo combines by max) x
-    U(0.5, 1.25), torso CoM shift U(+-0.025, +-0.05, +-0.05) m, pushes (pelvis velocity kicks
-    up to 0.5 m/s every 1-3 s).
+    U(-0.01, 0.01) rad, friction of every geom (floor included) x U(0.5, 1.25), asked of the
+    backend as a scale (``SimBackend.set_friction_scale``: how contacts combine two geoms'
+    friction is the backend's), torso CoM shift U(+-0.025, +-0.05, +-0.05) m, pushes (pelvis
+    velocity kicks up to 0.5 m/s every 1-3 s). The events are functions in
+    ``twin.envs.tracking.events``, the observation terms in ``twin.envs.tracking.observations``
+    (``TrackingObservationConfig``: window and which terms), the reward and termination terms
+    in ``twin.envs.tracking.terms``.
 Success Conditions: ``info["is_success"]`` is True at the end of the clip when the episode
     was not terminated. Terminations (``info["termination"]``): ``anchor_height`` (|z err| >
     0.25 m), ``tilt`` (projected-gravity z err > 0.8), ``ee_height`` (an ankle or wrist |z
@@ -39,14 +43,28 @@ Success Conditions: ``info["is_success"]`` is True at the end of the clip when t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 from twin.envs.batched_task import BatchedTask
 from twin.envs.single import TwinEnv
+from twin.envs.tracking.events import (
+    NEVER,
+    DomainRandomization,
+    apply_physics_events,
+    push_delay,
+    push_kick,
+    sample_reset_events,
+)
 from twin.envs.tracking.motion_library import MotionLibrary
+from twin.envs.tracking.observations import (
+    ObsDims,
+    ObsInputs,
+    TrackingObservationConfig,
+    compute_observation,
+    observation_layout,
+)
 from twin.envs.tracking.terms import (
     TerminationThresholds,
     TrackingRewardConfig,
@@ -67,7 +85,6 @@ from twin.rotations import (
     quat_conjugate,
     quat_from_yaw,
     quat_mul,
-    quat_to_matrix,
     yaw_from_quat,
 )
 from twin.scene.config import load_scene_config
@@ -75,37 +92,9 @@ from twin.sim import make_backend
 from twin.sim.mujoco_collision import apply_collision_model
 
 ANCHOR_BODY = "torso_link"
-OBS_KEY_BODIES = ("left_wrist_yaw_link", "right_wrist_yaw_link", "left_ankle_roll_link",
-                  "right_ankle_roll_link", "left_elbow_link", "right_elbow_link")
 EE_BODIES = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link",
              "right_wrist_yaw_link")
 ACTION_MODES = ("default_offset", "reference_residual")
-
-
-@dataclass(frozen=True)
-class DomainRandomization:
-    """Per-episode randomisation; a term set to None is off (BeyondMimic-like ranges)."""
-
-    encoder_offset_rad: float | None = 0.01
-    friction_scale: tuple[float, float] | None = (0.5, 1.25)
-    com_body: str = "torso_link"
-    com_offset_m: tuple[float, float, float] | None = (0.025, 0.05, 0.05)
-    push_lin_vel_mps: float | None = 0.5
-    push_interval_steps: tuple[int, int] = (50, 150)
-
-    @classmethod
-    def coerce(cls, dr: bool | DomainRandomization | dict | None) -> DomainRandomization | None:
-        if isinstance(dr, DomainRandomization) or dr is None:
-            return dr
-        if isinstance(dr, bool):
-            return cls() if dr else None
-        if isinstance(dr, dict):
-            unknown = set(dr) - set(cls.__dataclass_fields__)
-            if unknown:
-                raise ValueError(f"dr: unknown fields {sorted(unknown)}; expected "
-                                 f"{sorted(cls.__dataclass_fields__)}")
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in dr.items()})
-        raise TypeError(f"dr: expected bool, dict or DomainRandomization, got {type(dr).__name__}")
 
 
 def tracker_task_kwargs(metadata) -> dict:
@@ -147,7 +136,8 @@ class G1TrackingTask(BatchedTask):
                  max_episode_steps: int | None = None, scene: str = "empty",
                  num_threads: int | None = None, render_profile: str = "fast",
                  gains: str = "tracking", critic_obs: bool = False, collision: str = "full",
-                 reward: TrackingRewardConfig = TrackingRewardConfig()):
+                 reward: TrackingRewardConfig = TrackingRewardConfig(),
+                 observations: TrackingObservationConfig | None = None):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
         cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
@@ -161,7 +151,13 @@ class G1TrackingTask(BatchedTask):
         apply_collision_model(backend, collision, spec.root_body_name, G1_FOOT_BODY_NAMES)
         self.action_mode = action_mode
         self.gains = gains
-        self.window = np.asarray(window_steps, dtype=np.int64)
+        if observations is None:
+            observations = TrackingObservationConfig.default(window_steps, critic_obs)
+        elif tuple(window_steps) != (1, 2, 5, 10, 25) or critic_obs:
+            raise ValueError("observations: give the window and the critic terms in the "
+                             "TrackingObservationConfig, not also as window_steps/critic_obs")
+        self.obs_cfg = observations
+        self.window = np.asarray(observations.window_steps, dtype=np.int64)
         self.dr = DomainRandomization.coerce(dr)
         self.adaptive = adaptive_sampling
         self.random_start = random_start
@@ -197,7 +193,12 @@ class G1TrackingTask(BatchedTask):
         self.qpos_at_build = b.get_qpos([0])[0]
         self.body_ids = b.body_index(self.body_names)
         self.anchor = self.body_names.index(ANCHOR_BODY)
-        self.obs_body_idx = np.array([self.body_names.index(n) for n in OBS_KEY_BODIES])
+        missing = [n for n in observations.key_bodies if n not in self.body_names]
+        if missing:
+            raise ValueError(f"observations.key_bodies: {missing} are not key bodies of the "
+                             f"motion library; expected some of {list(self.body_names)}")
+        self.obs_body_idx = np.array([self.body_names.index(n)
+                                      for n in observations.key_bodies], dtype=np.int64)
         self.ee_idx = np.array([self.body_names.index(n) for n in EE_BODIES])
         self.default_q = spec.default_joint_pos_array(self.body_joint_names)
         profile = spec.gains(gains)
@@ -209,31 +210,19 @@ class G1TrackingTask(BatchedTask):
         self.last_action = np.zeros((n, J))
         self.prev_action = np.zeros((n, J))
         self.encoder_offset = np.zeros((n, J))
-        self.next_push_step = np.full(n, np.iinfo(np.int64).max)
+        self.next_push_step = np.full(n, NEVER)
         self.friction_scale = np.ones(n)
         self.com_offset_b = np.zeros((n, 3))
         self.com_body_id = (b.body_index([self.dr.com_body]) if self.dr is not None
                             else np.zeros(0, dtype=np.int64))
         self._ctrl = np.zeros((n, b.nu))
-        self.obs_layout = self._make_layout(J)
+        dims = ObsDims(joints=J, obs_bodies=len(observations.key_bodies),
+                       bodies=len(self.body_names))
+        self.obs_layout, self.critic_layout = observation_layout(observations, dims)
         self.actor_obs_dim = sum(k for _, k in self.obs_layout)
-        B = len(self.body_names)
-        self.critic_layout: tuple[tuple[str, int], ...] = (
-            (("critic.base_lin_vel_b", 3), ("critic.body_pos_in_robot_anchor", 3 * B),
-             ("critic.body_rot6d_in_robot_anchor", 6 * B)) if critic_obs else ())
         dim = self.actor_obs_dim + sum(k for _, k in self.critic_layout)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
         self.action_space = gym.spaces.Box(-10.0, 10.0, (J,), np.float32)
-
-    def _make_layout(self, J: int) -> tuple[tuple[str, int], ...]:
-        layout = [("base_ang_vel_b", 3), ("projected_gravity_b", 3), ("joint_pos_rel", J),
-                  ("joint_vel", J), ("last_action", J)]
-        for k in self.window:
-            layout += [(f"ref[+{k}].joint_pos_rel", J), (f"ref[+{k}].joint_vel", J),
-                       (f"ref[+{k}].anchor_pos_in_robot_anchor", 3),
-                       (f"ref[+{k}].anchor_rot6d_in_robot_anchor", 6),
-                       (f"ref[+{k}].key_body_pos_in_ref_anchor", 3 * len(OBS_KEY_BODIES))]
-        return tuple(layout)
 
     # --- reset ---------------------------------------------------------------------------
     def _reset_envs(self, env_ids: np.ndarray) -> None:
@@ -247,12 +236,8 @@ class G1TrackingTask(BatchedTask):
             else:
                 self.clip[i], self.t[i] = int(rng.integers(lib.num_clips)), 0
             self._sample_dr(i, rng)
-        if self.dr is not None:
-            if self.dr.friction_scale is not None:
-                b.set_friction_scale(self.friction_scale[env_ids], env_ids=env_ids)
-            if self.dr.com_offset_m is not None:
-                b.set_body_com_offset(self.com_body_id, self.com_offset_b[env_ids, None],
-                                      env_ids=env_ids)
+        apply_physics_events(b, self.dr, env_ids, self.friction_scale, self.com_body_id,
+                             self.com_offset_b)
         f = lib.frame(self.clip[env_ids], self.t[env_ids])
         qpos = np.tile(self.qpos_at_build, (len(env_ids), 1))
         qvel = np.zeros((len(env_ids), qvel_dim := b.get_qvel([0]).shape[1]))
@@ -274,18 +259,13 @@ class G1TrackingTask(BatchedTask):
         b.set_ctrl(self._ctrl[env_ids], env_ids)
 
     def _sample_dr(self, i: int, rng: np.random.Generator) -> None:
-        dr, never = self.dr, np.iinfo(np.int64).max
-        if dr is None:
-            self.encoder_offset[i], self.next_push_step[i] = 0.0, never
-            return
-        e = dr.encoder_offset_rad
-        self.encoder_offset[i] = rng.uniform(-e, e, self.default_q.size) if e else 0.0
-        if dr.friction_scale is not None:
-            self.friction_scale[i] = rng.uniform(*dr.friction_scale)
-        if dr.com_offset_m is not None:
-            self.com_offset_b[i] = rng.uniform(-1.0, 1.0, 3) * np.asarray(dr.com_offset_m)
-        self.next_push_step[i] = (int(rng.integers(*dr.push_interval_steps))
-                                  if dr.push_lin_vel_mps else never)
+        d = sample_reset_events(rng, self.dr, self.default_q.size)
+        self.encoder_offset[i] = d.encoder_offset_rad
+        if d.friction_scale is not None:
+            self.friction_scale[i] = d.friction_scale
+        if d.com_offset_m is not None:
+            self.com_offset_b[i] = d.com_offset_m
+        self.next_push_step[i] = d.first_push_step
 
     # --- step ----------------------------------------------------------------------------
     def _apply_action(self, action: np.ndarray) -> None:
@@ -306,12 +286,11 @@ class G1TrackingTask(BatchedTask):
         if not len(due):
             return
         qpos, qvel = self.backend.get_qpos(due), self.backend.get_qvel(due)
-        v = self.dr.push_lin_vel_mps
+        root_lin_xy = self.root_qvel[:2]  # world-frame linear velocity x, y of the root
         for k, i in enumerate(due):
             rng = self.rngs[i]
-            qvel[k, :2] += rng.uniform(-v, v, 2)
-            self.next_push_step[i] = self.episode_steps[i] + int(
-                rng.integers(*self.dr.push_interval_steps))
+            qvel[k, root_lin_xy] += push_kick(rng, self.dr)
+            self.next_push_step[i] = self.episode_steps[i] + push_delay(rng, self.dr)
         self.backend.set_state(qpos, qvel, due)
 
     def step(self, action: np.ndarray):
@@ -333,32 +312,18 @@ class G1TrackingTask(BatchedTask):
     def _observe(self) -> np.ndarray:
         lib, b = self.library, self.backend
         qpos, qvel = b.get_qpos(), b.get_qvel()
-        root_q = qpos[:, self.root_qpos[3:]]
         pos, quat = self._robot_bodies()
-        a_pos, a_quat = pos[:, self.anchor], quat[:, self.anchor]
-        parts = [qvel[:, self.root_qvel[3:]], projected_gravity(root_q),
-                 qpos[:, self.qpos_idx] - self.default_q + self.encoder_offset,
-                 qvel[:, self.qvel_idx], self.last_action]
-        # all window offsets at once: (N, W, ...) arrays, concatenated per offset
-        fw = lib.frame(self.clip[:, None], self.t[:, None] + self.window[None, :])
-        r_pos, r_quat = lib.body_pos_w[fw], lib.body_quat_wxyz[fw]
-        ra_pos, ra_quat = r_pos[:, :, self.anchor], r_quat[:, :, self.anchor]
-        rel_pos = quat_apply_inverse(a_quat[:, None], ra_pos - a_pos[:, None])
-        rel_rot = quat_to_matrix(quat_mul(quat_conjugate(a_quat)[:, None], ra_quat))[..., :2]
-        key = r_pos[:, :, self.obs_body_idx] - ra_pos[:, :, None]
-        key_b = quat_apply_inverse(ra_quat[:, :, None], key)
-        n, w = fw.shape
-        window = np.concatenate([lib.joint_pos[fw] - self.default_q, lib.joint_vel[fw], rel_pos,
-                                 rel_rot.reshape(n, w, 6), key_b.reshape(n, w, -1)], axis=2)
-        parts.append(window.reshape(n, -1))
-        if self.critic_layout:  # privileged state for an asymmetric critic (training only)
-            root_qvel = qvel[:, self.root_qvel[:3]]  # world frame
-            aq = np.repeat(a_quat[:, None], len(self.body_names), 1)
-            body_b = quat_apply_inverse(aq, pos - a_pos[:, None])
-            rot_b = quat_to_matrix(quat_mul(quat_conjugate(aq), quat))[..., :2]
-            parts += [quat_apply_inverse(root_q, root_qvel), body_b.reshape(n, -1),
-                      rot_b.reshape(n, -1)]
-        return np.concatenate(parts, axis=1).astype(np.float32)
+        fw = lib.frame(self.clip[:, None], self.t[:, None] + self.window[None, :])  # (N, W)
+        x = ObsInputs(
+            root_quat_wxyz=qpos[:, self.root_qpos[3:]], root_lin_vel_w=qvel[:, self.root_qvel[:3]],
+            root_ang_vel_b=qvel[:, self.root_qvel[3:]], joint_pos_rad=qpos[:, self.qpos_idx],
+            joint_vel=qvel[:, self.qvel_idx], default_joint_pos_rad=self.default_q,
+            encoder_offset_rad=self.encoder_offset, last_action=self.last_action,
+            body_pos_w=pos, body_quat_wxyz=quat, anchor=self.anchor,
+            obs_body_idx=self.obs_body_idx, ref_joint_pos_rad=lib.joint_pos[fw],
+            ref_joint_vel=lib.joint_vel[fw], ref_body_pos_w=lib.body_pos_w[fw],
+            ref_body_quat_wxyz=lib.body_quat_wxyz[fw])
+        return compute_observation(self.obs_cfg, x)
 
     def _time_out(self) -> np.ndarray:
         return self.t >= self.library.clip_len[self.clip] - 1

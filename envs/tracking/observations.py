@@ -1,0 +1,242 @@
+"""The motion-tracking task's observation terms: each a small function of one control step's
+``ObsInputs`` (the robot's measured state and the reference at each window offset, read
+once per step by ``G1TrackingTask``), chosen and ordered by a typed
+``TrackingObservationConfig`` (mjlab writes them as manager terms; we write them as
+functions).
+
+Three groups, concatenated in this order into one float32 vector:
+
+- ``proprio``: (N, d) terms of the robot now (pelvis angular velocity and projected gravity
+  in the pelvis frame, joint positions relative to default plus the encoder offset, joint
+  velocities, last action);
+- ``reference``: (N, W, d) terms at each future offset of ``window_steps``, written offset
+  by offset (all terms of +k, then all terms of the next offset);
+- ``critic``: (N, d) privileged terms for an asymmetric critic (training only), after the
+  actor's part.
+
+The layout (``observation_layout``) names every slice: ``name``, ``ref[+k].name`` and
+``critic.name``; the shipped tracker's metadata stores it, so names and order are fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.rotations import (
+    projected_gravity,
+    quat_apply_inverse,
+    quat_conjugate,
+    quat_mul,
+    quat_to_matrix,
+)
+
+# key bodies whose positions the reference terms give in the reference anchor's frame
+OBS_KEY_BODIES = ("left_wrist_yaw_link", "right_wrist_yaw_link", "left_ankle_roll_link",
+                  "right_ankle_roll_link", "left_elbow_link", "right_elbow_link")
+
+
+@dataclass(frozen=True)
+class ObsInputs:
+    """What the observation terms read at one control step, for N envs (world frame, SI,
+    quaternions wxyz). Joint arrays are in the task's body-joint order, body arrays in the
+    motion library's key-body order; W = number of window offsets."""
+
+    root_quat_wxyz: np.ndarray  # (N, 4) pelvis orientation
+    root_lin_vel_w: np.ndarray  # (N, 3) pelvis linear velocity, world frame
+    root_ang_vel_b: np.ndarray  # (N, 3) pelvis angular velocity, pelvis frame
+    joint_pos_rad: np.ndarray  # (N, J) measured
+    joint_vel: np.ndarray  # (N, J) rad/s
+    default_joint_pos_rad: np.ndarray  # (J,)
+    encoder_offset_rad: np.ndarray  # (N, J) added to the measured positions
+    last_action: np.ndarray  # (N, J)
+    body_pos_w: np.ndarray  # (N, B, 3) robot key bodies
+    body_quat_wxyz: np.ndarray  # (N, B, 4)
+    anchor: int  # index of the anchor (torso) body in B
+    obs_body_idx: np.ndarray  # (K,) indices in B of ``key_bodies``
+    ref_joint_pos_rad: np.ndarray  # (N, W, J) reference at each window offset
+    ref_joint_vel: np.ndarray  # (N, W, J)
+    ref_body_pos_w: np.ndarray  # (N, W, B, 3)
+    ref_body_quat_wxyz: np.ndarray  # (N, W, B, 4)
+
+
+@dataclass(frozen=True)
+class ObsDims:
+    """Sizes the term widths depend on: J joints, K observed key bodies, B key bodies."""
+
+    joints: int
+    obs_bodies: int
+    bodies: int
+
+
+@dataclass(frozen=True)
+class ObsTerm:
+    """One observation term: its width per env (per offset for reference terms) and how
+    it is computed."""
+
+    size: Callable[[ObsDims], int]
+    fn: Callable[[ObsInputs], np.ndarray]
+
+
+# --- proprioception: (N, d) ------------------------------------------------------------
+def base_ang_vel_b(x: ObsInputs) -> np.ndarray:
+    return x.root_ang_vel_b
+
+
+def projected_gravity_b(x: ObsInputs) -> np.ndarray:
+    return projected_gravity(x.root_quat_wxyz)
+
+
+def joint_pos_rel(x: ObsInputs) -> np.ndarray:
+    return x.joint_pos_rad - x.default_joint_pos_rad + x.encoder_offset_rad
+
+
+def joint_vel(x: ObsInputs) -> np.ndarray:
+    return x.joint_vel
+
+
+def last_action(x: ObsInputs) -> np.ndarray:
+    return x.last_action
+
+
+# --- reference window: (N, W, d) -------------------------------------------------------
+def _anchors(x: ObsInputs):
+    a = x.anchor
+    return (x.body_pos_w[:, a], x.body_quat_wxyz[:, a], x.ref_body_pos_w[:, :, a],
+            x.ref_body_quat_wxyz[:, :, a])
+
+
+def ref_joint_pos_rel(x: ObsInputs) -> np.ndarray:
+    return x.ref_joint_pos_rad - x.default_joint_pos_rad
+
+
+def ref_joint_vel(x: ObsInputs) -> np.ndarray:
+    return x.ref_joint_vel
+
+
+def ref_anchor_pos_in_robot_anchor(x: ObsInputs) -> np.ndarray:
+    """Reference anchor position in the robot anchor's frame, m."""
+    a_pos, a_quat, ra_pos, _ = _anchors(x)
+    return quat_apply_inverse(a_quat[:, None], ra_pos - a_pos[:, None])
+
+
+def ref_anchor_rot6d_in_robot_anchor(x: ObsInputs) -> np.ndarray:
+    """First two columns (row-major) of the reference anchor's rotation in the robot
+    anchor's frame."""
+    _, a_quat, _, ra_quat = _anchors(x)
+    rel = quat_to_matrix(quat_mul(quat_conjugate(a_quat)[:, None], ra_quat))[..., :2]
+    n, w = rel.shape[:2]
+    return rel.reshape(n, w, 6)
+
+
+def ref_key_body_pos_in_ref_anchor(x: ObsInputs) -> np.ndarray:
+    """Reference key-body positions in the reference anchor's frame, m (K x 3)."""
+    _, _, ra_pos, ra_quat = _anchors(x)
+    key = x.ref_body_pos_w[:, :, x.obs_body_idx] - ra_pos[:, :, None]
+    key_b = quat_apply_inverse(ra_quat[:, :, None], key)
+    n, w = key_b.shape[:2]
+    return key_b.reshape(n, w, -1)
+
+
+# --- privileged (critic only): (N, d) --------------------------------------------------
+def critic_base_lin_vel_b(x: ObsInputs) -> np.ndarray:
+    return quat_apply_inverse(x.root_quat_wxyz, x.root_lin_vel_w)
+
+
+def _robot_anchor_rows(x: ObsInputs) -> np.ndarray:
+    return np.repeat(x.body_quat_wxyz[:, x.anchor][:, None], x.body_pos_w.shape[1], 1)
+
+
+def critic_body_pos_in_robot_anchor(x: ObsInputs) -> np.ndarray:
+    aq = _robot_anchor_rows(x)
+    body_b = quat_apply_inverse(aq, x.body_pos_w - x.body_pos_w[:, x.anchor][:, None])
+    return body_b.reshape(len(body_b), -1)
+
+
+def critic_body_rot6d_in_robot_anchor(x: ObsInputs) -> np.ndarray:
+    aq = _robot_anchor_rows(x)
+    rot_b = quat_to_matrix(quat_mul(quat_conjugate(aq), x.body_quat_wxyz))[..., :2]
+    return rot_b.reshape(len(rot_b), -1)
+
+
+PROPRIO_TERMS: dict[str, ObsTerm] = {
+    "base_ang_vel_b": ObsTerm(lambda d: 3, base_ang_vel_b),
+    "projected_gravity_b": ObsTerm(lambda d: 3, projected_gravity_b),
+    "joint_pos_rel": ObsTerm(lambda d: d.joints, joint_pos_rel),
+    "joint_vel": ObsTerm(lambda d: d.joints, joint_vel),
+    "last_action": ObsTerm(lambda d: d.joints, last_action),
+}
+REFERENCE_TERMS: dict[str, ObsTerm] = {
+    "joint_pos_rel": ObsTerm(lambda d: d.joints, ref_joint_pos_rel),
+    "joint_vel": ObsTerm(lambda d: d.joints, ref_joint_vel),
+    "anchor_pos_in_robot_anchor": ObsTerm(lambda d: 3, ref_anchor_pos_in_robot_anchor),
+    "anchor_rot6d_in_robot_anchor": ObsTerm(lambda d: 6, ref_anchor_rot6d_in_robot_anchor),
+    "key_body_pos_in_ref_anchor": ObsTerm(lambda d: 3 * d.obs_bodies,
+                                          ref_key_body_pos_in_ref_anchor),
+}
+CRITIC_TERMS: dict[str, ObsTerm] = {
+    "base_lin_vel_b": ObsTerm(lambda d: 3, critic_base_lin_vel_b),
+    "body_pos_in_robot_anchor": ObsTerm(lambda d: 3 * d.bodies, critic_body_pos_in_robot_anchor),
+    "body_rot6d_in_robot_anchor": ObsTerm(lambda d: 6 * d.bodies,
+                                          critic_body_rot6d_in_robot_anchor),
+}
+
+
+@dataclass(frozen=True)
+class TrackingObservationConfig:
+    """Which observation terms the tracking task concatenates, in order.
+
+    window_steps: future reference offsets in control steps (1 = next step, 0.02 s at 50 Hz).
+    proprio, reference, critic: term names from ``PROPRIO_TERMS``, ``REFERENCE_TERMS`` and
+        ``CRITIC_TERMS``; ``critic=()`` leaves out the privileged part.
+    key_bodies: the key bodies ``key_body_pos_in_ref_anchor`` observes.
+    """
+
+    window_steps: tuple[int, ...] = (1, 2, 5, 10, 25)
+    proprio: tuple[str, ...] = tuple(PROPRIO_TERMS)
+    reference: tuple[str, ...] = tuple(REFERENCE_TERMS)
+    critic: tuple[str, ...] = ()
+    key_bodies: tuple[str, ...] = OBS_KEY_BODIES
+
+    def __post_init__(self) -> None:
+        for field_name, known in (("proprio", PROPRIO_TERMS), ("reference", REFERENCE_TERMS),
+                                  ("critic", CRITIC_TERMS)):
+            unknown = [t for t in getattr(self, field_name) if t not in known]
+            if unknown:
+                raise ValueError(f"observations.{field_name}: unknown terms {unknown}; "
+                                 f"expected some of {list(known)}")
+        steps = self.window_steps
+        if not isinstance(steps, tuple) or not all(
+                isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in steps):
+            raise ValueError(f"observations.window_steps: expected a tuple of integers "
+                             f"(control steps), got {steps!r}")
+
+    @classmethod
+    def default(cls, window_steps: tuple[int, ...] = (1, 2, 5, 10, 25),
+                critic_obs: bool = False) -> TrackingObservationConfig:
+        """The shipped layout with this window, with or without the privileged part."""
+        return cls(window_steps=tuple(int(k) for k in window_steps),
+                   critic=tuple(CRITIC_TERMS) if critic_obs else ())
+
+
+def observation_layout(cfg: TrackingObservationConfig, dims: ObsDims
+                       ) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """(actor layout, critic layout): (name, width) per slice, in concatenation order."""
+    actor = [(n, PROPRIO_TERMS[n].size(dims)) for n in cfg.proprio]
+    for k in cfg.window_steps:
+        actor += [(f"ref[+{k}].{n}", REFERENCE_TERMS[n].size(dims)) for n in cfg.reference]
+    critic = [(f"critic.{n}", CRITIC_TERMS[n].size(dims)) for n in cfg.critic]
+    return tuple(actor), tuple(critic)
+
+
+def compute_observation(cfg: TrackingObservationConfig, x: ObsInputs) -> np.ndarray:
+    """(N, D) float32 observation: proprio terms, the reference window offset by offset,
+    then the critic terms (computed in float64, cast once)."""
+    parts = [PROPRIO_TERMS[n].fn(x) for n in cfg.proprio]
+    if cfg.reference:
+        window = np.concatenate([REFERENCE_TERMS[n].fn(x) for n in cfg.reference], axis=2)
+        parts.append(window.reshape(len(window), -1))
+    parts += [CRITIC_TERMS[n].fn(x) for n in cfg.critic]
+    return np.concatenate(parts, axis=1).astype(np.float32)
