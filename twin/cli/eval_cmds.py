@@ -11,7 +11,7 @@ import json
 import logging
 import os
 
-from twin.cli.grammar import lazy_help, parse_config
+from twin.cli.grammar import add_config_command, parse_config
 
 
 def run_eval_policy(args: argparse.Namespace) -> int:
@@ -80,27 +80,19 @@ def add_eval_commands(subparsers) -> None:
                               description="Closed-loop evaluation of policies and trackers.")
     sub = p.add_subparsers(dest="eval_command", metavar="EVAL_COMMAND", required=True)
     add_tracker_eval(sub)
-    fmt = argparse.RawDescriptionHelpFormatter
-    pol = sub.add_parser(
-        "policy", formatter_class=fmt,
+    add_config_command(
+        sub, "policy", schema="twin.evaluate.runner.EvalConfig", func=run_eval_policy,
         help="evaluate a policy on a task: policy=ws://HOST:PORT task=NAME episodes=N seed=S",
         description="Run seeded closed-loop episodes of a task against a policy; results "
         "in OUT/episodes.jsonl and OUT/summary.json (success rate with Wilson 95 % CI; "
         "server failures counted apart as infra errors). Exit 0 when every episode ran, 1 "
-        "when some hit infrastructure errors (re-run to resume), 3 for bad input.")
-    pol.epilog_fn = lazy_help("twin.evaluate.runner.EvalConfig",
-                              "example: twin eval policy policy=ws://127.0.0.1:8000 "
-                              "task=panda_pick_cube episodes=75 seed=0")
-    pol.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="keys listed below")
-    pol.set_defaults(func=run_eval_policy)
-    srv = sub.add_parser(
-        "serve", formatter_class=fmt,
+        "when some hit infrastructure errors (re-run to resume), 3 for bad input.",
+        example="twin eval policy policy=ws://127.0.0.1:8000 task=panda_pick_cube "
+        "episodes=75 seed=0")
+    add_config_command(
+        sub, "serve", schema="twin.policy.server.ServeConfig", func=run_eval_serve,
         help="serve a policy over websockets: policy=python:MODULE:FACTORY port=8000",
         description="Serve a Python policy over openpi's websocket protocol (msgpack-numpy). "
         "Binds 127.0.0.1 unless host= says otherwise; with token= clients must send "
-        "'Authorization: Api-Key TOKEN' (HTTP 401 otherwise); GET /healthz answers 200.")
-    srv.epilog_fn = lazy_help("twin.policy.server.ServeConfig",
-                              "example: twin eval serve policy=python:my_module:make_policy "
-                              "port=8000")
-    srv.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="keys listed below")
-    srv.set_defaults(func=run_eval_serve)
+        "'Authorization: Api-Key TOKEN' (HTTP 401 otherwise); GET /healthz answers 200.",
+        example="twin eval serve policy=python:my_module:make_policy port=8000")

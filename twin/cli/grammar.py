@@ -1,10 +1,12 @@
 """The one command-line grammar: ``twin CMD [POSITIONAL...] KEY=VALUE...`` over a typed
 config (a dataclass read through an OmegaConf structured config, as Hydra does).
 
-``parse_config`` turns ``KEY=VALUE`` items into the dataclass, ``config_help`` writes the
-``--help`` table (key, type, default, meaning) from the same dataclass, and ``one_line``
-turns OmegaConf/Hydra exceptions into one line naming the key, the value and what was
-expected. A field's meaning comes from ``field(metadata={"help": ...})``, from a
+``add_config_command`` declares such a subcommand, ``parse_config`` turns ``KEY=VALUE`` items
+into the dataclass, ``config_help`` writes the ``--help`` table (key, type, default,
+meaning) from the same dataclass, ``add_deprecated_flags`` / ``deprecated_items`` keep an
+old ``--flag`` spelling working for a release (one deprecation line on stderr each), and
+``one_line`` turns OmegaConf/Hydra exceptions into one line naming the key, the value and
+what was expected. A field's meaning comes from ``field(metadata={"help": ...})``, from a
 ``key: meaning`` line in the class docstring, or from a trailing ``# comment`` on the
 field's line, in that order, so it lives next to the field.
 """
@@ -16,7 +18,7 @@ import dataclasses
 import inspect
 import re
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +172,58 @@ def lazy_help(schema_path: str, text: str = "", defaults_fn=None, extra_help=Non
 
 def keys_of(schema: type) -> list[str]:
     return [k.key for k in iter_keys(schema)]
+
+
+# --- declaring a command --------------------------------------------------------------------
+def add_config_command(sub: Any, name: str, *, schema: str, func: Callable[..., int],
+                       help: str, description: str, example: str = "",
+                       positionals: Sequence[tuple[str, str]] = ()) -> Any:
+    """A subcommand ``NAME [POSITIONAL...] KEY=VALUE...`` over the dataclass at ``schema``
+    (``module.Class``): ``--help`` shows ``description``, ``example`` and the key table; the
+    ``KEY=VALUE`` items land in ``args.overrides`` and ``func(args)`` runs it. Returns the
+    parser, for the few extra flags a command keeps."""
+    import argparse
+    import textwrap
+
+    text = "\n\n".join(textwrap.fill(par, 88) for par in description.split("\n\n"))
+    p = sub.add_parser(name, help=help, description=text,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.epilog_fn = lazy_help(schema, f"example: {example}" if example else "")
+    for arg, meaning in positionals:
+        p.add_argument(arg, help=meaning)
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="keys listed below")
+    p.set_defaults(func=func)
+    return p
+
+
+def add_deprecated_flags(p: Any, flags: dict[str, str], switches: Sequence[str] = ()) -> None:
+    """The old ``--flag VALUE`` spellings of keys (``{flag: key}``; ``switches`` took no
+    value and mean ``key=true``), hidden from --help; ``deprecated_items`` reads them back."""
+    import argparse
+
+    for flag in flags:
+        dest = "deprecated_" + flag.lstrip("-").replace("-", "_")
+        if flag in switches:
+            p.add_argument(flag, dest=dest, action="store_const", const="true", default=None,
+                           help=argparse.SUPPRESS)
+        else:
+            p.add_argument(flag, dest=dest, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(deprecated_flags=dict(flags))
+
+
+def deprecated_items(args: Any, command: str) -> list[str]:
+    """``KEY=VALUE`` items for the old flags given, each announced by one line on stderr
+    naming the old flag and the new spelling (put them before the user's own items, so an
+    explicit ``KEY=VALUE`` wins)."""
+    import sys
+
+    items = []
+    for flag, key in (getattr(args, "deprecated_flags", None) or {}).items():
+        value = getattr(args, "deprecated_" + flag.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            print(f"twin {command}: {flag} is deprecated; use {key}={value}", file=sys.stderr)
+            items.append(f"{key}={value}")
+    return items
 
 
 # --- parsing --------------------------------------------------------------------------------

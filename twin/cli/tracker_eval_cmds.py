@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from twin.cli.grammar import lazy_help, parse_config
+from twin.cli.grammar import add_config_command, parse_config
 
 
 @dataclass
@@ -26,18 +26,16 @@ class TrackerEvalConfig:
 
 
 def add_tracker_eval(eval_sub: argparse._SubParsersAction) -> None:
-    p = eval_sub.add_parser(
-        "tracker", formatter_class=argparse.RawDescriptionHelpFormatter,
+    add_config_command(
+        eval_sub, "tracker", schema="twin.cli.tracker_eval_cmds.TrackerEvalConfig",
+        func=run_tracker_eval,
         help="evaluate a tracking controller on clips, with the stiff-PD baseline",
         description="Play clips with a tracking controller and a baseline (default: the "
         "stiff-PD replay); per clip: success, tracked fraction, first termination (time, "
         "reason), body-local and global MPJPE over the tracked frames and over the frames "
-        "every controller tracked, joint error.")
-    p.epilog_fn = lazy_help("twin.cli.tracker_eval_cmds.TrackerEvalConfig",
-                            "example: twin eval tracker motions=assets/motions/heldout_small_real "
-                            "tracker=default baseline=pd out=tracker_eval")
-    p.add_argument("args", nargs="*", metavar="KEY=VALUE", help="keys listed below")
-    p.set_defaults(func=run_tracker_eval)
+        "every controller tracked, joint error.",
+        example="twin eval tracker motions=assets/motions/heldout_small_real "
+        "tracker=default baseline=pd out=tracker_eval")
 
 
 def load_tracker_eval_config(items: list[str]) -> TrackerEvalConfig:
@@ -53,7 +51,7 @@ def run_tracker_eval(args: argparse.Namespace) -> int:
     from twin.evaluate.tracker import evaluate_controllers, format_table, write_report
     from twin.motion.robot_motion import layout_note
 
-    cfg = load_tracker_eval_config(args.args)
+    cfg = load_tracker_eval_config(args.overrides)
     clips = load_motions(cfg.motions)
     for clip in clips:
         if layout_note(clip):
