@@ -4,6 +4,7 @@ every key of the typed config. The CLI's ``main()`` runs in-process (no subproce
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import msgpack
 import numpy as np
@@ -261,6 +262,95 @@ def test_eval_tracker_bad_values(tmp_path, capsys):
                     "a file of that name exists")
 
 
+# --- twin retarget / twin motion show -------------------------------------------------------
+DEMO_PT = Path(__file__).resolve().parents[2] / "assets" / "demo" / "hmr4d_results.pt"
+
+def _exactly_one_error_line(capsys, argv, needles) -> None:
+    """Exit 3 and one error line on stderr (besides one deprecation line per old flag)."""
+    from twin.cli.motion_config import RETARGET_OLD_FLAGS, SHOW_OLD_FLAGS
+
+    rc = main(argv)
+    err = capsys.readouterr().err.splitlines()
+    old = [a for a in argv if a in {**RETARGET_OLD_FLAGS, **SHOW_OLD_FLAGS}]
+    assert rc == EXIT_INPUT_ERROR and len(err) == 1 + len(old), (argv, rc, err)
+    assert all("is deprecated; use" in ln for ln in err[:-1]), err
+    assert err[-1].startswith("twin: error: "), err
+    for needle in needles:
+        assert needle in err[-1], (needle, err[-1])
+
+
+RETARGET_BAD = [
+    (["iterations=0"], ["iterations=0", "1..100"]),
+    (["iterations=abc"], ["iterations='abc'", "integer"]),
+    (["iterations=1.5"], ["iterations='1.5'", "integer"]),
+    (["csv_quat_order=abc"], ["csv_quat_order='abc'", "wxyz, xyzw"]),
+    (["fps=0"], ["fps=0.0", ">= 1 and <= 1000"]),
+    (["fps=abc"], ["fps='abc'", "a number"]),
+    (["height=-1"], ["height=-1.0", ">= 0.5 and <= 2.5"]),
+    (["format=foo"], ["format='foo'", "gvhmr"]),
+    (["up_axis=x"], ["up_axis='x'", "y, z"]),
+    (["body_model=/no/such/smpl.npz"], ["body_model='/no/such/smpl.npz'", "existing"]),
+    (["joint_map=nope"], ["joint_map='nope'", "lafan"]),
+    (["repair=maybe"], ["repair='maybe'", "true or false"]),
+    (["out=OUT/x.txt"], ["out=", "x.txt", ".npz"]),
+    (["csv=OUT/x.txt"], ["csv=", ".csv"]),
+    (["csv=OUT/r.csv", "residuals=OUT/r.csv"], ["residuals=", "other than csv="]),
+    (["iteratons=3"], ["unknown key 'iteratons'", "did you mean 'iterations'"]),
+    (["--iterations", "0"], ["iterations=0", "1..100"]),  # an old flag: same check
+    (["--bogus"], ["unrecognized arguments: --bogus"]),
+]
+
+
+@pytest.mark.parametrize("items,needles", RETARGET_BAD, ids=[" ".join(i) for i, _ in RETARGET_BAD])
+def test_retarget_bad_values(items, needles, tmp_path, capsys):
+    out = tmp_path / "out"
+    items = [i.replace("OUT", str(out)) for i in items]
+    _exactly_one_error_line(capsys, ["retarget", str(DEMO_PT), f"out={out}/g1.npz", *items],
+                            needles)
+    assert not out.exists()  # checked before the input is read or anything is written
+
+
+def test_retarget_bad_value_is_exactly_one_line(tmp_path, capsys):
+    assert main(["retarget", str(DEMO_PT), f"out={tmp_path / 'g1.npz'}", "iterations=0"]) == 3
+    assert capsys.readouterr().err == "twin: error: iterations=0: expected an integer in " \
+        "1..100\n"
+    # with an old flag: its deprecation line, then the one error line
+    assert main(["retarget", str(DEMO_PT), "-o", str(tmp_path / "g1.npz"),
+                 "--csv-quat-order", "abc"]) == 3
+    assert capsys.readouterr().err.splitlines() == [
+        "twin retarget: --csv-quat-order is deprecated; use csv_quat_order=abc",
+        "twin: error: csv_quat_order='abc': expected one of wxyz, xyzw"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_retarget_needs_out(capsys):
+    _one_line_error(capsys, ["retarget", str(DEMO_PT)], "out is required")
+
+
+SHOW_BAD = [
+    (["video_fps=-1"], ["video_fps=-1.0", "> 0"]),
+    (["video_fps=abc"], ["video_fps='abc'", "a number"]),
+    (["video_fps=1000"], ["video_fps=1000.0", "<= 240"]),
+    (["video_width=0"], ["video_width=0", "16..4096"]),
+    (["video_height=5000"], ["video_height=5000", "16..4096"]),
+    (["max_seconds=0"], ["max_seconds=0.0", "> 0"]),
+    (["csv_quat_order=abc"], ["csv_quat_order='abc'", "wxyz, xyzw"]),
+    (["video=OUT/x.gif"], ["video=", ".mp4"]),
+    (["json=maybe"], ["json='maybe'", "true or false"]),
+    (["fps=2000"], ["fps=2000.0", "<= 1000"]),
+    (["--video-fps", "-1"], ["video_fps=-1.0", "> 0"]),
+]
+
+
+@pytest.mark.parametrize("items,needles", SHOW_BAD, ids=[" ".join(i) for i, _ in SHOW_BAD])
+def test_motion_show_bad_values(items, needles, tmp_path, capsys):
+    out = tmp_path / "out"
+    items = [i.replace("OUT", str(out)) for i in items]
+    _exactly_one_error_line(capsys, ["motion", "show", str(DEMO_PT), f"video={out}/v.mp4",
+                                     *items], needles)
+    assert not out.exists()
+
+
 # --- help: every key, its type and default --------------------------------------------------
 HELP = [
     (["eval", "policy"], "twin.evaluate.runner", "EvalConfig"),
@@ -268,6 +358,8 @@ HELP = [
     (["eval", "tracker"], "twin.cli.tracker_eval_cmds", "TrackerEvalConfig"),
     (["train", "tracker"], "twin.train.tracker", "TrackerTrainConfig"),
     (["view"], "twin.cli.view", "ViewConfig"),
+    (["retarget"], "twin.cli.motion_config", "RetargetCommandConfig"),
+    (["motion", "show"], "twin.cli.motion_config", "MotionShowConfig"),
 ]
 
 
