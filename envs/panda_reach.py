@@ -3,18 +3,21 @@
 Task Description:
     A Franka Panda on the floor moves its tool-centre point (between the fingertips) to a
     target sphere. Action: 7 joint-position target increments in [-1, 1], scaled by
-    ``JOINT_STEP_RAD`` per control step and clipped to the joint limits. Control at 20 Hz
-    (dt 0.002, decimation 25).
+    ``ReachConfig.joint_step_rad`` (0.05 rad) per control step and clipped to the joint
+    limits. Control at 20 Hz (dt 0.002, decimation 25).
 Observation (23, float32): joint positions (7, rad), joint velocities (7, rad/s), TCP
     position (3, m, world), target position (3, m, world), target - TCP (3, m).
-Reward: -|target - TCP| (m), + 1 when within ``SUCCESS_RADIUS_M``.
+Reward (terms ``distance_penalty`` + ``success_reward``, weights in ``ReachConfig``):
+    -|target - TCP| (m), + 1 when within ``success_radius_m`` (0.05 m).
 Randomizations: target uniformly in x [0.3, 0.6], y [-0.3, 0.3], z [0.15, 0.6] m; initial
-    joints home + U(-0.1, 0.1) rad; seeded per environment.
+    joints home + U(-0.1, 0.1) rad; seeded per environment (ranges in ``ReachConfig``).
 Success Conditions: ``info["is_success"]`` when the TCP is within 0.05 m of the target.
     Never terminates on its own (time limit 200 steps = 10 s), except on divergence.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -24,10 +27,33 @@ from twin.envs.vector import TwinVectorEnv
 
 from twin.sim import make_backend
 
-JOINT_STEP_RAD = 0.05
-SUCCESS_RADIUS_M = 0.05
-TARGET_LOW = np.array([0.3, -0.3, 0.15])
-TARGET_HIGH = np.array([0.6, 0.3, 0.6])
+
+@dataclass(frozen=True)
+class ReachConfig:
+    """Action scale, reward weights, success radius and randomisation ranges of the reach task.
+
+    joint_step_rad: joint-target change per control step at action 1.
+    distance: weight of the distance penalty -|target - TCP| (m).
+    success_bonus: reward added while the TCP is within ``success_radius_m`` of the target.
+    target_low_m, target_high_m: box the target is drawn in (world, m).
+    init_joint_noise_rad: initial joints = home + U(-noise, noise).
+    """
+
+    joint_step_rad: float = 0.05
+    distance: float = 1.0
+    success_bonus: float = 1.0
+    success_radius_m: float = 0.05
+    target_low_m: tuple[float, float, float] = (0.3, -0.3, 0.15)
+    target_high_m: tuple[float, float, float] = (0.6, 0.3, 0.6)
+    init_joint_noise_rad: float = 0.1
+
+
+def distance_penalty(dist_m: np.ndarray, cfg: ReachConfig) -> np.ndarray:
+    return -(cfg.distance * dist_m)
+
+
+def success_reward(success: np.ndarray, cfg: ReachConfig) -> np.ndarray:
+    return cfg.success_bonus * success.astype(np.float64)
 
 
 class PandaReachTask(BatchedTask):
@@ -35,7 +61,11 @@ class PandaReachTask(BatchedTask):
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = 200,
                  scene: str = "panda_reach", num_threads: int | None = None,
-                 render_profile: str = "fast", backend: str = "mujoco"):
+                 render_profile: str = "fast", backend: str = "mujoco",
+                 reach: ReachConfig = ReachConfig()):
+        self.reach = reach
+        self._target_low = np.asarray(reach.target_low_m, dtype=np.float64)
+        self._target_high = np.asarray(reach.target_high_m, dtype=np.float64)
         backend = make_backend(scene, num_envs=num_envs, backend=backend, num_threads=num_threads,
                                render_profile=render_profile)
         super().__init__(backend, backend.scene_config.physics.decimation, max_episode_steps)
@@ -53,7 +83,7 @@ class PandaReachTask(BatchedTask):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (len(self.arm),), np.float32)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (23,), np.float32)
         self.q_target = np.tile(self.home, (self.num_envs, 1))
-        self.target_pos = np.tile((TARGET_LOW + TARGET_HIGH) / 2, (self.num_envs, 1))
+        self.target_pos = np.tile((self._target_low + self._target_high) / 2, (self.num_envs, 1))
         self._ctrl = np.zeros((self.num_envs, backend.nu))
 
     def _reset_envs(self, env_ids: np.ndarray) -> None:
@@ -61,11 +91,12 @@ class PandaReachTask(BatchedTask):
         qpos = b.get_qpos(env_ids)
         for k, i in enumerate(env_ids):
             rng = self.rngs[i]
-            q = np.clip(self.home + rng.uniform(-0.1, 0.1, self.home.size), *self.limits.T)
+            noise = self.reach.init_joint_noise_rad
+            q = np.clip(self.home + rng.uniform(-noise, noise, self.home.size), *self.limits.T)
             qpos[k, self.qpos_idx] = q
             qpos[k, self.finger_qpos_idx] = 0.04
             self.q_target[i] = q
-            self.target_pos[i] = rng.uniform(TARGET_LOW, TARGET_HIGH)
+            self.target_pos[i] = rng.uniform(self._target_low, self._target_high)
         b.set_state(qpos, np.zeros((len(env_ids), b.nv)), env_ids)
         b.set_mocap_pose("target", self.target_pos[env_ids], env_ids=env_ids)
         ctrl = b.get_ctrl(env_ids)
@@ -75,7 +106,7 @@ class PandaReachTask(BatchedTask):
         self._ctrl[env_ids] = ctrl
 
     def _apply_action(self, action: np.ndarray) -> None:
-        step = JOINT_STEP_RAD * np.clip(action, -1.0, 1.0)
+        step = self.reach.joint_step_rad * np.clip(action, -1.0, 1.0)
         self.q_target = np.clip(self.q_target + step, self.limits[:, 0], self.limits[:, 1])
         self._ctrl[:, self.act_idx] = self.q_target
         self.backend.set_ctrl(self._ctrl)
@@ -91,8 +122,8 @@ class PandaReachTask(BatchedTask):
 
     def _evaluate(self):
         dist = np.linalg.norm(self.target_pos - self._tcp_pos(), axis=1)
-        success = dist < SUCCESS_RADIUS_M
-        reward = -dist + success.astype(np.float64)
+        success = dist < self.reach.success_radius_m
+        reward = distance_penalty(dist, self.reach) + success_reward(success, self.reach)
         info = {"is_success": success, "distance_m": dist}
         return reward, np.zeros(self.num_envs, dtype=bool), info
 

@@ -180,3 +180,30 @@ def test_dr_events_draw_in_order_and_ask_the_backend_for_a_scale():
     apply_physics_events(b2, replace(dr, friction_scale=None), np.array([1]), scale,
                          np.array([15]), com)
     assert [c[0] for c in b2.calls] == ["com"]
+
+
+def test_reach_reward_terms_follow_their_config():
+    """The success bonus weight moves the reward by exactly bonus x success; the distance
+    weight scales the penalty; the radius decides success."""
+    from twin.envs.panda_reach import ReachConfig
+
+    def run(cfg):
+        from twin.envs.panda_reach import PandaReachTask
+
+        task = PandaReachTask(num_envs=2, num_threads=1, reach=cfg)
+        task.seed(np.arange(2), [21, 22])
+        task.reset()
+        task.target_pos[0] = task.backend.site_pos_w(task.tcp)[0, 0] + [0.03, 0.0, 0.0]
+        rng = np.random.default_rng(3)
+        out = [task.step(rng.uniform(-0.3, 0.3, (2, 7))) for _ in range(10)]
+        task.close()
+        return (np.array([r.reward for r in out]), np.array([r.info["distance_m"] for r in out]),
+                np.array([r.info["is_success"] for r in out]))
+
+    base, dist, ok = run(ReachConfig())
+    assert ok[:, 0].all() and not ok[:, 1].any()
+    np.testing.assert_array_equal(base, -dist + ok)
+    bonus, _, _ = run(replace(ReachConfig(), success_bonus=3.0, distance=2.0))
+    np.testing.assert_allclose(bonus, -2.0 * dist + 3.0 * ok, rtol=0, atol=1e-15)
+    _, _, tight = run(replace(ReachConfig(), success_radius_m=0.01))
+    assert not tight.any()

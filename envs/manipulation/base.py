@@ -15,7 +15,9 @@ and builds dict observations:
 Camera intrinsics and extrinsics: ``task.camera_params(env_id)`` (and the single env's reset
 info ``camera_params``). Subclasses implement ``_place_objects`` (seeded initial state),
 ``_success`` and ``instruction``; ``oracle_targets`` feeds the scripted oracle policy;
-``tracked_body_ids`` names the objects whose positions each step's ``state()`` reads.
+``tracked_body_ids`` names the objects whose positions each step's ``state()`` reads. A task's
+success thresholds are a typed config (``twin.envs.manipulation.terms``): the class's
+``success_default`` preset, or ``success=`` (a config or a dict of fields to change).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import gymnasium as gym
 import numpy as np
 from twin.controllers.ee_control import EEControlConfig, EEController, make_mink_ik
 from twin.envs.batched_task import BatchedTask
+from twin.envs.manipulation.terms import coerce_success
 from twin.envs.single import TwinEnv
 from twin.envs.vector import TwinVectorEnv
 
@@ -85,6 +88,7 @@ class ManipulationTask(BatchedTask):
     render_camera = "third_person"
     default_scene: str = ""
     default_max_steps: int = 160
+    success_default = None  # the task's success-threshold preset (twin.envs.manipulation.terms)
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = None,
                  scene: str | None = None, obs_mode: str = "rgb",
@@ -93,12 +97,15 @@ class ManipulationTask(BatchedTask):
                  control: EEControlConfig | dict | None = None,
                  invalid_action: str = "raise", terminate_on_success: bool = True,
                  render_profile: str = "fast", num_threads: int | None = None,
-                 scene_overrides: list[str] | None = None, backend: str = "mujoco"):
+                 scene_overrides: list[str] | None = None, backend: str = "mujoco",
+                 success=None):
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode {obs_mode!r}; expected one of {list(OBS_MODES)}")
         if invalid_action not in INVALID_ACTION_POLICIES:
             raise ValueError(f"invalid_action {invalid_action!r}; expected one of "
                              f"{list(INVALID_ACTION_POLICIES)}")
+        self.success_cfg = (coerce_success(success, self.success_default, type(self).__name__)
+                            if self.success_default is not None else None)
         cfg = load_scene_config(scene or self.default_scene, scene_overrides)
         backend = make_backend(cfg, num_envs=num_envs, backend=backend, num_threads=num_threads,
                                render_profile=render_profile)

@@ -51,6 +51,7 @@ from twin.envs.manipulation.panda_tasks import (
     STATIC_SPEED_M_S,
     PandaTableTask,
 )
+from twin.envs.manipulation.terms import LiftSuccess, PlaceSuccess, lifted_and_held, placed, static
 
 from twin.robots.g1 import (
     DEX3_CLOSED,
@@ -234,7 +235,7 @@ class G1PickCubeTask(G1TableTask):
     """
 
     default_max_steps = 100
-    LIFT_M = 0.05
+    success_default = LiftSuccess(lift_m=0.05, held_radius_m=0.05)
 
     def instruction(self, env_id: int) -> str:
         return f"pick up the {COLOR[self.role(env_id, 0)]} can"
@@ -244,7 +245,8 @@ class G1PickCubeTask(G1TableTask):
         lift = pos[:, 2] - (TABLE_TOP_Z + CAN_HALF_HEIGHT_M)
         d = pos - self._tcp_w()
         near = np.sqrt((d * d).sum(axis=1))
-        return (lift >= self.LIFT_M) & (near < 0.05), {"lift_m": lift, "tcp_dist_m": near}
+        return (lifted_and_held(lift, near, self.success_cfg),
+                {"lift_m": lift, "tcp_dist_m": near})
 
     def oracle_targets(self, env_id: int) -> dict:
         return {"kind": "pick", **self._can_grasp(env_id, self.role(env_id, 0))}
@@ -262,17 +264,20 @@ class G1PlaceOnPlateTask(G1TableTask):
     """
 
     default_max_steps = 160
+    success_default = PlaceSuccess(xy_radius_m=PLATE_RADIUS_M - 0.02, dz_tol_m=0.01,
+                                   static_speed_mps=STATIC_SPEED_M_S,
+                                   released_open_fraction=RELEASED_OPEN_FRACTION)
 
     def instruction(self, env_id: int) -> str:
         return f"put the {COLOR[self.role(env_id, 0)]} can on the plate"
 
     def _success(self):
+        c = self.success_cfg
         pos, speed = self._cube_pos_role(0), self._cube_speed_role(0)
         xy = np.linalg.norm(pos[:, :2] - self.plate_pos_w[:, :2], axis=1)
         dz = np.abs(pos[:, 2] - (PLATE_TOP_Z + CAN_HALF_HEIGHT_M))
-        ok = (xy < PLATE_RADIUS_M - 0.02) & (dz < 0.01) & (speed < STATIC_SPEED_M_S)
-        released = self.state().gripper_open > RELEASED_OPEN_FRACTION
-        return ok & released, {"xy_dist_m": xy, "dz_m": dz}
+        ok = placed(xy, dz, self.state().gripper_open, c) & static(speed, c.static_speed_mps)
+        return ok, {"xy_dist_m": xy, "dz_m": dz}
 
     def oracle_targets(self, env_id: int) -> dict:
         place = self.plate_pos_w[env_id] + [0.0, 0.0, 0.005 + CAN_HALF_HEIGHT_M + 0.008]

@@ -18,6 +18,12 @@ from __future__ import annotations
 import numpy as np
 from twin.envs.manipulation.base import ManipulationEnv, ManipulationVectorEnv, yaw_quat
 from twin.envs.manipulation.panda_tasks import PandaTableTask
+from twin.envs.manipulation.terms import (
+    DrawerClosedSuccess,
+    DrawerOpenSuccess,
+    drawer_closed,
+    drawer_open,
+)
 
 DRAWER = "cabinet"
 CABINET_X = (0.72, 0.80)
@@ -97,14 +103,14 @@ class PandaOpenDrawerTask(PandaDrawerTask):
     """
 
     open_range = (0.0, 0.02)
-    SUCCESS_FRACTION = 0.8
+    success_default = DrawerOpenSuccess(open_fraction=0.8)
 
     def instruction(self, env_id: int) -> str:
         return "open the drawer"
 
     def _success(self):
         q = self.opening()
-        return q >= self.SUCCESS_FRACTION * self.travel, {"opening_m": q}
+        return drawer_open(q, self.travel, self.success_cfg), {"opening_m": q}
 
     def _slide_vec(self, env_id: int, opening: float) -> np.ndarray:
         return self._axis_w(env_id) * (self.travel - opening + 0.02)
@@ -122,14 +128,14 @@ class PandaCloseDrawerTask(PandaDrawerTask):
     """
 
     open_range = (0.6, 1.0)
-    CLOSED_M = 0.01
+    success_default = DrawerClosedSuccess(max_opening_m=0.01)
 
     def instruction(self, env_id: int) -> str:
         return "close the drawer"
 
     def _success(self):
         q = self.opening()
-        return q <= self.CLOSED_M, {"opening_m": q}
+        return drawer_closed(q, self.success_cfg), {"opening_m": q}
 
     def _slide_vec(self, env_id: int, opening: float) -> np.ndarray:
         return -self._axis_w(env_id) * (opening + 0.02)

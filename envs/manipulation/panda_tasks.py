@@ -26,6 +26,17 @@ from twin.envs.manipulation.base import (
     sample_positions,
     yaw_quat,
 )
+from twin.envs.manipulation.terms import (
+    LiftSuccess,
+    MoveNearSuccess,
+    PlaceSuccess,
+    StackSuccess,
+    lifted_and_held,
+    moved_near,
+    placed,
+    stacked,
+    static,
+)
 
 from twin.rotations import yaw_from_quat
 
@@ -122,18 +133,15 @@ class PandaTableTask(ManipulationTask):
             st.extra["cube_speed"] = np.sqrt((lin * lin).sum(axis=2))
         return st.extra["cube_speed"][self._rows, self.roles[:, k]]
 
-    def _and_static(self, ok: np.ndarray, k: int) -> np.ndarray:
-        """``ok`` and each env's k-th role cube slower than ``STATIC_SPEED_M_S``; the speed
+    def _and_static(self, ok: np.ndarray, k: int, static_speed_mps: float) -> np.ndarray:
+        """``ok`` and each env's k-th role cube slower than ``static_speed_mps``; the speed
         (body velocities, the costliest read of a success check) only when some env is ok."""
         if ok.any():
-            ok = ok & (self._cube_speed_role(k) < STATIC_SPEED_M_S)
+            ok = ok & static(self._cube_speed_role(k), static_speed_mps)
         return ok
 
     def _tcp_w(self) -> np.ndarray:
         return self.state().ee_pos_b @ self.base_rot_w.T + self.base_pos_w
-
-    def _released(self) -> np.ndarray:
-        return self.state().gripper_open > RELEASED_OPEN_FRACTION
 
     def _cube_grasp(self, env_id: int, name: str) -> dict:
         p, q = self.object_pose(name, [env_id])
@@ -155,7 +163,7 @@ class PandaPickCubeTask(PandaTableTask):
     """
 
     default_max_steps = 100
-    LIFT_M = 0.05
+    success_default = LiftSuccess(lift_m=0.05, held_radius_m=0.03)
 
     def instruction(self, env_id: int) -> str:
         return f"pick up the {COLOR[self.role(env_id, 0)]} cube"
@@ -164,7 +172,8 @@ class PandaPickCubeTask(PandaTableTask):
         pos = self._cube_pos_role(0)
         lift = pos[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M)
         near = _norm(pos - self._tcp_w())
-        return (lift >= self.LIFT_M) & (near < 0.03), {"lift_m": lift, "tcp_dist_m": near}
+        return (lifted_and_held(lift, near, self.success_cfg),
+                {"lift_m": lift, "tcp_dist_m": near})
 
     def oracle_targets(self, env_id: int) -> dict:
         return {"kind": "pick", **self._cube_grasp(env_id, self.role(env_id, 0))}
@@ -184,16 +193,20 @@ class PandaPlaceOnPlateTask(PandaTableTask):
     """
 
     default_max_steps = 160
+    success_default = PlaceSuccess(xy_radius_m=PLATE_RADIUS_M - 0.02, dz_tol_m=0.01,
+                                   static_speed_mps=STATIC_SPEED_M_S,
+                                   released_open_fraction=RELEASED_OPEN_FRACTION)
 
     def instruction(self, env_id: int) -> str:
         return f"put the {COLOR[self.role(env_id, 0)]} cube on the plate"
 
     def _success(self):
+        c = self.success_cfg
         pos = self._cube_pos_role(0)
         xy = _norm(pos[:, :2] - self.plate_pos_w[:, :2])
         dz = np.abs(pos[:, 2] - (PLATE_TOP_Z + CUBE_HALF_M))
-        ok = (xy < PLATE_RADIUS_M - 0.02) & (dz < 0.01) & self._released()
-        return self._and_static(ok, 0), {"xy_dist_m": xy, "dz_m": dz}
+        ok = placed(xy, dz, self.state().gripper_open, c)
+        return self._and_static(ok, 0, c.static_speed_mps), {"xy_dist_m": xy, "dz_m": dz}
 
     def oracle_targets(self, env_id: int) -> dict:
         place = self.plate_pos_w[env_id] + [0.0, 0.0, 0.005 + CUBE_HALF_M + 0.008]
@@ -213,17 +226,21 @@ class PandaStackCubeTask(PandaTableTask):
     """
 
     default_max_steps = 160
+    success_default = StackSuccess(xy_radius_m=0.02, height_m=2 * CUBE_HALF_M,
+                                   height_tol_m=0.008, static_speed_mps=STATIC_SPEED_M_S,
+                                   released_open_fraction=RELEASED_OPEN_FRACTION)
 
     def instruction(self, env_id: int) -> str:
         return (f"stack the {COLOR[self.role(env_id, 0)]} cube on the "
                 f"{COLOR[self.role(env_id, 1)]} cube")
 
     def _success(self):
+        c = self.success_cfg
         a, b = self._cube_pos_role(0), self._cube_pos_role(1)
         xy = _norm(a[:, :2] - b[:, :2])
         dz = a[:, 2] - b[:, 2]
-        ok = (xy < 0.02) & (np.abs(dz - 2 * CUBE_HALF_M) < 0.008) & self._released()
-        return self._and_static(ok, 0), {"xy_dist_m": xy, "dz_m": dz}
+        ok = stacked(xy, dz, self.state().gripper_open, c)
+        return self._and_static(ok, 0, c.static_speed_mps), {"xy_dist_m": xy, "dz_m": dz}
 
     def oracle_targets(self, env_id: int) -> dict:
         b, _ = self.object_pose(self.role(env_id, 1), [env_id])
@@ -245,22 +262,26 @@ class PandaMoveNearTask(PandaTableTask):
     """
 
     default_max_steps = 160
-    NEAR_M = 0.08
+    success_default = MoveNearSuccess(near_m=0.08, rest_tol_m=0.01, others_moved_max_m=0.03,
+                                      static_speed_mps=STATIC_SPEED_M_S,
+                                      released_open_fraction=RELEASED_OPEN_FRACTION)
 
     def instruction(self, env_id: int) -> str:
         return (f"move the {COLOR[self.role(env_id, 0)]} cube near the "
                 f"{COLOR[self.role(env_id, 1)]} cube")
 
     def _success(self):
+        c = self.success_cfg
         a, b = self._cube_pos_role(0), self._cube_pos_role(1)
         xy = _norm(a[:, :2] - b[:, :2])
-        rest = np.abs(a[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M)) < 0.01
+        rest_dz = np.abs(a[:, 2] - (TABLE_TOP_Z + CUBE_HALF_M))
         pos = self._cube_pos()
         moved_each = _norm(pos[..., :2] - self.init_pos_w[..., :2])  # (N, 4)
         moved_each[self._rows, self.roles[:, 0]] = 0.0  # the source cube is meant to move
         moved = moved_each.max(axis=1)
-        ok = (xy < self.NEAR_M) & rest & (moved < 0.03) & self._released()
-        return self._and_static(ok, 0), {"xy_dist_m": xy, "others_moved_m": moved}
+        ok = moved_near(xy, rest_dz, moved, self.state().gripper_open, c)
+        return (self._and_static(ok, 0, c.static_speed_mps),
+                {"xy_dist_m": xy, "others_moved_m": moved})
 
     def oracle_targets(self, env_id: int) -> dict:
         a, _ = self.object_pose(self.role(env_id, 0), [env_id])

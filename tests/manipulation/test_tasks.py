@@ -189,11 +189,11 @@ def test_oracle_solves_task(env_id):
 GOLDEN = Path(__file__).resolve().parent / "golden" / "oracle_rollouts.json"
 
 
-def oracle_rollout(env_id: str, seed: int = 0) -> dict[str, list]:
+def oracle_rollout(env_id: str, seed: int = 0, **task_kwargs) -> dict[str, list]:
     """Per-step reward, termination, success and success diagnostics of a seeded oracle
     episode (state mode, chunks of 3)."""
-    env = ActionChunk(gym.make(env_id, obs_mode="state", disable_env_checker=True),
-                      execute_steps=3)
+    env = ActionChunk(gym.make(env_id, obs_mode="state", disable_env_checker=True,
+                               **task_kwargs), execute_steps=3)
     obs, _ = env.reset(seed=seed)
     task = env.unwrapped.task
     policy = OraclePolicy(task)
@@ -224,3 +224,22 @@ def test_success_terms_match_stored_oracle_episodes():
     for e in PANDA_IDS + G1_IDS:
         assert want[e]["is_success"][-1], e  # the episode reaches the success branch
         assert got[e] == want[e], e
+
+
+def test_success_thresholds_are_a_typed_config():
+    """A stricter held radius turns the oracle's successful pick into a failure at the very
+    step the preset succeeds; everything before it is unchanged. Bad configs: one line."""
+    from twin.envs.manipulation.panda_tasks import PandaPickCubeTask
+    from twin.envs.manipulation.terms import LiftSuccess, PlaceSuccess
+
+    want = json.loads(GOLDEN.read_text())["twin/PandaPickCube-v0"]
+    strict = oracle_rollout("twin/PandaPickCube-v0", success={"held_radius_m": 0.005})
+    k = len(want["reward"]) - 1  # the preset's success chunk (tcp distance 9.4 mm)
+    assert want["diag"][k]["tcp_dist_m"] > 0.005 and want["reward"][k] == 1.0
+    assert strict["diag"][:k + 1] == want["diag"] and strict["reward"][:k + 1] == [0.0] * (k + 1)
+    assert PandaPickCubeTask.success_default == LiftSuccess(lift_m=0.05, held_radius_m=0.03)
+    with pytest.raises(ValueError, match=r"PandaPickCubeTask success: unknown fields \['lift'\]"):
+        gym.make("twin/PandaPickCube-v0", obs_mode="state", success={"lift": 0.1})
+    with pytest.raises(TypeError, match="expected a LiftSuccess or a dict"):
+        gym.make("twin/PandaPickCube-v0", obs_mode="state",
+                 success=PlaceSuccess(0.05, 0.01, 0.05, 0.7))
