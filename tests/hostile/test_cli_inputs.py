@@ -323,8 +323,10 @@ def test_retarget_bad_value_is_exactly_one_line(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_retarget_needs_out(capsys):
+def test_retarget_needs_out_and_input(capsys):
     _one_line_error(capsys, ["retarget", str(DEMO_PT)], "out is required")
+    line = _one_line_error(capsys, ["retarget"], "required: input")
+    assert "KEY=VALUE" not in line.split("(see")[0]  # the keys are optional
 
 
 SHOW_BAD = [

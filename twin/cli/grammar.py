@@ -191,7 +191,9 @@ def add_config_command(sub: Any, name: str, *, schema: str, func: Callable[..., 
     p.epilog_fn = lazy_help(schema, f"example: {example}" if example else "")
     for arg, meaning in positionals:
         p.add_argument(arg, help=meaning)
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="keys listed below")
+    # default=[]: argparse would otherwise list KEY=VALUE as missing beside a positional
+    p.add_argument("overrides", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="keys listed below")
     p.set_defaults(func=func)
     return p
 
