@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from twin.cli.grammar import (
     parse_config,
 )
 from twin.motion.robot_motion import is_robot_motion_file
+
+if TYPE_CHECKING:
+    from twin.cli.motion_config import HumanInputConfig, MotionShowConfig, RetargetCommandConfig
 
 
 def add_motion_commands(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +62,7 @@ def add_motion_commands(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=lambda args: (m.print_help(), 0)[1])
 
 
-def _load_human(cfg, path: str | Path):
+def _load_human(cfg: HumanInputConfig, path: str | Path):
     from twin.motion import load_human_motion
     from twin.motion.filters import OneEuroConfig
 
@@ -69,7 +73,7 @@ def _load_human(cfg, path: str | Path):
         smoothing=OneEuroConfig() if cfg.smooth else None)
 
 
-def load_retarget_config(args: argparse.Namespace):
+def load_retarget_config(args: argparse.Namespace) -> RetargetCommandConfig:
     """The checked ``RetargetCommandConfig`` of a ``twin retarget`` command line (old flags
     first, then ``-o``, then ``KEY=VALUE``: the later spelling wins)."""
     from twin.cli.motion_config import RetargetCommandConfig, check_retarget_config
@@ -82,7 +86,7 @@ def load_retarget_config(args: argparse.Namespace):
     return cfg
 
 
-def load_show_config(args: argparse.Namespace):
+def load_show_config(args: argparse.Namespace) -> MotionShowConfig:
     """The checked ``MotionShowConfig`` of a ``twin motion show`` command line."""
     from twin.cli.motion_config import MotionShowConfig, check_show_config
 
