@@ -62,5 +62,5 @@ def test_deep_json_and_pickle_and_bad_bundle_fps(tmp_path, capsys):
     _one_line(capsys, ["retarget", str(bundle), "-o", str(out)],
               "key 'fps': is 'abc'; expected a number")
     _one_line(capsys, ["retarget", str(tmp_path / "demo.pt"), "-o", str(out), "--iterations",
-                       "0"], "--iterations=0: expected an integer in 1..100")
+                       "0"], "iterations=0: expected an integer in 1..100")
     assert not out.exists()
