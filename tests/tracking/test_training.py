@@ -197,3 +197,30 @@ def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path)
     t0, t1 = shipped.metadata.training, tuned.metadata.training
     assert t1["init"] == str(shipped.source) and t1["env_steps"] == 0
     assert t1["total_env_steps"] == t0.get("total_env_steps", t0["env_steps"]) >= 4_500_000
+
+
+def _first_update_kl(run_dir) -> float:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = sorted(run_dir.glob("tb/*/events.*"))
+    acc = EventAccumulator(str(events[0]))
+    acc.Reload()
+    return acc.Scalars("train/approx_kl")[0].value
+
+
+def test_finetuning_from_a_tracker_does_not_throw_its_policy_away(tmp_path):
+    """From the shipped tracker the first update starts at the lowest learning rate: its KL
+    stays near the 0.01 target (at the 3e-4 starting rate it was > 100: Adam's first steps
+    move every weight by about the rate)."""
+    pytest.importorskip("tensorboard", reason="reads the run's tensorboard log")
+    clip = "assets/motions/heldout_small/heldout_small_walk_0p35.npz"
+    common = [f"motions={clip}", "init=default", "num_envs=16", "total_env_steps=3072",
+              "ppo.n_steps=64", "checkpoint_every_env_steps=100000000", "dr=false"]
+    train(load_train_config(common + [f"run_dir={tmp_path / 'warm'}"]), progress_bar=False)
+    warm = _first_update_kl(tmp_path / "warm")
+    assert warm < 0.1, warm
+    # the same run at a fixed 3e-4 (the adaptive rule off) moves the policy far more
+    train(load_train_config(common + [f"run_dir={tmp_path / 'cold'}", "ppo.desired_kl=null"]),
+          progress_bar=False)
+    cold = _first_update_kl(tmp_path / "cold")
+    assert cold > 10 * warm, (warm, cold)

@@ -51,9 +51,6 @@ class PPOConfig:
     desired_kl: float | None = 0.01
     learning_rate_min: float = 1e-5
     learning_rate_max: float = 1e-2
-    # Matmul precision of the gradient update: float32, or bfloat16 (autocast; weights,
-    # optimizer and losses stay float32) on CPUs with bf16 matmul units (AVX512-BF16/AMX).
-    update_dtype: str = "float32"
 
 
 @dataclass
@@ -180,7 +177,6 @@ def _ppo_class():
         # torch threads in the gradient update (the physics threads are idle then); the
         # rollout keeps ``torch_threads``, since there torch and physics share the cores
         update_threads: int | None = None
-        update_dtype: str = "float32"
 
         def train(self) -> None:
             import torch
@@ -189,29 +185,13 @@ def _ppo_class():
             if self.update_threads:
                 torch.set_num_threads(self.update_threads)
             try:
-                with torch.autocast("cpu", dtype=torch.bfloat16,
-                                    enabled=self.update_dtype == "bfloat16"):
-                    super().train()
+                super().train()
             finally:
                 torch.set_num_threads(rollout_threads)
             if isinstance(self.lr_schedule, KLAdaptiveLR):
                 self.lr_schedule.update(self.logger.name_to_value.get("train/approx_kl"))
 
     return AdaptiveKLPPO
-
-
-UPDATE_DTYPES = ("float32", "bfloat16")
-
-
-def cpu_has_bf16_matmul() -> bool:
-    """Whether oneDNN runs bfloat16 matmuls natively here (else autocast emulates them,
-    several times slower than float32)."""
-    import torch
-
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dict:
@@ -325,7 +305,11 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
 
             policy = AsymmetricActorCriticPolicy
             policy_kwargs["actor_obs_dim"] = task.actor_obs_dim
-        model = PPO(policy, env, **ppo_hyperparameters(p), seed=cfg.seed, device="cpu",
+        # From an init tracker, start at the lowest rate and let the KL rule raise it: Adam's
+        # first steps move every weight by about the rate, which at 3e-4 threw the shipped
+        # tracker's policy 146 nats (approx KL of the first update) away from itself.
+        warm_lr = p.learning_rate_min if cfg.init and p.desired_kl else None
+        model = PPO(policy, env, **ppo_hyperparameters(p, warm_lr), seed=cfg.seed, device="cpu",
                     tensorboard_log=str(run / "tb"), verbose=0, policy_kwargs=policy_kwargs)
         env.seed(cfg.seed)
         if cfg.init:
@@ -340,7 +324,6 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
 
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
-    model.update_dtype = cfg.ppo.update_dtype
 
     def checkpoint() -> Path:
         model.save(latest)
