@@ -217,16 +217,51 @@ def test_train_tracker_run_dir_is_a_file(afile, tmp_path, capsys):
                     "run_dir=", "a file of that name exists")
 
 
-# --- twin validate (Hydra overrides; the command is #14's, the one line is main's) ---------
-@pytest.mark.parametrize("override,needle", [
-    ("thresholds.bogus=1", "thresholds.bogus"),
-    ("threshold.root_drift_m=0.3", "threshold"),
-    ("thresholds.root_drift_m=abc", "root_drift_m"),
-])
-def test_validate_hydra_typos_are_one_line(override, needle, tmp_path, capsys):
-    _one_line_error(capsys, ["validate", "--demo", override, "-o", str(tmp_path / "v")],
-                    needle)
+# --- twin validate (Hydra overrides of the preset; checked before a report folder exists) -
+VALIDATE_BAD = [
+    (["thresholds.bogus=1"], ["unknown key 'thresholds.bogus'"]),
+    (["threshold.root_drift_m=0.3"], ["unknown key 'threshold.root_drift_m'",
+                                      "did you mean 'thresholds.root_drift_m'"]),
+    (["thresholds.root_drift_m=abc"], ["thresholds.root_drift_m='abc'", "a number"]),
+    (["thresholds.root_drift_m=-1"], ["thresholds.root_drift_m=-1.0", "> 0"]),
+    (["caution.foot_slip_peak_m_s=nan"], ["caution.foot_slip_peak_m_s=nan", "finite"]),
+    (["strict=maybe"], ["strict='maybe'", "true or false"]),
+    (["video=maybe"], ["video='maybe'", "true or false"]),
+    (["fps=0"], ["fps=0.0", "> 0"]),
+    (["--fps", "0"], ["fps=0.0"]),
+    (["settle_s=-1"], ["settle_s=-1.0"]),
+    (["video_size=[1,2]"], ["video_size=[1, 2]", "16..4096"]),
+    (["placement=teleport"], ["placement='teleport'", "auto, camera"]),
+    (["placement_anchor=middle"], ["placement_anchor='middle'", "start, end"]),
+    (["render_profile=ultra"], ["render_profile='ultra'", "full, fast"]),
+    (["start_pose=[1,2]"], ["start_pose=[1.0, 2.0]", "[x, y, yaw]"]),
+    (["workers=0"], ["workers=0", "1..1024"]),
+    (["--workers", "many"], ["workers='many'", "an integer"]),
+    (["demo=fancy"], ["demo='fancy'", "basic, scene"]),
+    (["--demo", "fancy"], ["demo='fancy'", "basic, scene"]),
+    (["plan.npz"], ["give one of a motion file, demo= and batch="]),
+    (["motion=plan.npz"], ["motion=", "one motion"]),
+]
+
+
+@pytest.mark.parametrize("items,needles", VALIDATE_BAD,
+                         ids=[" ".join(i) for i, _ in VALIDATE_BAD])
+def test_validate_bad_values_are_one_line_nothing_written(items, needles, tmp_path, capsys):
+    first = ("other.npz" if items[0].startswith("motion=") else None if "demo" in items[0]
+             else "demo=basic")
+    argv = ["validate", *([first] if first else []), *items, "-o", str(tmp_path / "v")]
+    _one_line_error(capsys, argv, *needles)
     assert not (tmp_path / "v").exists()
+
+
+def test_validate_needs_something_to_validate(tmp_path, afile, capsys):
+    _one_line_error(capsys, ["validate", "-o", str(tmp_path / "v")],
+                    "give a motion file (MOTION or motion=FILE), demo=basic|scene, or batch=DIR")
+    _one_line_error(capsys, ["validate", "a.npz", "b.npz", "-o", str(tmp_path / "v")],
+                    "one motion file at a time", "batch=DIR")
+    _one_line_error(capsys, ["validate", "demo=basic", f"out={afile}"],
+                    "out=", "a file of that name exists")
+    assert not (tmp_path / "v").exists() and afile.read_text() == "x"
 
 
 # --- twin view / twin eval tracker ----------------------------------------------------------
@@ -362,6 +397,8 @@ HELP = [
     (["view"], "twin.cli.view", "ViewConfig"),
     (["retarget"], "twin.cli.motion_config", "RetargetCommandConfig"),
     (["motion", "show"], "twin.cli.motion_config", "MotionShowConfig"),
+    (["record"], "twin.record.engine", "RecordConfig"),
+    (["validate"], "twin.cli.validate_config", "ValidateCommandConfig"),
 ]
 
 
@@ -377,13 +414,18 @@ def test_help_lists_every_key_with_type_default_and_meaning(argv, module, name, 
     rows = {ln.split()[0]: ln for ln in out.split("keys (KEY=VALUE")[1].splitlines()[1:]
             if ln.strip()}
     assert set(rows) == set(keys_of(schema))
-    for k in iter_keys(schema):
+    # twin validate's defaults are its Hydra preset's (configs/validate/default.yaml)
+    preset = importlib.import_module(module).preset_values() if name == (
+        "ValidateCommandConfig") else None
+    for k in iter_keys(schema, defaults=preset):
         assert k.type in rows[k.key], rows[k.key]
         if name != "TrackerTrainConfig":  # its defaults come from the YAML preset
             d = k.default
             shown = ("null" if d is None else str(d).lower() if isinstance(d, bool)
                      else "(required)" if d == "???" else str(d))
-            assert shown in rows[k.key].split(), rows[k.key]
+            cells = rows[k.key].split()
+            assert shown in cells or (isinstance(d, list) and f" {shown} " in rows[k.key]), \
+                rows[k.key]
     described = [k for k in rows.values() if len(k.split()) > 3]
     assert len(described) == len(rows), "every key has a meaning"
 

@@ -82,11 +82,29 @@ def test_exit_codes_and_levels(files, tmp_path, capsys):
     assert rc == 3 and err.count("\n") == 1 and "does not exist" in err
     assert _report(tmp_path / "e")["verdict"] == "error"
     rc, _, err = _run(capsys, files["stand"], "thresholds.nope=1", "-o", tmp_path / "e2")
-    assert rc == 3 and "bad override" in err
-    assert main(["validate", "--workers", "many"]) == 3
-    assert "invalid int value: 'many'" in capsys.readouterr().err
+    assert rc == 3 and "unknown key 'thresholds.nope'" in err
+    assert not (tmp_path / "e2").exists()  # a bad key: nothing written
+    assert main(["validate", "demo=basic", "workers=many"]) == 3
+    assert "workers='many': expected an integer" in capsys.readouterr().err
     assert main(["validate", "--help"]) == 0
     assert "exit codes: 0 go" in capsys.readouterr().out
+
+
+def test_old_flags_give_the_same_report_with_a_deprecation_line_each(files, tmp_path, capsys):
+    # strict caution: exit 2 in both spellings, the same verdict and measured values
+    band = "caution.root_drift_m=0.0"
+    rc, out, err = _run(capsys, files["stand"], "controller=pd", band, "strict=true",
+                        f"out={tmp_path / 'new'}")
+    assert (rc, err) == (2, "")
+    rc_old, out_old, err_old = _run(capsys, files["stand"], "controller=pd", band, "--strict",
+                                    "--out", tmp_path / "old")
+    assert err_old == "twin validate: --strict is deprecated; use strict=true\n"
+    new, old = _report(tmp_path / "new"), _report(tmp_path / "old")
+    assert rc_old == 2 and old["verdict"] == new["verdict"] == "caution"
+    assert old["metrics"] == new["metrics"] and old["thresholds"] == new["thresholds"]
+    assert old["checks"] == new["checks"]
+    assert out_old.replace(str(tmp_path / "old"), "OUT") == out.replace(str(tmp_path / "new"),
+                                                                        "OUT")
 
 
 def test_exit_code_tables():
@@ -197,8 +215,7 @@ def test_batch_always_writes_a_row_per_motion(files, tmp_path, capsys):
         shutil.copy(files[name], d / f"{name}.npz")
     shutil.copy(files["fps10000"], d / "fast.pt")
     (d / "broken.npz").write_bytes(b"PK\x03\x04 not a zip")
-    rc, out, _ = _run(capsys, "--batch", d, "controller=pd", "--workers", "1",
-                      "-o", tmp_path / "o")
+    rc, out, _ = _run(capsys, f"batch={d}", "controller=pd", "workers=1", "-o", tmp_path / "o")
     rows = json.loads((tmp_path / "o" / "summary.json").read_text())
     verdicts = {r["motion"].split("/")[-1]: r["verdict"] for r in rows}
     assert verdicts == {"stand.npz": "go", "one_frame.npz": "no-go", "diverges.npz": "no-go",
@@ -209,8 +226,19 @@ def test_batch_always_writes_a_row_per_motion(files, tmp_path, capsys):
     assert _report(tmp_path / "o" / "fast")["verdict"] == "error"
     # an empty folder: exit 3 and still a summary.json
     (tmp_path / "empty").mkdir()
-    rc, _, _ = _run(capsys, "--batch", tmp_path / "empty", "-o", tmp_path / "o2")
+    rc, _, err = _run(capsys, f"batch={tmp_path / 'empty'}", "-o", tmp_path / "o2")
     assert rc == 3 and json.loads((tmp_path / "o2" / "summary.json").read_text()) == []
+    assert "batch=" in err and "expected a folder holding motion files" in err
+    # the old spelling: the same rows, a deprecation line per flag
+    rc_old, out_old, err_old = _run(capsys, "--batch", d, "controller=pd", "--workers", "1",
+                                    "-o", tmp_path / "old")
+    old = json.loads((tmp_path / "old" / "summary.json").read_text())
+    assert rc_old == rc and out_old.splitlines()[0] == out.splitlines()[0]
+    assert [{k: v for k, v in r.items() if k != "out"} for r in old] == [
+        {k: v for k, v in r.items() if k != "out"} for r in rows]
+    assert err_old.splitlines()[:2] == [
+        f"twin validate: --batch is deprecated; use batch={d}",
+        "twin validate: --workers is deprecated; use workers=1"]
 
 
 def test_progress_line_per_second_of_motion(tmp_path, capsys):
@@ -228,10 +256,16 @@ def test_gvhmr_without_fps_defaults_to_30_with_a_note(tmp_path, capsys):
     rep = _report(tmp_path / "o")
     assert rep["input"]["source_fps"] == "30" and rep["input"]["source_fps_from"] == "default"
     assert out.startswith("note: gvhmr results carry no frame rate; assuming 30 fps")
-    # --fps and fps= are the same option
-    rc, out, _ = _run(capsys, pt, "controller=pd", "--fps", "25", "-o", tmp_path / "p")
+    # fps=N overrides the default; --fps N is its deprecated spelling, same report
+    rc, out, err = _run(capsys, pt, "controller=pd", "fps=25", "-o", tmp_path / "p")
     assert _report(tmp_path / "p")["input"]["source_fps"] == "25" and "note:" not in out
-    assert rc in (0, 1, 2)
+    assert rc in (0, 1, 2) and "deprecated" not in err
+    rc_old, out_old, err_old = _run(capsys, pt, "controller=pd", "--fps", "25",
+                                    "-o", tmp_path / "q")
+    assert err_old == "twin validate: --fps is deprecated; use fps=25\n"
+    assert out_old.replace(str(tmp_path / "q"), "OUT") == out.replace(str(tmp_path / "p"), "OUT")
+    assert (rc_old, _report(tmp_path / "q")["metrics"]) == (rc, _report(tmp_path / "p")[
+        "metrics"])
 
 
 def test_batch_survives_a_worker_that_dies(files, tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """A generated-video plan in the digital-twin scene: placement by the calibrated camera (or a
 start pose, or the robot's pose), scene predicates on scripted states, and the bundled
-`--demo scene` plan executed in CI."""
+`demo=scene` plan executed in CI."""
 
 import json
 
@@ -230,7 +230,7 @@ def test_se2_roundtrip():
 
 
 def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path, capsys):
-    # `twin validate --demo scene`: the walk-to-the-table plan from the cell camera, executed
+    # `twin validate demo=scene`: the walk-to-the-table plan from the cell camera, executed
     # by the shipped tracker. The numbers are what comes out today (main, Dec 2026): the
     # placement lands the reference at the table within 2 cm and the plan itself meets every
     # predicate, but the tracker falls in its second step (2.34 s), onto the chair, so the
@@ -239,7 +239,7 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     from twin.cli.validate_cmds import demo_motion_path
 
     out = tmp_path / "scene"
-    assert main(["validate", "--demo", "scene", "-o", str(out)]) == 1  # no-go
+    assert main(["validate", "demo=scene", "-o", str(out)]) == 1  # no-go
     text = capsys.readouterr().out
     report = json.loads((out / "report.json").read_text())
     p = report["input"]["placement"]

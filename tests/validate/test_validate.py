@@ -150,7 +150,7 @@ def test_cli_demo_with_pd_baseline_and_video(tmp_path, capsys):
     from twin.cli.main import main
 
     out = tmp_path / "demo"
-    rc = main(["validate", "--demo", "controller=pd", "--video", "-o", str(out),
+    rc = main(["validate", "demo=basic", "controller=pd", "video=true", "-o", str(out),
                "video_size=[160,120]"])
     text = capsys.readouterr().out
     assert text.startswith("verdict: ")
@@ -164,6 +164,14 @@ def test_cli_demo_with_pd_baseline_and_video(tmp_path, capsys):
     with av.open(str(out / "video.mp4")) as c:
         s = c.streams.video[0]
         assert (s.width, s.height) == (160, 120) and s.frames > 50
+    # the old spelling `--demo KEY=VALUE` (a bare --demo, then the item) still runs the same
+    # validation, with one deprecation line
+    rc_old = main(["validate", "--demo", "controller=pd", "-o", str(tmp_path / "old")])
+    err = capsys.readouterr().err
+    assert err == "twin validate: --demo is deprecated; use demo=basic\n" and rc_old == 1
+    old = json.loads((tmp_path / "old" / "report.json").read_text())
+    assert old["verdict"] == "no-go" and old["metrics"] == report["metrics"]
+    assert old["reasons"] == report["reasons"]
 
 
 def test_batch_summary(tmp_path, stand_file):
@@ -208,7 +216,7 @@ def test_demo_is_a_caution_with_the_shipped_tracker_and_runs_without_torch(tmp_p
 
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
     out = tmp_path / "demo"
-    assert main(["validate", "--demo", "-o", str(out)]) == 0
+    assert main(["validate", "demo=basic", "-o", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] == "caution", report["reasons"]
     assert report["input"]["actuator_model"]["gains"] == "stiff"  # what the go/caution covers

@@ -89,7 +89,10 @@ def iter_keys(schema: type, prefix: str = "", defaults: dict | None = None,
               extra_help: dict[str, str] | None = None) -> Iterator[KeyDoc]:
     """Every leaf key of ``schema`` (nested dataclasses as dotted keys)."""
     hints = typing.get_type_hints(schema)
-    meanings = {**_comment_meanings(schema), **_doc_meanings(schema)}
+    meanings: dict[str, str] = {}
+    for klass in reversed(schema.__mro__):  # a subclass's keys keep its bases' meanings
+        if dataclasses.is_dataclass(klass):
+            meanings.update({**_comment_meanings(klass), **_doc_meanings(klass)})
     for f in dataclasses.fields(schema):
         if f.name.startswith("_"):
             continue
@@ -177,36 +180,53 @@ def keys_of(schema: type) -> list[str]:
 # --- declaring a command --------------------------------------------------------------------
 def add_config_command(sub: Any, name: str, *, schema: str, func: Callable[..., int],
                        help: str, description: str, example: str = "",
-                       positionals: Sequence[tuple[str, str]] = ()) -> Any:
+                       positionals: Sequence[tuple[str, str]] = (), notes: str = "",
+                       defaults_fn: Callable[[], dict] | None = None, extra_help: Any = None,
+                       items_metavar: str = "KEY=VALUE") -> Any:
     """A subcommand ``NAME [POSITIONAL...] KEY=VALUE...`` over the dataclass at ``schema``
-    (``module.Class``): ``--help`` shows ``description``, ``example`` and the key table; the
-    ``KEY=VALUE`` items land in ``args.overrides`` and ``func(args)`` runs it. Returns the
-    parser, for the few extra flags a command keeps."""
+    (``module.Class``): ``--help`` shows ``description``, ``example``, ``notes`` and the key
+    table (defaults from ``defaults_fn()`` when a preset sets them, meanings from
+    ``extra_help`` as in ``lazy_help``); the ``KEY=VALUE`` items land in ``args.overrides``
+    (``items_metavar`` names them in the usage line, e.g. ``MOTION | KEY=VALUE`` for a
+    command whose one optional positional rides among them) and ``func(args)`` runs it.
+    Returns the parser, for the few extra flags a command keeps."""
     import argparse
     import textwrap
 
     text = "\n\n".join(textwrap.fill(par, 88) for par in description.split("\n\n"))
     p = sub.add_parser(name, help=help, description=text,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.epilog_fn = lazy_help(schema, f"example: {example}" if example else "")
+    head = "\n".join(t for t in (f"example: {example}" if example else "", notes) if t)
+    p.epilog_fn = lazy_help(schema, head, defaults_fn=defaults_fn, extra_help=extra_help)
     for arg, meaning in positionals:
         p.add_argument(arg, help=meaning)
     # default=[]: argparse would otherwise list KEY=VALUE as missing beside a positional
-    p.add_argument("overrides", nargs="*", default=[], metavar="KEY=VALUE",
+    p.add_argument("overrides", nargs="*", default=[], metavar=items_metavar,
                    help="keys listed below")
     p.set_defaults(func=func)
     return p
 
 
-def add_deprecated_flags(p: Any, flags: dict[str, str], switches: Sequence[str] = ()) -> None:
-    """The old ``--flag VALUE`` spellings of keys (``{flag: key}``; ``switches`` took no
-    value and mean ``key=true``), hidden from --help; ``deprecated_items`` reads them back."""
+def add_deprecated_flags(p: Any, flags: dict[str, str], switches: Sequence[str] = (),
+                         lists: dict[str, int | str] | None = None,
+                         optional: dict[str, str] | None = None) -> None:
+    """The old ``--flag VALUE`` spellings of keys (``{flag: key}``), hidden from --help;
+    ``deprecated_items`` reads them back. ``switches`` took no value and mean ``key=true``;
+    ``lists`` took several values (``{flag: nargs}``: ``--size 2 3`` means ``key=[2,3]``);
+    ``optional`` may omit the value (``{flag: value when omitted}``)."""
     import argparse
 
+    lists, optional = lists or {}, optional or {}
     for flag in flags:
         dest = "deprecated_" + flag.lstrip("-").replace("-", "_")
         if flag in switches:
             p.add_argument(flag, dest=dest, action="store_const", const="true", default=None,
+                           help=argparse.SUPPRESS)
+        elif flag in lists:
+            p.add_argument(flag, dest=dest, nargs=lists[flag], default=None,
+                           help=argparse.SUPPRESS)
+        elif flag in optional:
+            p.add_argument(flag, dest=dest, nargs="?", const=optional[flag], default=None,
                            help=argparse.SUPPRESS)
         else:
             p.add_argument(flag, dest=dest, default=None, help=argparse.SUPPRESS)
@@ -222,6 +242,8 @@ def deprecated_items(args: Any, command: str) -> list[str]:
     items = []
     for flag, key in (getattr(args, "deprecated_flags", None) or {}).items():
         value = getattr(args, "deprecated_" + flag.lstrip("-").replace("-", "_"), None)
+        if isinstance(value, list):
+            value = "[" + ",".join(value) + "]"
         if value is not None:
             print(f"twin {command}: {flag} is deprecated; use {key}={value}", file=sys.stderr)
             items.append(f"{key}={value}")

@@ -1,147 +1,159 @@
-"""``twin record ENV [KEY=VALUE ...]``: record the episodes worth training on (LeRobot v3.0).
+"""``twin record ENV KEY=VALUE...``: record the episodes worth training on (LeRobot v3.0).
 
-``twin record twin/PandaPickCube-v0 -o data/pick --episodes 20 --policy oracle --prompts
-only_success=true`` resets attempt k with seed ``--seed`` + k, drives the env with the
-policy (``random``, ``zero``, ``oracle``, ``ws://HOST:PORT``, ``python:MODULE:FACTORY``, or
+``twin record twin/PandaPickCube-v0 out=data/pick episodes=20 policy=oracle prompts=true
+only_success=true`` resets attempt k with seed ``seed`` + k, drives the env with the policy
+(``random``, ``zero``, ``oracle``, ``ws://HOST:PORT``, ``python:MODULE:FACTORY``, or
 ``tracker[:NAME]`` on the G1 tracking envs with ``motions=...``), records cameras
-(``--cameras``, default every camera of the scene, ``--size`` pixels square) and with
-``--prompts`` the visual action prompts, and keeps the episodes that pass the filters
-(``only_success``, ``min_length``). ``--resume`` continues an interrupted or shorter dataset
-where its seed sequence stopped. Every ``RecordConfig`` field is also a ``KEY=VALUE``
-override (``workers=2``, ``ray_address=auto``, ``max_episode_steps=50`` ...);
-``--env-arg key=value`` passes keyword arguments to the env (values parsed as JSON).
+(``cameras=[...]``, default every camera of the scene, ``size`` pixels square) and with
+``prompts=true`` the visual action prompts, and keeps the episodes that pass the filters
+(``only_success``, ``min_length``). ``resume=true`` continues an interrupted or shorter
+dataset where its seed sequence stopped. The keys are those of
+``twin.record.engine.RecordConfig`` (``--help`` lists them, ``-o DIR`` is short for
+``out=DIR``, ``env_kwargs.KEY=VALUE`` passes a keyword argument to the env); every value is
+checked before anything is written. The old ``--flag`` spellings still work for a release,
+each with a deprecation line.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from twin.cli.grammar import (
+    add_config_command,
+    add_deprecated_flags,
+    deprecated_items,
+    parse_config,
+)
+
+if TYPE_CHECKING:
+    from twin.record.engine import RecordConfig
+
+
+# flag -> key; each is read for one release, with a deprecation line on stderr.
+OLD_FLAGS = {"--output": "out", "--episodes": "episodes", "--policy": "policy",
+             "--cameras": "cameras", "--prompts": "prompts", "--size": "size", "--seed": "seed",
+             "--workers": "workers", "--task": "task", "--codec": "codec",
+             "--render-profile": "render_profile", "--depth-range": "depth_range",
+             "--only-success": "only_success", "--min-length": "min_length",
+             "--resume": "resume"}
+OLD_SWITCHES = ("--prompts", "--only-success", "--resume")  # took no value
+OLD_LISTS = {"--cameras": "+", "--depth-range": 2}  # took several values
+# --env-arg KEY=VALUE (repeatable, JSON values) -> env_kwargs.KEY=VALUE; these keys were
+# gym.make arguments, not env kwargs, and are RecordConfig keys of their own
+ENV_ARG_KEYS = ("max_episode_steps",)
+ENV_HELP = "Gymnasium id (see `twin envs`) or an eval task preset, as env="
+POLICY_FORMS = "random, zero, oracle, ws://HOST:PORT, python:MODULE:FACTORY or tracker[:NAME]"
+SEED_MAX = 2**32 - 1
+SIZE_MAX_PX = 4096
+WORKERS_MAX = 1024
 
 
 def add_record_commands(sub: argparse._SubParsersAction) -> None:
-    from twin.cli.grammar import lazy_help
-
-    p = sub.add_parser("record", help="record env rollouts as a LeRobotDataset v3.0",
-                       description=__doc__.split("\n\n")[1].replace("``", "`"),
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.epilog_fn = lazy_help("twin.record.engine.RecordConfig",
-                            "Flags and KEY=VALUE set the same RecordConfig keys:")
-    p.add_argument("env_id", help="Gymnasium id (see `twin envs`) or an eval task preset")
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                   help="RecordConfig fields (policy=, only_success=, min_length=, motions=, "
-                        "workers=, ray_address=, ...)")
-    p.add_argument("-o", "--output", type=Path, default=None, help="dataset directory")
-    p.add_argument("--episodes", type=int, default=None,
-                   help="episodes the dataset should hold")
-    p.add_argument("--policy", default=None,
-                   help="random (default), zero, oracle, ws://HOST:PORT, "
-                        "python:MODULE:FACTORY, tracker[:NAME]")
-    p.add_argument("--cameras", nargs="+", default=None, help="camera names (default: all)")
-    p.add_argument("--prompts", action="store_true", help="also record visual action prompts")
-    p.add_argument("--size", type=int, default=None, help="square image side, pixels (even)")
-    p.add_argument("--seed", type=int, default=None, help="seed of attempt 0 (default 0)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="local worker processes running attempts")
-    p.add_argument("--task", default=None, help="language instruction (default: the env's)")
-    p.add_argument("--codec", default=None, help="ffmpeg video encoder (default LeRobot's AV1)")
-    p.add_argument("--render-profile", choices=("full", "fast"), default=None,
-                   help="renderer profile (default: the env's)")
-    p.add_argument("--depth-range", type=float, nargs=2, default=None, metavar=("NEAR", "FAR"),
-                   help="metres mapped onto every camera's depth prompt (default: per camera, "
-                        "from the scene)")
-    p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="keyword argument for the env (repeatable)")
-    p.add_argument("--only-success", action="store_true", help="keep successful episodes only")
-    p.add_argument("--min-length", type=int, default=None, help="shortest episode kept (frames)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the dataset in --output where its attempts stopped")
-    p.set_defaults(func=run_record)
+    p = add_config_command(
+        sub, "record", schema="twin.record.engine.RecordConfig", func=run_record,
+        help="record env rollouts as a LeRobotDataset v3.0",
+        description=__doc__.split("\n\n")[1].replace("``", "`"),
+        example="twin record twin/PandaReach-v0 out=ds episodes=10 prompts=true",
+        positionals=[("env_id", ENV_HELP)])
+    p.add_argument("-o", "--out", dest="out_flag", default=None, metavar="DIR",
+                   help="same as out=")
+    add_deprecated_flags(p, OLD_FLAGS, OLD_SWITCHES, lists=OLD_LISTS)
+    p.add_argument("--env-arg", dest="deprecated_env_arg", action="append", default=[],
+                   help=argparse.SUPPRESS)
 
 
-def parse_env_args(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--env-arg {item!r}: expected KEY=VALUE")
-        key, value = item.split("=", 1)
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+def env_arg_items(values: list[str]) -> list[str]:
+    """``--env-arg KEY=VALUE`` (deprecated) -> ``env_kwargs.KEY=VALUE`` items, one
+    deprecation line each."""
+    import sys
+
+    from twin.errors import InputError
+
+    items = []
+    for value in values:
+        key, eq, v = value.partition("=")
+        if not eq or not key:
+            raise InputError(f"record: --env-arg {value!r}: expected KEY=VALUE")
+        item = f"{key}={v}" if key in ENV_ARG_KEYS else f"env_kwargs.{key}={v}"
+        print(f"twin record: --env-arg is deprecated; use {item}", file=sys.stderr)
+        items.append(item)
+    return items
 
 
-def parse_overrides(items: list[str], schema: type) -> dict[str, Any]:
-    """``KEY=VALUE`` items, typed and checked against the dataclass ``schema`` (OmegaConf);
-    returns only the keys given."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    names = {f.name for f in dataclasses.fields(schema)}
-    cfg = OmegaConf.structured(schema)
-    given: list[str] = []
-    for item in items:
-        key, eq, _ = item.partition("=")
-        if not eq:
-            raise ValueError(f"twin record: expected KEY=VALUE, got {item!r}")
-        if key.split(".")[0] not in names:
-            raise ValueError(f"twin record: unknown key {key!r}; expected one of "
-                             f"{sorted(names)}")
-        try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([item]))
-        except OmegaConfBaseException as exc:
-            raise ValueError(f"twin record: {item!r}: {str(exc).splitlines()[0]}") from None
-        given.append(key.split(".")[0])
-    out = OmegaConf.to_container(cfg, resolve=True)
-    return {k: out[k] for k in dict.fromkeys(given)}
+def record_items(args: argparse.Namespace) -> list[str]:
+    """The ``KEY=VALUE`` items of a command line: old flags first, then ``-o``, then the
+    user's items (the later spelling wins)."""
+    items = deprecated_items(args, "record") + env_arg_items(args.deprecated_env_arg)
+    if args.out_flag is not None:
+        items.append(f"out={args.out_flag}")
+    return items + list(args.overrides)
 
 
-def build_config(args: argparse.Namespace):
-    """A ``RecordConfig`` from the flags and ``KEY=VALUE`` overrides (overrides win)."""
+def load_record_config(args: argparse.Namespace) -> RecordConfig:
+    """The checked ``RecordConfig`` of a ``twin record`` command line."""
     from twin.record.engine import RecordConfig
 
-    kw: dict[str, Any] = {"env": args.env_id}
-    flags = {"out": args.output, "episodes": args.episodes, "policy": args.policy,
-             "cameras": args.cameras, "size": args.size, "seed": args.seed,
-             "workers": args.workers, "task": args.task, "codec": args.codec,
-             "render_profile": args.render_profile, "min_length": args.min_length,
-             "depth_range": list(args.depth_range) if args.depth_range else None}
-    kw.update({k: v for k, v in flags.items() if v is not None})
-    for name in ("prompts", "only_success", "resume"):
-        if getattr(args, name):
-            kw[name] = True
-    env_kwargs = parse_env_args(args.env_arg)
-    if "max_episode_steps" in env_kwargs:  # a gym.make argument, not an env kwarg
-        kw["max_episode_steps"] = int(env_kwargs.pop("max_episode_steps"))
-    over = parse_overrides(args.overrides, RecordConfig)
-    env_kwargs.update(over.pop("env_kwargs", {}) or {})
-    kw.update(over)
-    kw["env_kwargs"] = env_kwargs
-    for k in ("out", "policy", "task", "codec", "ray_address", "motions", "render_profile"):
-        if kw.get(k) is not None:
-            kw[k] = str(kw[k])
-    if "out" not in kw:
-        raise ValueError("twin record: give the dataset directory (-o DIR or out=DIR)")
-    if "episodes" not in kw:
-        raise ValueError("twin record: give the number of episodes (--episodes N or episodes=N)")
-    return RecordConfig(**kw)
+    cfg = parse_config(RecordConfig, record_items(args), "record", base={"env": args.env_id})
+    check_record_config(cfg)
+    return cfg
+
+
+def _known_env(env: str) -> bool:
+    from twin.evaluate.tasks import task_names
+    from twin.registration import ENV_IDS
+
+    return env in ENV_IDS or env in task_names() or (
+        env.endswith((".yaml", ".yml")) and Path(env).is_file())
+
+
+def check_record_config(cfg: RecordConfig) -> None:
+    """``ConfigError`` naming the first bad key, before the env is built or ``out`` is
+    created."""
+    import glob
+
+    from twin import checks
+    from twin.errors import ConfigError
+
+    if not _known_env(cfg.env):
+        from twin.evaluate.tasks import task_names
+
+        raise ConfigError("env", cfg.env, "a registered id (`twin envs`), a task preset ("
+                          + ", ".join(task_names()) + ") or a task .yaml file")
+    checks.writable_dir("out", cfg.out)
+    checks.integer("episodes", cfg.episodes, 1)
+    p = cfg.policy
+    if not (p in ("random", "zero", "oracle", "tracker") or p.startswith("tracker:")
+            or (p.startswith(("ws://", "wss://")) and len(p.split("://", 1)[1]) > 0)
+            or (p.startswith("python:") and p.count(":") >= 2)):
+        raise ConfigError("policy", p, POLICY_FORMS)
+    checks.integer("seed", cfg.seed, 0, SEED_MAX)
+    if cfg.cameras is not None and (not cfg.cameras or not all(cfg.cameras)):
+        raise ConfigError("cameras", cfg.cameras, "a non-empty list of camera names or null")
+    if type(cfg.size) is not int or not 2 <= cfg.size <= SIZE_MAX_PX or cfg.size % 2:
+        raise ConfigError("size", cfg.size, f"an even integer in 2..{SIZE_MAX_PX} (video)")
+    if cfg.render_profile is not None:
+        checks.one_of("render_profile", cfg.render_profile, ("full", "fast"))
+    if cfg.depth_range is not None and (len(cfg.depth_range) != 2 or not (
+            0 <= cfg.depth_range[0] < cfg.depth_range[1] < float("inf"))):
+        raise ConfigError("depth_range", cfg.depth_range, "[near_m, far_m] with 0 <= "
+                              "near_m < far_m, or null")
+    checks.integer("max_episode_steps", cfg.max_episode_steps, 1, optional=True)
+    checks.integer("execute_steps", cfg.execute_steps, 1, optional=True)
+    checks.integer("min_length", cfg.min_length, 1)
+    checks.integer("max_attempts", cfg.max_attempts, 1, optional=True)
+    checks.integer("workers", cfg.workers, 1, WORKERS_MAX)
+    if cfg.motions is not None and not (Path(cfg.motions).exists() or glob.glob(cfg.motions)):
+        raise ConfigError("motions", cfg.motions, "an existing RobotMotion file, folder or glob")
+    checks.number("timeout_s", cfg.timeout_s, 0, lo_open=True)
 
 
 def run_record(args: argparse.Namespace) -> int:
     from twin.record.engine import record
-    from twin.registration import ENV_IDS
 
-    cfg = build_config(args)
-    from twin.evaluate.tasks import task_names
-
-    if cfg.env not in ENV_IDS and cfg.env not in task_names() and not cfg.env.endswith(
-            (".yaml", ".yml")):
-        raise KeyError(f"unknown env {cfg.env!r}; expected one of {list(ENV_IDS)} or a task "
-                       f"preset {task_names()}")
+    cfg = load_record_config(args)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     s = record(cfg)
     rej = ", ".join(f"{v} {k}" for k, v in s.rejected.items()) or "none"
@@ -150,6 +162,6 @@ def run_record(args: argparse.Namespace) -> int:
           f"(seed {cfg.seed + s.next_attempt})")
     if s.episodes < cfg.episodes:
         print(f"only {s.episodes} of {cfg.episodes} episodes after max_attempts; re-run with "
-              "--resume (and a larger max_attempts=) to record the rest")
+              "resume=true (and a larger max_attempts=) to record the rest")
         return 1
     return 0

@@ -1,9 +1,13 @@
-"""``twin validate``: execute a video-derived motion in sim and report go / caution / no-go.
+"""``twin validate [MOTION] KEY=VALUE...``: execute a video-derived motion in sim and report
+go / caution / no-go.
 
 Exit codes (a script can gate on them: ``twin validate plan.pt && deploy``): 0 go (and
 caution unless ``strict=true``), 1 no-go, 2 caution with ``strict=true``, 3 input or usage
-error (the report folder still holds a ``report.json`` with verdict ``error``). ``--batch``
-exits with the worst of its motions (3, then 1, then 2) and always writes ``summary.json``.
+error (a bad key or value: one line, nothing written; a motion that cannot be read: the
+report folder holds a ``report.json`` with verdict ``error``). ``batch=DIR`` exits with the
+worst of its motions (3, then 1, then 2) and always writes ``summary.json``. The keys are
+``twin.cli.validate_config.ValidateCommandConfig``; the old ``--flag`` spellings still work,
+with a deprecation line.
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ import json
 import sys
 from pathlib import Path
 
+from twin.cli.grammar import add_config_command, add_deprecated_flags, deprecated_items
+
 DEMO_FPS = 30.0  # GVHMR's frame rate
 USAGE_ERROR = 3
 EXIT_CODES_HELP = ("exit codes: 0 go (also caution, unless strict=true), 1 no-go, "
                    "2 caution with strict=true, 3 input or usage error (report.json says "
-                   "verdict error). --batch: the worst over its motions; summary.json always.")
+                   "verdict error). batch=DIR: the worst over its motions; summary.json always.")
 
 
-# --demo NAME -> (file under twin/assets/demo, validate config preset)
+# demo=NAME -> (file under twin/assets/demo, validate config preset)
 DEMOS = {"basic": ("hmr4d_results.pt", "default"),
          "scene": ("scene_plan/plan.json", "demo_scene")}
 
@@ -32,54 +38,42 @@ def demo_motion_path(name: str = "basic") -> Path:
 
 
 def add_validate_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="validate a motion plan in sim before hardware",
-                       description="KEY=VALUE overrides of configs/validate/default.yaml, e.g. "
-                       "scene=panda_table controller=pd fps=30 thresholds.root_drift_m=0.3 "
-                       "caution.joint_limit_margin_rad=0.1 strict=true",
-                       epilog=EXIT_CODES_HELP)
-    p.add_argument("items", nargs="*", metavar="MOTION | KEY=VALUE",
-                   help="a motion file (any format `twin retarget` reads, or a RobotMotion "
-                   ".npz) and KEY=VALUE overrides, in any order")
-    p.add_argument("--demo", nargs="?", const="basic", default=None, metavar="NAME",
-                   help="validate a bundled demo: basic (default; GVHMR layout, 30 fps, empty "
-                   "scene) or scene (a walk-to-the-table plan placed by the cell's camera)")
-    p.add_argument("--video", action="store_true", help="also write video.mp4")
-    p.add_argument("--fps", type=float, default=None,
-                   help="frame rate of a motion file that does not store it; also spelled "
-                   "fps=N (GVHMR defaults to 30)")
-    p.add_argument("--strict", action="store_true", help="exit 2 on a caution (strict=true)")
-    p.add_argument("-o", "--out", default=None, help="report folder (default validate_out)")
-    p.add_argument("--batch", type=Path, default=None, help="validate every motion in DIR")
-    p.add_argument("--workers", type=int, default=None, help="--batch processes (default: cores)")
-    p.set_defaults(func=run_validate)
+    from twin.cli.validate_config import (
+        OLD_FLAGS,
+        OLD_OPTIONAL,
+        OLD_SWITCHES,
+        meanings,
+        preset_values,
+    )
 
-    def usage_error(message: str) -> None:  # argparse's own errors: exit 3, not 2
-        p.print_usage(sys.stderr)
-        p.exit(USAGE_ERROR, f"twin validate: error: {message}\n")
-
-    p.error = usage_error
+    p = add_config_command(
+        sub, "validate", schema="twin.cli.validate_config.ValidateCommandConfig",
+        func=run_validate, help="validate a motion plan in sim before hardware",
+        description="Execute a motion plan (any human format `twin retarget` reads, "
+        "retargeted on the fly, or a RobotMotion .npz) with a tracking controller in a scene "
+        "and report go / caution / no-go (report.json, report.html, executed.npz/.csv). "
+        "MOTION may also be given as motion=FILE; demo=basic|scene validates a bundled "
+        "demo and batch=DIR a folder. Defaults below are configs/validate/default.yaml's "
+        "(demo=scene: demo_scene.yaml); Hydra syntax.",
+        example="twin validate plan.pt scene=cell controller=pd fps=30 "
+        "thresholds.root_drift_m=0.3 strict=true", notes=EXIT_CODES_HELP,
+        defaults_fn=preset_values, extra_help=meanings, items_metavar="MOTION | KEY=VALUE")
+    p.add_argument("-o", "--out", dest="out_flag", default=None, metavar="DIR",
+                   help="same as out=")
+    add_deprecated_flags(p, OLD_FLAGS, OLD_SWITCHES, optional=OLD_OPTIONAL)
 
 
-def load_validate_config(overrides: list[str], config_name: str = "default"):
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    from twin.scene.config import configs_dir
-    from twin.validate.config import ValidateConfig
-
-    try:
-        with initialize_config_dir(str(configs_dir() / "validate"), version_base=None):
-            cfg = compose(config_name=config_name, overrides=list(overrides))
-        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ValidateConfig), cfg))
-    except Exception as exc:
-        from omegaconf.errors import OmegaConfBaseException
-
-        from twin.cli.grammar import one_line
-
-        if isinstance(exc, OmegaConfBaseException) and getattr(exc, "full_key", None):
-            raise ValueError(f"validate: {one_line(exc)}") from exc
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"validate: bad override in {list(overrides)}: {msg}") from exc
+def validate_items(args: argparse.Namespace) -> list[str]:
+    """The command line as ``[MOTION] KEY=VALUE`` items: old flags first (one deprecation line
+    each), then ``-o``, then the user's items (the later spelling wins)."""
+    demo = getattr(args, "deprecated_demo", None)
+    pushed = []
+    if demo is not None and "=" in demo:  # `--demo KEY=VALUE`: a bare --demo, then the item
+        args.deprecated_demo, pushed = "basic", [demo]
+    items = deprecated_items(args, "validate")
+    if args.out_flag is not None:
+        items.append(f"out={args.out_flag}")
+    return items + pushed + list(args.overrides)
 
 
 def _fail(message: str, out: Path | None = None) -> int:
@@ -91,47 +85,25 @@ def _fail(message: str, out: Path | None = None) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Exit status: see ``EXIT_CODES_HELP``; never a traceback for a bad input."""
-    from dataclasses import replace
-
     from twin.validate.verdict import batch_exit_code, exit_code
 
     try:
-        if args.demo is not None and args.demo not in DEMOS:
-            if "=" not in args.demo:
-                raise ValueError(f"--demo {args.demo!r}; expected one of {list(DEMOS)}")
-            args.items = [args.demo, *args.items]  # `--demo KEY=VALUE`: a bare --demo
-            args.demo = "basic"
-        overrides = [i for i in args.items if "=" in i]
-        files = [i for i in args.items if "=" not in i]
-        if len(files) > 1:
-            raise ValueError(f"validate: one motion file at a time (got {files}); use --batch "
-                             "DIR")
-        motion = files[0] if files else None
-        cfg = load_validate_config(overrides, DEMOS[args.demo][1] if args.demo else "default")
-        if args.fps is not None:
-            cfg = replace(cfg, fps=args.fps)
-        if args.demo:
-            motion = str(demo_motion_path(args.demo))
-            cfg = replace(cfg, fps=cfg.fps or DEMO_FPS)
-        cfg = replace(cfg, video=cfg.video or args.video, out=args.out or cfg.out,
-                      strict=cfg.strict or args.strict)
-        if args.batch is None and not motion:
-            raise ValueError("validate: give a motion file, --demo, or --batch DIR")
-        from twin.validate.config import check_validate_config
+        from twin.cli.validate_config import load_validate_command
 
-        check_validate_config(cfg)
+        cfg, keys = load_validate_command(validate_items(args))
     except (ValueError, KeyError, FileNotFoundError, ImportError) as exc:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
     out = Path(cfg.out)
-    if args.batch is not None:
+    if keys.batch is not None:
+        from twin.cli.validate_config import batch_folder_problem
         from twin.validate.batch import format_summary, validate_batch
 
-        try:
-            rows = validate_batch(args.batch, cfg, args.workers)
-        except (ValueError, FileNotFoundError, OSError) as exc:
-            rows, failure = [], str(exc)
-        else:
-            failure = ""
+        rows, failure = [], batch_folder_problem(keys.batch)
+        if failure is None:
+            try:
+                rows = validate_batch(keys.batch, cfg, keys.workers)
+            except (ValueError, FileNotFoundError, OSError) as exc:
+                rows, failure = [], str(exc)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(rows, indent=2))
         if failure:
@@ -142,7 +114,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from twin.validate.run import validate
 
     try:
-        report = validate(replace(cfg, motion=motion))
+        report = validate(cfg)
     except (ValueError, KeyError, FileNotFoundError, ImportError) as exc:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc),
                      out)

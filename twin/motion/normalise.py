@@ -104,8 +104,8 @@ def fps_note(source: dict) -> str | None:
     if source.get("source_fps_from") != "default":
         return None
     return (f"note: {source.get('format')} results carry no frame rate; assuming "
-            f"{source.get('source_fps')} fps (GVHMR's rate); pass fps=N (or --fps N) if the "
-            "video had another")
+            f"{source.get('source_fps')} fps (GVHMR's rate); pass fps=N if the video had "
+            "another")
 
 
 def _bad_runs(mask: np.ndarray) -> list[tuple[int, int]]:
