@@ -219,6 +219,15 @@ def test_finetuning_from_a_tracker_does_not_throw_its_policy_away(tmp_path):
     train(load_train_config(common + [f"run_dir={tmp_path / 'warm'}"]), progress_bar=False)
     warm = _first_update_kl(tmp_path / "warm")
     assert warm < 0.1, warm
+    from twin.train.tracker import cpu_has_bf16_matmul
+
+    if cpu_has_bf16_matmul():
+        # bf16 autocast in the update moves the policy as float32 does; with autocast's weight
+        # cache on it reused the first minibatch's weights and its KL read 70x lower
+        train(load_train_config(common + [f"run_dir={tmp_path / 'bf16'}",
+                                          "ppo.update_dtype=bfloat16"]), progress_bar=False)
+        bf16 = _first_update_kl(tmp_path / "bf16")
+        assert 0.5 < bf16 / warm < 2.0, (bf16, warm)
     # the same run at a fixed 3e-4 (the adaptive rule off) moves the policy far more
     train(load_train_config(common + [f"run_dir={tmp_path / 'cold'}", "ppo.desired_kl=null"]),
           progress_bar=False)

@@ -40,6 +40,8 @@ _MEANINGS = {
     "ppo.log_std_init": "initial log standard deviation of the action noise",
     "ppo.learning_rate_min": "lower bound of the adaptive learning rate",
     "ppo.learning_rate_max": "upper bound of the adaptive learning rate",
+    "ppo.update_dtype": "matmul precision of the gradient update: float32 | bfloat16 (autocast, "
+                        "CPUs with AVX512-BF16/AMX)",
 }
 
 ACTION_MODES = ("reference_residual", "default_offset")
@@ -122,6 +124,12 @@ def check_train_config(cfg) -> None:
     checks.number("ppo.desired_kl", p.desired_kl, 0, lo_open=True, optional=True)
     checks.number("ppo.learning_rate_min", p.learning_rate_min, 0, lo_open=True)
     checks.number("ppo.learning_rate_max", p.learning_rate_max, p.learning_rate_min)
+    from twin.train.tracker import UPDATE_DTYPES, cpu_has_bf16_matmul
+
+    checks.one_of("ppo.update_dtype", p.update_dtype, UPDATE_DTYPES)
+    if p.update_dtype == "bfloat16" and not cpu_has_bf16_matmul():
+        raise ConfigError("ppo.update_dtype", p.update_dtype,
+                          "float32 on this CPU (no native bf16 matmul: AVX512-BF16 or AMX)")
 
 
 def load_checked_config(items: list[str]):

@@ -51,6 +51,9 @@ class PPOConfig:
     desired_kl: float | None = 0.01
     learning_rate_min: float = 1e-5
     learning_rate_max: float = 1e-2
+    # Matmul precision of the gradient update: float32, or bfloat16 (autocast; weights,
+    # optimizer and losses stay float32) on CPUs with bf16 matmul units (AVX512-BF16/AMX).
+    update_dtype: str = "float32"
 
 
 @dataclass
@@ -177,6 +180,7 @@ def _ppo_class():
         # torch threads in the gradient update (the physics threads are idle then); the
         # rollout keeps ``torch_threads``, since there torch and physics share the cores
         update_threads: int | None = None
+        update_dtype: str = "float32"
 
         def train(self) -> None:
             import torch
@@ -184,14 +188,40 @@ def _ppo_class():
             rollout_threads = torch.get_num_threads()
             if self.update_threads:
                 torch.set_num_threads(self.update_threads)
+            bf16 = self.update_dtype == "bfloat16"
+            # The heads' outputs go back to float32, so the Gaussian's log-probabilities,
+            # entropy and the value loss are computed in float32. The autocast weight cache
+            # is off: it would keep the first minibatch's bf16 weights for the whole update
+            # while the optimizer moves the float32 ones (KL then reads ~0, the adaptive rate
+            # climbs and the policy collapses; measured).
+            hooks = [head.register_forward_hook(lambda _m, _i, out: out.float())
+                     for head in (self.policy.action_net, self.policy.value_net)] if bf16 else []
             try:
-                super().train()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16,
+                                    cache_enabled=False):
+                    super().train()
             finally:
+                for h in hooks:
+                    h.remove()
                 torch.set_num_threads(rollout_threads)
             if isinstance(self.lr_schedule, KLAdaptiveLR):
                 self.lr_schedule.update(self.logger.name_to_value.get("train/approx_kl"))
 
     return AdaptiveKLPPO
+
+
+UPDATE_DTYPES = ("float32", "bfloat16")
+
+
+def cpu_has_bf16_matmul() -> bool:
+    """Whether oneDNN runs bfloat16 matmuls natively here (else autocast emulates them,
+    several times slower than float32)."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dict:
@@ -324,6 +354,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
 
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
+    model.update_dtype = cfg.ppo.update_dtype
 
     def checkpoint() -> Path:
         model.save(latest)
