@@ -124,12 +124,12 @@ def test_second_writer_is_refused_with_one_line(tmp_path):
         lock.release()
     s = record(_reach(tmp_path / "ds", 1, min_length=4, max_attempts=2))
     assert s.episodes == 0 and s.rejected == {"too_short": 2}
-    with pytest.raises(FileExistsError, match="pass --resume"):
+    with pytest.raises(FileExistsError, match="pass resume=true"):
         record(_reach(tmp_path / "ds", 1, min_length=4))
     with pytest.raises(ValueError, match="other settings"):
         record(_reach(tmp_path / "ds", 1, resume=True))
     # a policy server that is not there: one line, the dataset stays resumable
-    with pytest.raises(RecordInterrupted, match="re-run with --resume"):
+    with pytest.raises(RecordInterrupted, match="re-run with resume=true"):
         record(_reach(tmp_path / "ws", 1, policy="ws://127.0.0.1:9", timeout_s=0.2))
     assert check_dataset(tmp_path / "ws").total_episodes == 0
 

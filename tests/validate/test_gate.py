@@ -200,7 +200,7 @@ def test_video_backend_is_checked_before_simulating(files, tmp_path, monkeypatch
 
     monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", no_ffmpeg)
     monkeypatch.setattr(run, "execute", must_not_run)
-    with pytest.raises(ImportError, match="--video: no ffmpeg executable"):
+    with pytest.raises(ImportError, match="video=true: no ffmpeg executable"):
         validate(ValidateConfig(motion=str(files["stand"]), controller="pd", video=True,
                                 out=str(tmp_path)))
     assert "pip install 'twin-sim[video]'" in _report(tmp_path)["reasons"][0]

@@ -75,7 +75,7 @@ def check_fps(path: str | Path | None, fps: float, key: str = "fps") -> float:
     lo, hi = FPS_RANGE
     if not np.isfinite(value) or not lo <= value <= hi:
         raise ResourceLimitError(path, key, f"is {value:g} frames/s; expected a positive number from {lo:g} to "
-                                 f"{hi:g} (pass fps=N / --fps N if the file's value is wrong)")
+                                 f"{hi:g} (pass fps=N if the file's value is wrong)")
     return value
 
 

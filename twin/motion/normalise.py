@@ -88,7 +88,7 @@ def resolve_fps(raw: RawMotion, fps: float | None) -> float:
         value = float(raw.info["default_fps"])
     if value is None:
         raise MotionFormatError(raw.path, "fps", "the file has no frame rate; expected one "
-                                "passed as fps=N (or --fps N)")
+                                "passed as fps=N")
     return check_fps(raw.path, value)
 
 

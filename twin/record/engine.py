@@ -405,8 +405,8 @@ def record(cfg: RecordConfig) -> RecordSummary:
     has_dataset = (root / INFO_PATH).exists()
     if has_dataset and not cfg.resume:
         n = load_info(root).total_episodes
-        raise FileExistsError(f"{root}: already holds a dataset of {n} episodes; pass --resume "
-                              "(resume=true) to continue it, or choose another output directory")
+        raise FileExistsError(f"{root}: already holds a dataset of {n} episodes; pass resume=true "
+                              "to continue it, or choose another output directory")
     progress = load_progress(root) if has_dataset else None
     key = json.loads(json.dumps(cfg.key()))
     if progress is not None and progress.get("key") != key:
@@ -445,7 +445,7 @@ def record(cfg: RecordConfig) -> RecordSummary:
             except InfrastructureError as exc:
                 raise RecordInterrupted(
                     f"{root}: stopped at attempt {prog['next_attempt']} ({exc}); the dataset "
-                    f"keeps its {writer.num_episodes} finished episodes: re-run with --resume "
+                    f"keeps its {writer.num_episodes} finished episodes: re-run with resume=true "
                     "to continue") from exc
             finally:
                 attempts.close()

@@ -1,4 +1,4 @@
-"""``twin validate --batch DIR``: every motion in a folder, in parallel over cores.
+"""``twin validate batch=DIR``: every motion in a folder, in parallel over cores.
 
 Every motion gets a row, whatever happens to it: a bad file or an exception inside its
 validation is a row with verdict ``error`` and the reason (its report folder holds a
@@ -41,10 +41,10 @@ def validate_batch(folder: str | Path, cfg: ValidateConfig, workers: int | None 
                    ) -> list[dict]:
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"--batch {folder}: not a folder")
+        raise FileNotFoundError(f"batch={folder}: not a folder")
     files = sorted(p for p in folder.iterdir() if p.suffix in MOTION_SUFFIXES and p.is_file())
     if not files:
-        raise FileNotFoundError(f"--batch {folder}: no motion files "
+        raise FileNotFoundError(f"batch={folder}: no motion files "
                                 f"({', '.join(MOTION_SUFFIXES)})")
     jobs = [replace(cfg, motion=str(f), out=str(Path(cfg.out) / f.stem), progress=False)
             for f in files]

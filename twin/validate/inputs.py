@@ -23,7 +23,7 @@ def load_plan_motion(path: str | Path, fps: float | None = None,
     if not path.exists():
         raise FileNotFoundError(f"motion file {path} does not exist")
     if path.is_dir():
-        raise ValueError(f"motion file {path} is a folder; expected a file (--batch DIR "
+        raise ValueError(f"motion file {path} is a folder; expected a file (batch=DIR "
                          "validates every motion in a folder)")
     if is_robot_motion_file(path):
         motion = load_robot_motion(path)

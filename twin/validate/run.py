@@ -121,7 +121,7 @@ def _validate(cfg: ValidateConfig, info: dict) -> dict:
     from twin.scene.config import load_scene_config
 
     if not cfg.motion:
-        raise ValueError("validate: a motion file is required (or --demo)")
+        raise ValueError("validate: a motion file is required (or demo=basic|scene)")
     scene = load_scene_config(cfg.scene)
     check_predicates(cfg, G1_KEY_BODY_NAMES, [o.name for o in scene.objects])
     t0 = time.perf_counter()

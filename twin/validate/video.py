@@ -13,17 +13,17 @@ from twin.validate.execute import ExecutionLog
 
 def check_video_backend() -> None:
     """Raise ImportError (one line) when ``video.mp4`` could not be encoded; called before
-    the simulation so that ``--video`` never fails after it."""
+    the simulation so that ``video=true`` never fails after it."""
     try:
         import imageio.v2  # noqa: F401
         import imageio_ffmpeg
     except ImportError as exc:
-        raise ImportError(f"--video needs imageio-ffmpeg ({exc}); install the video extra: "
+        raise ImportError(f"video=true needs imageio-ffmpeg ({exc}); install the video extra: "
                           "pip install 'twin-sim[video]'") from exc
     try:
         imageio_ffmpeg.get_ffmpeg_exe()
     except RuntimeError as exc:
-        raise ImportError(f"--video: no ffmpeg executable ({exc}); install the video extra: "
+        raise ImportError(f"video=true: no ffmpeg executable ({exc}); install the video extra: "
                           "pip install 'twin-sim[video]'") from exc
 
 
