@@ -18,7 +18,7 @@ from twin.sim import make_backend
 @pytest.mark.parametrize("scene, overrides", [("panda_table", []), ("empty", ["robot=g1"])])
 def test_usd_matches_the_mujoco_model(tmp_path, scene, overrides):
     out = tmp_path / f"{scene}.usda"
-    assert main(["export", "usd", scene, "-o", str(out), *overrides]) == 0
+    assert main(["export", "usd", scene, f"out={out}", *overrides]) == 0
     stage = Usd.Stage.Open(str(out))
     b = make_backend(scene, overrides=overrides)
     assert UsdGeom.GetStageUpAxis(stage) == "Z"
@@ -111,3 +111,25 @@ def test_newton_imports_the_usd_like_isaac_lab_would(tmp_path):
         assert mass[body_labels.index(name)] == pytest.approx(
             b.body_mass(b.body_index([name]))[0], rel=1e-5)
     b.close()
+
+
+def test_export_usd_grammar(tmp_path, capsys):
+    """out= is the spelling (-o its short form, --output deprecated with one line); --help
+    lists out and the scene's keys; a bad suffix or scene key is one line, exit 3, no file."""
+    assert main(["export", "usd", "--help"]) == 0
+    help_text = capsys.readouterr().out
+    for row in ("out", "robot", "physics.dt", "floor.friction"):
+        assert f"\n  {row} " in help_text, row
+    a, b = tmp_path / "a.usda", tmp_path / "b.usda"
+    assert main(["export", "usd", "panda_table", f"out={a}"]) == 0
+    assert main(["export", "usd", "panda_table", "--output", str(b)]) == 0
+    err = capsys.readouterr().err
+    assert f"twin export usd: --output is deprecated; use out={b}" in err
+    assert a.read_text() == b.read_text()
+    for bad, needle in ((f"out={tmp_path / 'c.txt'}", "expected a file ending in .usda"),
+                        ("bogus.key=1", "bogus")):
+        code = main(["export", "usd", "panda_table", bad, f"out={tmp_path / 'd.usda'}"]
+                    if bad.startswith("bogus") else ["export", "usd", "panda_table", bad])
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert code == 3 and len(lines) == 1 and needle in lines[0], (code, lines)
+    assert not (tmp_path / "c.txt").exists() and not (tmp_path / "d.usda").exists()

@@ -138,11 +138,10 @@ class CameraConfig:
 
 @dataclass
 class SceneConfig:
-    name: str = "scene"
-    robot: str = "g1"
+    name: str = "scene"  # the scene's name (model and file names)
+    robot: str = "g1"  # robot name (see `twin robots`)
     gains: str | None = None  # gain profile; None = the robot's default
-    robot_base_pos: list[float] | None = None  # where a fixed base is mounted (or a floating
-    # base starts), m
+    robot_base_pos: list[float] | None = None  # [x, y, z] m: fixed base mount / floating start
     robot_base_yaw: float = 0.0  # rad about z: the robot's heading in the scene
     physics: PhysicsConfig = field(default_factory=PhysicsConfig)
     floor: FloorConfig = field(default_factory=FloorConfig)
