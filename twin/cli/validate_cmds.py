@@ -95,15 +95,13 @@ def run_validate(args: argparse.Namespace) -> int:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
     out = Path(cfg.out)
     if keys.batch is not None:
-        from twin.cli.validate_config import batch_folder_problem
         from twin.validate.batch import format_summary, validate_batch
 
-        rows, failure = [], batch_folder_problem(keys.batch)
-        if failure is None:
-            try:
-                rows = validate_batch(keys.batch, cfg, keys.workers)
-            except (ValueError, FileNotFoundError, OSError) as exc:
-                rows, failure = [], str(exc)
+        rows, failure = [], None
+        try:
+            rows = validate_batch(keys.batch, cfg, keys.workers)
+        except (ValueError, FileNotFoundError, OSError) as exc:
+            rows, failure = [], str(exc)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(rows, indent=2))
         if failure:

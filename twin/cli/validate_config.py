@@ -142,7 +142,7 @@ def load_validate_command(items: list[str]) -> tuple[ValidateConfig, ValidateCom
 
 def check_command_keys(keys: ValidateCommandConfig, motion: str | None) -> None:
     """``demo``, ``workers`` and what to validate: one of a motion, ``demo=``, ``batch=``
-    (the batch folder is read by the run, see ``batch_folder_problem``)."""
+    (the batch folder is checked by ``validate_batch``)."""
     if keys.demo is not None:
         checks.one_of("demo", keys.demo, tuple(DEMOS))
     checks.integer("workers", keys.workers, 1, WORKERS_MAX, optional=True)
@@ -154,19 +154,6 @@ def check_command_keys(keys: ValidateCommandConfig, motion: str | None) -> None:
     if len(given) > 1:
         raise InputError(f"{COMMAND}: give one of a motion file, demo= and batch= (got "
                          f"{' and '.join(given)})")
-
-
-def batch_folder_problem(folder: str) -> str | None:
-    """Why ``batch=FOLDER`` has nothing to validate (one line), or None. Not a boundary
-    refusal: a batch run writes ``summary.json`` (empty then) whatever happens."""
-    from twin.validate.batch import MOTION_SUFFIXES
-
-    path = Path(folder)
-    if path.is_dir() and any(p.suffix in MOTION_SUFFIXES and p.is_file()
-                             for p in path.iterdir()):
-        return None
-    return str(ConfigError("batch", folder, "a folder holding motion files ("
-                           + ", ".join(MOTION_SUFFIXES) + ")"))
 
 
 def check_run_values(cfg: ValidateConfig) -> None:

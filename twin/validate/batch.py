@@ -40,12 +40,13 @@ def _one(cfg: ValidateConfig) -> dict:
 def validate_batch(folder: str | Path, cfg: ValidateConfig, workers: int | None = None
                    ) -> list[dict]:
     folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"batch={folder}: not a folder")
-    files = sorted(p for p in folder.iterdir() if p.suffix in MOTION_SUFFIXES and p.is_file())
+    files = sorted(p for p in folder.iterdir() if p.suffix in MOTION_SUFFIXES
+                   and p.is_file()) if folder.is_dir() else []
     if not files:
-        raise FileNotFoundError(f"batch={folder}: no motion files "
-                                f"({', '.join(MOTION_SUFFIXES)})")
+        from twin.errors import ConfigError
+
+        raise ConfigError("batch", str(folder), "a folder holding motion files ("
+                          + ", ".join(MOTION_SUFFIXES) + ")")
     jobs = [replace(cfg, motion=str(f), out=str(Path(cfg.out) / f.stem), progress=False)
             for f in files]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
