@@ -7,7 +7,11 @@ thresholds as in ``twin eval tracker``). Prints one row per stage and the env st
 the clip was first tracked to its end.
 
     python benchmarks/tracker_finetune.py CLIP.npz [--stages 50000,100000,200000]
-        [--num-envs 16] [--init default] [--run-dir runs/finetune_CLIP]
+        [--num-envs 16] [--init default|none|PATH] [--run-dir runs/finetune_CLIP]
+        [--set KEY=VALUE ...]
+
+``--init none`` trains from scratch; ``--set`` passes training-config overrides (e.g.
+``--set action_scale_factor=4``), so two recipes can be compared on the same clip and budget.
 """
 
 from __future__ import annotations
@@ -36,15 +40,20 @@ def main() -> None:
     p.add_argument("--num-envs", type=int, default=16)
     p.add_argument("--init", default="default")
     p.add_argument("--run-dir", default=None)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="training-config override (repeatable)")
     p.add_argument("--out", default=None, help="write the rows as JSON here")
     args = p.parse_args()
     run_dir = args.run_dir or f"runs/finetune_{args.clip.stem}"
-    base = [f"motions={args.clip}", f"init={args.init}", f"run_dir={run_dir}",
-            f"num_envs={args.num_envs}", "checkpoint_every_env_steps=100000000"]
+    scratch = args.init.lower() in ("none", "null")
+    base = [f"motions={args.clip}", f"init={'null' if scratch else args.init}",
+            f"run_dir={run_dir}", f"num_envs={args.num_envs}",
+            "checkpoint_every_env_steps=100000000", *args.set]
     rows = []
-    r = evaluate(args.init, args.clip)
-    rows.append(dict(env_steps=0, wall_s=0.0, success=r.success, termination=r.termination,
-                     tracked_s=r.frames_tracked / 50.0, mpjpe_local_mm=r.mpjpe_local_mm))
+    if not scratch:
+        r = evaluate(args.init, args.clip)
+        rows.append(dict(env_steps=0, wall_s=0.0, success=r.success, termination=r.termination,
+                         tracked_s=r.frames_tracked / 50.0, mpjpe_local_mm=r.mpjpe_local_mm))
     t0 = time.perf_counter()
     for steps in (int(s) for s in args.stages.split(",")):
         out = train(load_train_config(base + [f"total_env_steps={steps}"]), progress_bar=False)
@@ -56,7 +65,8 @@ def main() -> None:
               f"tracked {rows[-1]['tracked_s']:5.2f} s  local MPJPE {r.mpjpe_local_mm:6.1f} mm",
               flush=True)
     first = next((row["env_steps"] for row in rows if row["success"]), None)
-    print(f"clip {args.clip.name}: initial ({args.init}) success {rows[0]['success']}, "
+    print(f"clip {args.clip.name}: first row ({args.init}, {rows[0]['env_steps']} steps) "
+          f"success {rows[0]['success']}, "
           f"tracked {rows[0]['tracked_s']:.2f} s, {rows[0]['mpjpe_local_mm']:.1f} mm; "
           f"first success after {first} env steps" if first is not None else
           f"clip {args.clip.name}: not tracked to the end within {rows[-1]['env_steps']} steps")

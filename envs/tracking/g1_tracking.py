@@ -14,7 +14,8 @@ Task Description:
     ``task.actor_obs_dim`` entries): pelvis linear velocity, and every key body's position
     and orientation in the robot's anchor frame. Action (29): joint
     position targets, either ``default + scale * a`` (``action_mode="default_offset"``) or
-    ``reference + scale * a`` (``"reference_residual"``), scale = 0.25 effort / Kp.
+    ``reference + scale * a`` (``"reference_residual"``), scale = 0.25 effort / Kp of the
+    gain profile unless ``action_scale`` (rad per unit, one per body joint) says otherwise.
     ``collision`` picks the contact model (``twin.sim.mujoco_collision``: ``full``,
     ``no_self``, ``feet_floor``; lighter ones are for training only).
     ``G1Dex3MotionTracking-v0`` drives the 14 Dex3-1 hand joints to the motion's hand targets
@@ -102,7 +103,19 @@ def tracker_task_kwargs(metadata) -> dict:
     action mode and reference window it was trained with (from its ``TrackerMetadata``).
     Evaluation, validation, recording and fine-tuning build their task with these."""
     return {"gains": metadata.gains, "action_mode": metadata.action_mode,
-            "window_steps": tuple(metadata.window_steps)}
+            "window_steps": tuple(metadata.window_steps),
+            "action_scale": tuple(metadata.action_scale)}
+
+
+def profile_action_scale(robot: str, gains: str, factor: float = 1.0) -> tuple[float, ...]:
+    """Rad per unit action of each body joint (the order of the task's actions): the gain
+    profile's 0.25 effort / Kp, times ``factor``."""
+    from twin import robots
+
+    spec = robots.get(robot)
+    profile = spec.gains(gains)
+    return tuple(factor * profile.action_scale[n] for n in spec.actuated_joint_names
+                 if n not in G1_HAND_JOINT_NAMES)
 
 
 def load_motions(motions: str | Path | RobotMotion | Sequence) -> list[RobotMotion]:
@@ -137,7 +150,8 @@ class G1TrackingTask(BatchedTask):
                  num_threads: int | None = None, render_profile: str = "fast",
                  gains: str = "tracking", critic_obs: bool = False, collision: str = "full",
                  reward: TrackingRewardConfig = TrackingRewardConfig(),
-                 observations: TrackingObservationConfig | None = None):
+                 observations: TrackingObservationConfig | None = None,
+                 action_scale: Sequence[float] | None = None):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
         cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
@@ -201,8 +215,12 @@ class G1TrackingTask(BatchedTask):
                                       for n in observations.key_bodies], dtype=np.int64)
         self.ee_idx = np.array([self.body_names.index(n) for n in EE_BODIES])
         self.default_q = spec.default_joint_pos_array(self.body_joint_names)
-        profile = spec.gains(gains)
-        self.action_scale = np.array([profile.action_scale[n] for n in self.body_joint_names])
+        if action_scale is None:
+            action_scale = profile_action_scale(robot, gains)
+        elif len(action_scale) != len(self.body_joint_names):
+            raise ValueError(f"action_scale: {len(action_scale)} values; expected one per "
+                             f"body joint ({len(self.body_joint_names)})")
+        self.action_scale = np.asarray(action_scale, dtype=np.float64)
         self.joint_limits = b.joint_limits(self.body_joint_names)
         n, J = self.num_envs, len(self.body_joint_names)
         self.clip = np.zeros(n, dtype=np.int64)

@@ -231,3 +231,18 @@ def test_critic_observation_is_the_privileged_state_after_the_actors(motion):
     np.testing.assert_array_equal(plain.reset(seed=3)[0], obs[:518])
     env.close()
     plain.close()
+
+
+def test_action_scale_sets_the_joint_target_per_unit_action(motion):
+    from twin.envs.tracking.g1_tracking import G1TrackingTask, profile_action_scale
+
+    stiff = np.array(profile_action_scale("g1", "stiff"))
+    assert stiff[G1_JOINT_NAMES.index("left_ankle_pitch_joint")] == pytest.approx(0.025, 1e-3)
+    task = G1TrackingTask([motion], num_envs=1, gains="stiff", action_scale=tuple(3 * stiff),
+                          random_start=False)
+    task.reset()
+    task.step(np.ones((1, 29), dtype=np.float32))
+    ref = task.library.joint_pos[task.library.frame(task.clip, task.t + 1)]  # next target
+    np.testing.assert_allclose(task._ctrl[:, task.act_idx], ref + 3 * stiff)
+    with pytest.raises(ValueError, match="action_scale: 2 values; expected one per body joint"):
+        G1TrackingTask([motion], num_envs=1, action_scale=(0.1, 0.1))

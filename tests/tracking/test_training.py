@@ -199,6 +199,28 @@ def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path)
     assert t1["total_env_steps"] == t0.get("total_env_steps", t0["env_steps"]) >= 4_500_000
 
 
+def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path):
+    """init= with action_scale_factor=4: the action head is rescaled, so the fine-tuned
+    tracker asks for the same joint targets as the shipped one; resuming that run with
+    another factor is refused in one line."""
+    clip = "assets/motions/heldout_small/heldout_small_squat.npz"
+    common = [f"motions={clip}", "init=default", f"run_dir={tmp_path}", "num_envs=2",
+              "total_env_steps=0"]
+    train(load_train_config(common + ["action_scale_factor=4"]), progress_bar=False)
+    shipped = TrackingController.load("default")
+    tuned = TrackingController.load(tmp_path / "tracker.npz")
+    np.testing.assert_allclose(np.array(tuned.metadata.action_scale),
+                               4 * np.array(shipped.metadata.action_scale), rtol=1e-6)
+    obs = np.random.default_rng(3).normal(size=(4, 518)).astype(np.float32)
+    np.testing.assert_allclose(tuned(obs) * np.array(tuned.metadata.action_scale),
+                               shipped(obs) * np.array(shipped.metadata.action_scale),
+                               atol=1e-5)
+    assert not np.allclose(tuned(obs), shipped(obs))
+    (tmp_path / "checkpoints" / "latest.zip").touch(exist_ok=True)
+    with pytest.raises(ValueError, match="action_scale_factor=4.0; resume with the same"):
+        train(load_train_config(common + ["action_scale_factor=1"]), progress_bar=False)
+
+
 def _first_update_kl(run_dir) -> float:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

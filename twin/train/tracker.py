@@ -62,6 +62,8 @@ class TrackerTrainConfig:
     robot: str = "g1"
     action_mode: str = "reference_residual"
     gains: str = "stiff"          # robot gain profile: stiff (kp 500) or tracking (soft, BeyondMimic)
+    # rad per unit action = factor x the gain profile's 0.25 effort / Kp (see tracker.yaml)
+    action_scale_factor: float = 1.0
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     num_envs: int = 32
@@ -276,15 +278,47 @@ def training_motions(cfg: TrackerTrainConfig) -> list:
     return clips
 
 
+def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
+    """A resumed run's network only makes sense with the action scale it was trained with."""
+    if not saved_yaml.exists():
+        return
+    saved = OmegaConf.load(saved_yaml).get("action_scale_factor", 1.0)
+    if abs(float(saved) - cfg.action_scale_factor) > 1e-9:
+        raise ValueError(f"{saved_yaml}: the run trained with action_scale_factor={saved}; "
+                         f"resume with the same value (asked {cfg.action_scale_factor}) or "
+                         f"start a new run_dir with init= (the action head is rescaled)")
+
+
+def rescale_action_head(model, init_scale, new_scale) -> None:
+    """Make a policy trained with ``init_scale`` (rad per unit) issue the same joint targets
+    under ``new_scale``: the action layer's rows are multiplied by init/new per joint, so the
+    mean policy is unchanged. The exploration std stays in action units, so it grows in
+    radians with the scale: a larger scale is asked for to explore larger corrections."""
+    import torch
+
+    ratio = np.asarray(init_scale, dtype=np.float64) / np.asarray(new_scale, dtype=np.float64)
+    if np.allclose(ratio, 1.0):
+        return
+    log.info("init action scale differs: action head rescaled by %.3g-%.3g per joint",
+             ratio.min(), ratio.max())
+    r = torch.as_tensor(ratio, dtype=torch.float32)
+    head = model.policy.action_net
+    with torch.no_grad():
+        head.weight.mul_(r[:, None])
+        head.bias.mul_(r)
+
+
 def make_env(cfg: TrackerTrainConfig):
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
     from twin.envs.sb3 import SB3VecEnv
-    from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv
+    from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv, profile_action_scale
 
     venv = G1MotionTrackingVectorEnv(training_motions(cfg), num_envs=cfg.num_envs,
                                      robot=cfg.robot,
                                      action_mode=cfg.action_mode, dr=dr_setting(cfg),
+                                     action_scale=profile_action_scale(
+                                         cfg.robot, cfg.gains, cfg.action_scale_factor),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      num_threads=cfg.num_threads, collision=cfg.collision)
     sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
@@ -306,10 +340,12 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
     run = Path(cfg.run_dir)
     ckpt = run / "checkpoints"
     ckpt.mkdir(parents=True, exist_ok=True)
+    latest = ckpt / "latest.zip"
+    if latest.exists():
+        check_resume_config(cfg, run / "config.yaml")
     (run / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
     venv, env = make_env(cfg)
     task = venv.task
-    latest = ckpt / "latest.zip"
     PPO = _ppo_class()
     if latest.exists():
         log.info("resuming from %s", latest)
@@ -343,7 +379,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
                     tensorboard_log=str(run / "tb"), verbose=0, policy_kwargs=policy_kwargs)
         env.seed(cfg.seed)
         if cfg.init:
-            from twin.controllers.tracking_policy import tracker_path
+            from twin.controllers.tracking_policy import TrackingController, tracker_path
 
             init = tracker_path(cfg.init)
             mean, var = load_into_sb3(model, init)
@@ -351,6 +387,8 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
                 raise ValueError(f"init {init}: observation size {mean.shape[0]} differs from "
                                  f"this env's {env.obs_rms.mean.shape[0]}")
             env.obs_rms.mean, env.obs_rms.var, env.obs_rms.count = mean, var, 1e6
+            rescale_action_head(model, TrackingController.load(init).metadata.action_scale,
+                                task.action_scale)
 
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
