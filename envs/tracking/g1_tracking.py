@@ -4,7 +4,8 @@ Task Description:
     The G1 (``tracking`` gains: soft motor-physics PD) tracks a reference ``RobotMotion``
     drawn from a ``MotionLibrary``. Observation (float32, layout by name in
     ``task.obs_layout``): proprioception (pelvis angular velocity, projected gravity, joint
-    positions relative to default, joint velocities, last action) and, for each future
+    positions relative to default, joint velocities, last action; ``proprio`` may add the
+    pelvis linear velocity ``base_lin_vel_b``) and, for each future
     offset in ``window_steps`` (default 1, 2, 5, 10, 25 steps = 0.02 ... 0.5 s): reference
     joint positions (relative to default) and velocities, the reference torso-anchor
     position and orientation (first two rotation-matrix columns) in the robot's anchor
@@ -60,11 +61,13 @@ from twin.envs.tracking.events import (
 )
 from twin.envs.tracking.motion_library import MotionLibrary
 from twin.envs.tracking.observations import (
+    OBS_KEY_BODIES,
     ObsDims,
     ObsInputs,
     TrackingObservationConfig,
     compute_observation,
     observation_layout,
+    proprio_terms_of,
 )
 from twin.envs.tracking.terms import (
     TerminationThresholds,
@@ -100,11 +103,19 @@ ACTION_MODES = ("default_offset", "reference_residual")
 
 def tracker_task_kwargs(metadata) -> dict:
     """The one place that says which tracking task a tracker runs in: the gain profile,
-    action mode and reference window it was trained with (from its ``TrackerMetadata``).
-    Evaluation, validation, recording and fine-tuning build their task with these."""
+    action mode, action scale, reference window and proprio terms it was trained with (from
+    its ``TrackerMetadata``). Evaluation, validation and recording build their task with
+    these."""
     return {"gains": metadata.gains, "action_mode": metadata.action_mode,
             "window_steps": tuple(metadata.window_steps),
-            "action_scale": tuple(metadata.action_scale)}
+            "action_scale": tuple(metadata.action_scale),
+            "proprio": proprio_terms_of(metadata.obs_layout)}
+
+
+def default_critic_layout() -> tuple[tuple[str, int], ...]:
+    """The privileged part of the observation with the default critic terms (G1)."""
+    dims = ObsDims(joints=0, obs_bodies=len(OBS_KEY_BODIES), bodies=len(G1_KEY_BODY_NAMES))
+    return observation_layout(TrackingObservationConfig.default(critic_obs=True), dims)[1]
 
 
 def profile_action_scale(robot: str, gains: str, factor: float = 1.0) -> tuple[float, ...]:
@@ -151,7 +162,8 @@ class G1TrackingTask(BatchedTask):
                  gains: str = "tracking", critic_obs: bool = False, collision: str = "full",
                  reward: TrackingRewardConfig = TrackingRewardConfig(),
                  observations: TrackingObservationConfig | None = None,
-                 action_scale: Sequence[float] | None = None):
+                 action_scale: Sequence[float] | None = None,
+                 proprio: Sequence[str] | None = None):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
         cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
@@ -166,10 +178,12 @@ class G1TrackingTask(BatchedTask):
         self.action_mode = action_mode
         self.gains = gains
         if observations is None:
-            observations = TrackingObservationConfig.default(window_steps, critic_obs)
-        elif tuple(window_steps) != (1, 2, 5, 10, 25) or critic_obs:
-            raise ValueError("observations: give the window and the critic terms in the "
-                             "TrackingObservationConfig, not also as window_steps/critic_obs")
+            observations = TrackingObservationConfig.default(
+                window_steps, critic_obs, None if proprio is None else tuple(proprio))
+        elif tuple(window_steps) != (1, 2, 5, 10, 25) or critic_obs or proprio is not None:
+            raise ValueError("observations: give the window, proprio and critic terms in the "
+                             "TrackingObservationConfig, not also as window_steps/proprio/"
+                             "critic_obs")
         self.obs_cfg = observations
         self.window = np.asarray(observations.window_steps, dtype=np.int64)
         self.dr = DomainRandomization.coerce(dr)

@@ -101,6 +101,11 @@ def last_action(x: ObsInputs) -> np.ndarray:
     return x.last_action
 
 
+def base_lin_vel_b(x: ObsInputs) -> np.ndarray:
+    """Pelvis linear velocity in the pelvis frame, m/s (a state estimate on hardware)."""
+    return quat_apply_inverse(x.root_quat_wxyz, x.root_lin_vel_w)
+
+
 # --- reference window: (N, W, d) -------------------------------------------------------
 def _anchors(x: ObsInputs):
     a = x.anchor
@@ -141,10 +146,6 @@ def ref_key_body_pos_in_ref_anchor(x: ObsInputs) -> np.ndarray:
 
 
 # --- privileged (critic only): (N, d) --------------------------------------------------
-def critic_base_lin_vel_b(x: ObsInputs) -> np.ndarray:
-    return quat_apply_inverse(x.root_quat_wxyz, x.root_lin_vel_w)
-
-
 def _robot_anchor_rows(x: ObsInputs) -> np.ndarray:
     return np.repeat(x.body_quat_wxyz[:, x.anchor][:, None], x.body_pos_w.shape[1], 1)
 
@@ -167,7 +168,11 @@ PROPRIO_TERMS: dict[str, ObsTerm] = {
     "joint_pos_rel": ObsTerm(lambda d: d.joints, joint_pos_rel),
     "joint_vel": ObsTerm(lambda d: d.joints, joint_vel),
     "last_action": ObsTerm(lambda d: d.joints, last_action),
+    # not in the default actor observation (DEFAULT_PROPRIO); BeyondMimic's actor reads it
+    "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b),
 }
+DEFAULT_PROPRIO = ("base_ang_vel_b", "projected_gravity_b", "joint_pos_rel", "joint_vel",
+                   "last_action")
 REFERENCE_TERMS: dict[str, ObsTerm] = {
     "joint_pos_rel": ObsTerm(lambda d: d.joints, ref_joint_pos_rel),
     "joint_vel": ObsTerm(lambda d: d.joints, ref_joint_vel),
@@ -177,7 +182,7 @@ REFERENCE_TERMS: dict[str, ObsTerm] = {
                                           ref_key_body_pos_in_ref_anchor),
 }
 CRITIC_TERMS: dict[str, ObsTerm] = {
-    "base_lin_vel_b": ObsTerm(lambda d: 3, critic_base_lin_vel_b),
+    "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b),
     "body_pos_in_robot_anchor": ObsTerm(lambda d: 3 * d.bodies, critic_body_pos_in_robot_anchor),
     "body_rot6d_in_robot_anchor": ObsTerm(lambda d: 6 * d.bodies,
                                           critic_body_rot6d_in_robot_anchor),
@@ -195,7 +200,7 @@ class TrackingObservationConfig:
     """
 
     window_steps: tuple[int, ...] = (1, 2, 5, 10, 25)
-    proprio: tuple[str, ...] = tuple(PROPRIO_TERMS)
+    proprio: tuple[str, ...] = DEFAULT_PROPRIO
     reference: tuple[str, ...] = tuple(REFERENCE_TERMS)
     critic: tuple[str, ...] = ()
     key_bodies: tuple[str, ...] = OBS_KEY_BODIES
@@ -215,10 +220,18 @@ class TrackingObservationConfig:
 
     @classmethod
     def default(cls, window_steps: tuple[int, ...] = (1, 2, 5, 10, 25),
-                critic_obs: bool = False) -> TrackingObservationConfig:
-        """The shipped layout with this window, with or without the privileged part."""
+                critic_obs: bool = False,
+                proprio: tuple[str, ...] | None = None) -> TrackingObservationConfig:
+        """The shipped layout with this window, with or without the privileged part;
+        ``proprio`` None = ``DEFAULT_PROPRIO``."""
         return cls(window_steps=tuple(int(k) for k in window_steps),
+                   proprio=DEFAULT_PROPRIO if proprio is None else tuple(proprio),
                    critic=tuple(CRITIC_TERMS) if critic_obs else ())
+
+
+def proprio_terms_of(layout: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """The proprio term names an actor layout (``TrackerMetadata.obs_layout``) reads."""
+    return tuple(n for n, _ in layout if not n.startswith(("ref[", "critic.")))
 
 
 def observation_layout(cfg: TrackingObservationConfig, dims: ObsDims

@@ -221,6 +221,28 @@ def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path):
         train(load_train_config(common + ["action_scale_factor=1"]), progress_bar=False)
 
 
+def test_a_new_observation_term_starts_with_zero_weights(tmp_path):
+    """init= with the pelvis velocity added to the actor's observation: the old inputs keep
+    their weights and statistics by name, the new term starts with zero weights, so the
+    tracker acts as before whatever the velocity reads; eval builds the same layout."""
+    from twin.envs.tracking.g1_tracking import tracker_task_kwargs
+
+    clip = "assets/motions/heldout_small/heldout_small_squat.npz"
+    proprio = "[base_lin_vel_b,base_ang_vel_b,projected_gravity_b,joint_pos_rel,joint_vel,last_action]"
+    train(load_train_config([f"motions={clip}", "init=default", f"run_dir={tmp_path}",
+                             "num_envs=2", "total_env_steps=0", f"proprio_obs={proprio}"]),
+          progress_bar=False)
+    shipped = TrackingController.load("default")
+    tuned = TrackingController.load(tmp_path / "tracker.npz")
+    assert tuned.metadata.obs_layout[0] == ("base_lin_vel_b", 3)
+    assert tuned.metadata.obs_layout[1:] == shipped.metadata.obs_layout
+    assert tracker_task_kwargs(tuned.metadata)["proprio"][0] == "base_lin_vel_b"
+    obs = np.random.default_rng(4).normal(size=(4, 518)).astype(np.float32)
+    vel = np.random.default_rng(5).normal(size=(4, 3)).astype(np.float32)
+    np.testing.assert_allclose(tuned(np.concatenate([vel, obs], axis=1)), shipped(obs),
+                               atol=1e-5)
+
+
 def _first_update_kl(run_dir) -> float:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -62,42 +62,91 @@ def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path)
     return path
 
 
-def load_into_sb3(model, tracker_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Copy a tracker's actor (and critic, when stored) into ``model``; returns the obs
-    mean/var for ``model``'s whole observation.
+Layout = tuple[tuple[str, int], ...]
 
-    A critic that read fewer inputs than ``model``'s (a symmetric tracker fine-tuned with the
-    privileged critic) is widened with zero weights, so it starts as the same function;
-    those inputs' statistics start at mean 0, variance 1.
+
+def _column_map(old: Layout, new: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """(new columns, old columns) of the observation slices both layouts name alike."""
+    def starts(layout: Layout) -> dict[str, tuple[int, int]]:
+        out, at = {}, 0
+        for name, width in layout:
+            out[name] = (at, int(width))
+            at += int(width)
+        return out
+
+    o, n = starts(old), starts(new)
+    new_cols, old_cols = [], []
+    for name, (at, width) in n.items():
+        if name in o and o[name][1] == width:
+            new_cols += range(at, at + width)
+            old_cols += range(o[name][0], o[name][0] + width)
+    return np.asarray(new_cols, dtype=np.int64), np.asarray(old_cols, dtype=np.int64)
+
+
+def _default_critic_layout(width: int) -> Layout:
+    """The privileged part a stored critic read (trackers store only its width): the
+    default critic terms when they add up to it."""
+    from twin.envs.tracking.g1_tracking import default_critic_layout
+
+    layout = default_critic_layout()
+    if sum(w for _, w in layout) != width:
+        raise ValueError(f"stored critic statistics have {width} privileged inputs; the "
+                         f"default critic terms have {sum(w for _, w in layout)}")
+    return layout
+
+
+def load_into_sb3(model, tracker_path: str | Path, actor_layout: Layout,
+                  critic_layout: Layout = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Copy a tracker's actor (and critic, when stored) into ``model``, whose observation is
+    ``actor_layout`` then ``critic_layout``; returns the obs mean/var for all of it.
+
+    Inputs are matched by name (``TrackerMetadata.obs_layout``): an input the tracker did not
+    read (a term added to the observation, the privileged part when a symmetric tracker is
+    fine-tuned with the asymmetric critic) gets zero first-layer weights, so the networks
+    start as the same functions, and statistics mean 0, variance 1.
     """
     with np.load(tracker_path, allow_pickle=False) as z:
         arrays = dict(z)
+    old_actor = TrackingController.load(tracker_path).metadata.obs_layout
+    stored = "critic_obs_mean" in arrays
+    old_critic = _default_critic_layout(len(arrays["critic_obs_mean"])) if stored else ()
     actor = _linears(model.policy.mlp_extractor.policy_net) + [model.policy.action_net]
     critic = _linears(model.policy.mlp_extractor.value_net) + [model.policy.value_net]
     if int(arrays["num_layers"]) != len(actor):
         raise ValueError(f"{tracker_path}: {int(arrays['num_layers'])} layers, the policy has "
                          f"{len(actor)}; use the same net_arch")
+    a_new, a_old = _column_map(old_actor, tuple(actor_layout))
+    full_new = tuple(actor_layout) + tuple(critic_layout)
+    c_new, c_old = _column_map(tuple(old_actor) + old_critic, full_new)
+
+    def copy_first(layer: nn.Linear, w: np.ndarray, new_cols, old_cols) -> None:
+        layer.weight.zero_()
+        layer.weight[:, torch.as_tensor(new_cols)] = torch.as_tensor(w[:, old_cols])
+
     with torch.no_grad():
         for i, layer in enumerate(actor):
-            layer.weight.copy_(torch.as_tensor(arrays[f"W{i}"]))
+            if i == 0:
+                copy_first(layer, arrays["W0"], a_new, a_old)
+            else:
+                layer.weight.copy_(torch.as_tensor(arrays[f"W{i}"]))
             layer.bias.copy_(torch.as_tensor(arrays[f"b{i}"]))
         if "critic_W0" in arrays:
             for i, layer in enumerate(critic):
-                w = torch.as_tensor(arrays[f"critic_W{i}"])
-                if i == 0 and w.shape[1] < layer.weight.shape[1]:
-                    layer.weight.zero_()
-                    layer.weight[:, :w.shape[1]] = w
+                if i == 0:
+                    copy_first(layer, arrays["critic_W0"], c_new, c_old)
                 else:
-                    layer.weight.copy_(w)
+                    layer.weight.copy_(torch.as_tensor(arrays[f"critic_W{i}"]))
                 layer.bias.copy_(torch.as_tensor(arrays[f"critic_b{i}"]))
             model.policy.log_std.copy_(torch.as_tensor(arrays["log_std"]))
-    mean, var = arrays["obs_mean"].astype(np.float64), arrays["obs_var"].astype(np.float64)
-    extra = int(model.observation_space.shape[0]) - len(mean)
-    if extra > 0:
-        stored = "critic_obs_mean" in arrays and len(arrays["critic_obs_mean"]) == extra
-        mean = np.concatenate([mean, arrays["critic_obs_mean"] if stored else np.zeros(extra)])
-        var = np.concatenate([var, arrays["critic_obs_var"] if stored else np.ones(extra)])
-    return mean.astype(np.float64), var.astype(np.float64)
+    old_mean = arrays["obs_mean"].astype(np.float64)
+    old_var = arrays["obs_var"].astype(np.float64)
+    if stored:
+        old_mean = np.concatenate([old_mean, arrays["critic_obs_mean"]])
+        old_var = np.concatenate([old_var, arrays["critic_obs_var"]])
+    dim = sum(int(w) for _, w in full_new)
+    mean, var = np.zeros(dim), np.ones(dim)
+    mean[c_new], var[c_new] = old_mean[c_old], old_var[c_old]
+    return mean, var
 
 
 class _Actor(nn.Module):

@@ -64,6 +64,8 @@ class TrackerTrainConfig:
     gains: str = "stiff"          # robot gain profile: stiff (kp 500) or tracking (soft, BeyondMimic)
     # rad per unit action = factor x the gain profile's 0.25 effort / Kp (see tracker.yaml)
     action_scale_factor: float = 1.0
+    # the actor's proprio terms (envs/tracking/observations.py); None = the default five
+    proprio_obs: list[str] | None = None
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     num_envs: int = 32
@@ -320,6 +322,7 @@ def make_env(cfg: TrackerTrainConfig):
                                      action_scale=profile_action_scale(
                                          cfg.robot, cfg.gains, cfg.action_scale_factor),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
+                                     proprio=cfg.proprio_obs,
                                      num_threads=cfg.num_threads, collision=cfg.collision)
     sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
                        clip_obs=10.0, gamma=cfg.ppo.gamma)
@@ -382,10 +385,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
             from twin.controllers.tracking_policy import TrackingController, tracker_path
 
             init = tracker_path(cfg.init)
-            mean, var = load_into_sb3(model, init)
-            if mean.shape != env.obs_rms.mean.shape:
-                raise ValueError(f"init {init}: observation size {mean.shape[0]} differs from "
-                                 f"this env's {env.obs_rms.mean.shape[0]}")
+            mean, var = load_into_sb3(model, init, task.obs_layout, task.critic_layout)
             env.obs_rms.mean, env.obs_rms.var, env.obs_rms.count = mean, var, 1e6
             rescale_action_head(model, TrackingController.load(init).metadata.action_scale,
                                 task.action_scale)
