@@ -103,3 +103,13 @@ def test_bad_robot_motion_files(tmp_path, motion):
     np.savez(path, **z)
     with pytest.raises(MotionFormatError, match=r"'body_pos_w': has shape \(101, 5, 3\)"):
         load_robot_motion(path)
+
+
+def test_frames_is_a_motion_of_those_frames(motion):
+    part = motion.frames(10, 40)
+    assert part.num_frames == 30 and part.fps == motion.fps
+    np.testing.assert_array_equal(part.body_pos_w, motion.body_pos_w[10:40])
+    np.testing.assert_array_equal(part.joint_vel[0], motion.joint_vel[10])
+    assert part.source["name"].endswith("[10:40]")
+    with pytest.raises(ValueError, match="frames 40:10 of a"):
+        motion.frames(40, 10)

@@ -22,7 +22,7 @@ joint angles); bodies of CSV motions are filled in by MuJoCo FK (``twin.retarget
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,16 @@ class RobotMotion:
     @property
     def duration_s(self) -> float:
         return (self.num_frames - 1) / self.fps
+
+    def frames(self, start: int, stop: int) -> RobotMotion:
+        """Frames ``start:stop`` as a motion of their own (its name says which)."""
+        T = self.num_frames
+        if not 0 <= start < stop <= T:
+            raise ValueError(f"frames {start}:{stop} of a {T}-frame motion")
+        per_frame = {f.name: getattr(self, f.name)[start:stop] for f in fields(self)
+                     if isinstance(getattr(self, f.name), np.ndarray)}
+        name = self.source.get("name") or Path(self.source.get("file", "motion")).stem
+        return replace(self, **per_frame, source={**self.source, "name": f"{name}[{start}:{stop}]"})
 
     def body_index(self, name: str) -> int:
         if name not in self.body_names:
