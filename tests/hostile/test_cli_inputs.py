@@ -194,6 +194,8 @@ TRAIN_BAD = [
     (["motions=M", "ppo.gamma=1.5"], ["ppo.gamma=1.5"]),
     (["motions=M", "ppo.learning_rate=0"], ["ppo.learning_rate=0"]),
     (["motions=M", "net_arch=[0]"], ["net_arch"]),
+    (["motions=M", "action_scale_factor=0"], ["action_scale_factor=0.0", "> 0"]),
+    (["motions=M", "proprio_obs=[base_lin_vel_b,foo]"], ["proprio_obs=", "distinct terms"]),
     (["motions=M", "progress=maybe"], ["progress='maybe'"]),
     (["total_env_steps=100"], ["motions is required"]),
     (["motions=/no/such/clips"], ["motions='/no/such/clips'"]),

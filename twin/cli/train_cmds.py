@@ -20,6 +20,10 @@ _MEANINGS = {
     "action_mode": "reference_residual (a residual on the reference) or default_offset",
     "gains": "robot gain profile: stiff (kp 500 servos, PPO learns a residual) or tracking "
              "(soft, BeyondMimic's)",
+    "action_scale_factor": "rad per unit action = this x the gain profile's 0.25 effort/Kp "
+                           "(> 0; init= with another scale rescales the action head)",
+    "proprio_obs": "the actor's proprio terms (null = the default five; add base_lin_vel_b "
+                   "for the pelvis velocity)",
     "num_envs": "parallel envs stepped by the batched env",
     "total_env_steps": "env-steps to train (a resumed run counts its earlier ones)",
     "seed": "random seed (>= 0)",
@@ -97,6 +101,14 @@ def check_train_config(cfg) -> None:
                               "files")
     checks.one_of("action_mode", cfg.action_mode, ACTION_MODES)
     checks.one_of("gains", cfg.gains, GAIN_PROFILES)
+    checks.number("action_scale_factor", cfg.action_scale_factor, 0, 100, lo_open=True)
+    if cfg.proprio_obs is not None:
+        from twin.envs.tracking.observations import PROPRIO_TERMS
+
+        if (not cfg.proprio_obs or any(t not in PROPRIO_TERMS for t in cfg.proprio_obs)
+                or len(set(cfg.proprio_obs)) != len(cfg.proprio_obs)):
+            raise ConfigError("proprio_obs", list(cfg.proprio_obs),
+                              f"null or a list of distinct terms from {list(PROPRIO_TERMS)}")
     checks.integer("num_envs", cfg.num_envs, 1, 65536)
     checks.integer("num_threads", cfg.num_threads, 1, 1024, optional=True)
     checks.integer("total_env_steps", cfg.total_env_steps, 1)
