@@ -241,6 +241,11 @@ def test_a_new_observation_term_starts_with_zero_weights(tmp_path):
     vel = np.random.default_rng(5).normal(size=(4, 3)).astype(np.float32)
     np.testing.assert_allclose(tuned(np.concatenate([vel, obs], axis=1)), shipped(obs),
                                atol=1e-5)
+    # fine-tuning it without the velocity would drop an input it uses: refused in one line
+    with pytest.raises(ValueError, match=r"its actor reads \['base_lin_vel_b'\]"):
+        train(load_train_config([f"motions={clip}", f"init={tmp_path / 'tracker.npz'}",
+                                 f"run_dir={tmp_path / 'again'}", "num_envs=2",
+                                 "total_env_steps=0"]), progress_bar=False)
 
 
 def _first_update_kl(run_dir) -> float:
