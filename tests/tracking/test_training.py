@@ -219,6 +219,9 @@ def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path):
     (tmp_path / "checkpoints" / "latest.zip").touch(exist_ok=True)
     with pytest.raises(ValueError, match="action_scale_factor=4.0; resume with the same"):
         train(load_train_config(common + ["action_scale_factor=1"]), progress_bar=False)
+    with pytest.raises(ValueError, match="proprio_obs=None; resume with the same"):
+        train(load_train_config(common + ["action_scale_factor=4",
+                                          "proprio_obs=[base_lin_vel_b]"]), progress_bar=False)
 
 
 def test_a_new_observation_term_starts_with_zero_weights(tmp_path):

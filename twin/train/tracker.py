@@ -281,14 +281,20 @@ def training_motions(cfg: TrackerTrainConfig) -> list:
 
 
 def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
-    """A resumed run's network only makes sense with the action scale it was trained with."""
+    """A resumed run's network only makes sense with the action scale and observation it
+    was trained with."""
     if not saved_yaml.exists():
         return
-    saved = OmegaConf.load(saved_yaml).get("action_scale_factor", 1.0)
-    if abs(float(saved) - cfg.action_scale_factor) > 1e-9:
-        raise ValueError(f"{saved_yaml}: the run trained with action_scale_factor={saved}; "
-                         f"resume with the same value (asked {cfg.action_scale_factor}) or "
-                         f"start a new run_dir with init= (the action head is rescaled)")
+    saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
+    asked = {"action_scale_factor": cfg.action_scale_factor,
+             "proprio_obs": None if cfg.proprio_obs is None else list(cfg.proprio_obs)}
+    defaults = {"action_scale_factor": 1.0, "proprio_obs": None}
+    for key, value in asked.items():
+        before = saved.get(key, defaults[key])
+        if before != value:
+            raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
+                             f"the same value (asked {value}) or start a new run_dir with "
+                             f"init=")
 
 
 def rescale_action_head(model, init_scale, new_scale) -> None:
