@@ -17,11 +17,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from twin.controllers.tracking_policy import TrackingController
 from twin.envs.tracking.g1_tracking import load_motions
 
 import twin  # noqa: F401
-from twin.evaluate.tracker import evaluate_controller, evaluate_tracker
+from twin.evaluate.tracker import evaluate_named
 from twin.motion.robot_motion import RobotMotion
 
 
@@ -35,10 +34,7 @@ def windows(motion: RobotMotion, horizon_s: float, every_s: float) -> list[Robot
 
 
 def time_up_s(parts: list[RobotMotion], tracker: str) -> np.ndarray:
-    if tracker == "pd":
-        results = evaluate_tracker(parts, None, gains="stiff")
-    else:
-        results = evaluate_controller(parts, TrackingController.load(tracker))
+    results, _ = evaluate_named(parts, tracker)
     return np.array([r.frames_tracked / parts[0].fps for r in results])
 
 

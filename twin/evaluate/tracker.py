@@ -76,13 +76,12 @@ class ClipResult:
 
 
 def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
-                     gains: str = "tracking", action_mode: str = "reference_residual",
-                     robot: str = "g1", num_threads: int | None = None,
-                     window_steps: tuple[int, ...] = (1, 2, 5, 10, 25),
-                     action_scale: tuple[float, ...] | None = None,
-                     proprio: tuple[str, ...] | None = None) -> list[ClipResult]:
-    """Play every clip once with ``policy`` (obs -> action; None = zero action);
-    ``action_scale`` None = the gain profile's, ``proprio`` None = the default terms."""
+                     gains: str = "tracking", robot: str = "g1",
+                     num_threads: int | None = None, **task_settings) -> list[ClipResult]:
+    """Play every clip once with ``policy`` (obs -> action; None = zero action).
+    ``task_settings``: the rest of the task a tracker runs in (``tracker_task_kwargs``:
+    action mode, window, action scale, proprio terms); omitted ones take the task's
+    defaults."""
     from twin.envs.tracking.g1_tracking import G1TrackingTask, TerminationThresholds, load_motions
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
@@ -90,8 +89,7 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
 
     require_plausible_clips(clips)  # a plan that cannot be physical is refused, not scored
     task = G1TrackingTask(clips, num_envs=len(clips), robot=robot, gains=gains,
-                          action_mode=action_mode, window_steps=tuple(window_steps),
-                          action_scale=action_scale, proprio=proprio, dr=False, random_start=False,
+                          **task_settings, dr=False, random_start=False,
                           thresholds=TerminationThresholds(**RELAXED), num_threads=num_threads)
     lib = task.library
     n = task.num_envs

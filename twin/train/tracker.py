@@ -286,14 +286,12 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     if not saved_yaml.exists():
         return
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
-    asked = {"action_scale_factor": cfg.action_scale_factor,
-             "proprio_obs": None if cfg.proprio_obs is None else list(cfg.proprio_obs)}
-    defaults = {"action_scale_factor": 1.0, "proprio_obs": None}
-    for key, value in asked.items():
-        before = saved.get(key, defaults[key])
-        if before != value:
+    for key in ("action_scale_factor", "proprio_obs"):
+        before = saved.get(key, getattr(TrackerTrainConfig, key))  # runs older than the key
+        asked = getattr(cfg, key)
+        if before != asked:
             raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
-                             f"the same value (asked {value}) or start a new run_dir with "
+                             f"the same value (asked {asked}) or start a new run_dir with "
                              f"init=")
 
 
