@@ -42,6 +42,10 @@ def test_export_is_self_describing_and_matches_torch(trained):
     with np.load(out) as z:
         assert z["critic_W0"].shape == (64, 518 + 129) and z["W0"].shape == (64, 518)
         assert z["critic_obs_mean"].shape == (129,) and z["obs_mean"].shape == (518,)
+        stored_critic = json.loads(str(z["critic_obs_layout"]))
+    from twin.envs.tracking.g1_tracking import default_critic_layout
+
+    assert [tuple(t) for t in stored_critic] == list(default_critic_layout())
 
     model = PPO.load(root / "run" / "checkpoints" / "latest.zip", device="cpu")
     obs = np.random.default_rng(0).normal(size=(5, 518)).astype(np.float32)
@@ -49,6 +53,36 @@ def test_export_is_self_describing_and_matches_torch(trained):
         expect = model.policy._predict(torch.as_tensor(ctrl.normalise(obs), dtype=torch.float32),
                                        deterministic=True).numpy()
     np.testing.assert_allclose(ctrl(obs), expect, atol=1e-4)
+
+
+def test_warm_start_reads_the_critic_layout_the_file_stores(trained, tmp_path):
+    """A tracker whose critic read its privileged terms in another order is mapped by the
+    stored layout, not assumed to be the default."""
+    from stable_baselines3 import PPO
+
+    from twin.train.export import load_into_sb3
+
+    root, _, out = trained
+    with np.load(out) as z:
+        arrays = dict(z)
+    layout = [tuple(t) for t in json.loads(str(arrays["critic_obs_layout"]))]
+    starts = np.cumsum([0] + [w for _, w in layout])
+    perm = np.concatenate([np.arange(starts[i], starts[i + 1])
+                           for i in reversed(range(len(layout)))])
+    d = len(arrays["obs_mean"])
+    swapped = dict(arrays, critic_obs_mean=arrays["critic_obs_mean"][perm],
+                   critic_obs_var=arrays["critic_obs_var"][perm],
+                   critic_W0=np.concatenate([arrays["critic_W0"][:, :d],
+                                             arrays["critic_W0"][:, d:][:, perm]], axis=1),
+                   critic_obs_layout=np.array(json.dumps(layout[::-1])))
+    np.savez(tmp_path / "swapped.npz", **swapped)
+    model = PPO.load(root / "run" / "checkpoints" / "latest.zip", device="cpu")
+    actor_layout = TrackingController.load(out).metadata.obs_layout
+    mean, var = load_into_sb3(model, tmp_path / "swapped.npz", actor_layout, tuple(layout))
+    np.testing.assert_allclose(mean[d:], arrays["critic_obs_mean"], rtol=1e-6)
+    w0 = next(m for m in model.policy.mlp_extractor.value_net.modules()
+              if isinstance(m, torch.nn.Linear)).weight.detach().numpy()
+    np.testing.assert_allclose(w0, arrays["critic_W0"], rtol=1e-6)
 
 
 def test_onnx_export_matches_numpy(trained):

@@ -6,6 +6,7 @@ The exported actor includes observation normalisation, so that ``TrackingControl
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,9 @@ import torch
 from torch import nn
 
 from twin.controllers.tracking_policy import TrackerMetadata, TrackingController
+
+
+Layout = tuple[tuple[str, int], ...]
 
 
 def _linears(seq: nn.Module) -> list[nn.Linear]:
@@ -41,8 +45,10 @@ def critic_arrays(model) -> dict[str, np.ndarray]:
     return out
 
 
-def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path) -> Path:
-    """Write the numpy tracker (+ critic and log-std, used only to fine-tune) to ``path``."""
+def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path,
+                 critic_layout: Layout = ()) -> Path:
+    """Write the numpy tracker (+ critic, its privileged inputs' layout and log-std, used
+    only to fine-tune) to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ctrl = controller_from_sb3(model, obs_mean, obs_var, obs_clip, metadata)
@@ -57,12 +63,15 @@ def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path)
     if len(obs_mean) > d:  # the critic's privileged inputs: kept to resume fine-tuning
         arrays["critic_obs_mean"] = np.asarray(obs_mean[d:], np.float32)
         arrays["critic_obs_var"] = np.asarray(obs_var[d:], np.float32)
+        if critic_layout:
+            if sum(int(w) for _, w in critic_layout) != len(obs_mean) - d:
+                raise ValueError(f"critic_layout covers {sum(int(w) for _, w in critic_layout)}"
+                                 f" privileged inputs; the statistics hold {len(obs_mean) - d}")
+            arrays["critic_obs_layout"] = np.array(json.dumps(
+                [[str(n), int(w)] for n, w in critic_layout]))
     np.savez_compressed(tmp, **arrays)
     tmp.replace(path)
     return path
-
-
-Layout = tuple[tuple[str, int], ...]
 
 
 def _column_map(old: Layout, new: Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -83,11 +92,15 @@ def _column_map(old: Layout, new: Layout) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(new_cols, dtype=np.int64), np.asarray(old_cols, dtype=np.int64)
 
 
-def _default_critic_layout(width: int) -> Layout:
-    """The privileged part a stored critic read (trackers store only its width): the
-    default critic terms when they add up to it."""
+def _stored_critic_layout(arrays: dict[str, np.ndarray]) -> Layout:
+    """The privileged part a stored critic read: its stored layout, or (trackers written
+    before the layout was stored keep only its width) the default critic terms when they
+    add up to that width."""
     from twin.envs.tracking.g1_tracking import default_critic_layout
 
+    width = len(arrays["critic_obs_mean"])
+    if "critic_obs_layout" in arrays:
+        return tuple((str(n), int(w)) for n, w in json.loads(str(arrays["critic_obs_layout"])))
     layout = default_critic_layout()
     if sum(w for _, w in layout) != width:
         raise ValueError(f"stored critic statistics have {width} privileged inputs; the "
@@ -109,7 +122,7 @@ def load_into_sb3(model, tracker_path: str | Path, actor_layout: Layout,
         arrays = dict(z)
     old_actor = TrackingController.load(tracker_path).metadata.obs_layout
     stored = "critic_obs_mean" in arrays
-    old_critic = _default_critic_layout(len(arrays["critic_obs_mean"])) if stored else ()
+    old_critic = _stored_critic_layout(arrays) if stored else ()
     actor = _linears(model.policy.mlp_extractor.policy_net) + [model.policy.action_net]
     critic = _linears(model.policy.mlp_extractor.value_net) + [model.policy.value_net]
     if int(arrays["num_layers"]) != len(actor):

@@ -404,7 +404,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
                  count=env.obs_rms.count, ret_var=env.ret_rms.var)
         meta = tracker_metadata(task, cfg, model.num_timesteps, lineage)
         out = save_tracker(model, env.obs_rms.mean, env.obs_rms.var, env.clip_obs, meta,
-                           run / "tracker.npz")
+                           run / "tracker.npz", critic_layout=task.critic_layout)
         try:
             from twin.controllers.tracking_policy import TrackingController
 
