@@ -36,7 +36,8 @@ def test_metadata_describes_the_network(ctrl):
     assert meta.gains == "stiff" and meta.kp == (500.0,) * 29
     for name, scale in zip(meta.joint_names, meta.action_scale):
         assert scale == pytest.approx(0.25 * g1_motor_for_joint(name).effort_limit_nm / 500.0)
-    assert meta.training["env_steps"] >= 4_500_000
+    t = meta.training
+    assert t.get("total_env_steps", t["env_steps"]) >= 4_500_000  # its whole lineage
     assert (shipped_tracker_dir() / "default.onnx").exists()
     action = ctrl(np.zeros((2, 518), np.float32))
     assert action.shape == (2, 29) and np.isfinite(action).all()

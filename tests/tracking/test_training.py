@@ -200,22 +200,28 @@ def test_validator_keeps_the_best_snapshot(tmp_path):
 
 
 def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path):
-    """Fine-tuning the shipped (symmetric) tracker with the privileged critic: the widened
-    critic gives the same values as the stored one, whatever the privileged inputs hold."""
+    """Fine-tuning a symmetric tracker (critic reads the actor's observation only) with the
+    privileged critic: the widened critic gives the same values as the stored one, whatever
+    the privileged inputs hold."""
     from pathlib import Path
 
     from stable_baselines3 import PPO
 
     squat = (Path(__file__).resolve().parents[2] / "assets/motions/heldout_small"
              / "heldout_small_squat.npz")
-    cfg = load_train_config([f"motions={squat}", "init=default", f"run_dir={tmp_path}",
-                             "num_envs=2", "total_env_steps=0", "critic_obs=true"])
+    base = [f"motions={squat}", "num_envs=2", "total_env_steps=0"]
+    sym = train(load_train_config(base + ["init=default", f"run_dir={tmp_path / 'sym'}",
+                                          "critic_obs=false"]), progress_bar=False)
+    with np.load(sym) as z:
+        assert z["critic_W0"].shape[1] == 518 and "critic_obs_mean" not in z.files
+    cfg = load_train_config(base + [f"init={sym}", f"run_dir={tmp_path / 'run'}",
+                                    "critic_obs=true"])
     train(cfg, progress_bar=False)
-    model = PPO.load(tmp_path / "checkpoints" / "latest.zip", device="cpu")
+    model = PPO.load(tmp_path / "run" / "checkpoints" / "latest.zip", device="cpu")
     obs = np.random.default_rng(2).normal(size=(4, 518 + 129)).astype(np.float32)
     with torch.no_grad():
         values = model.policy.predict_values(torch.as_tensor(obs)).numpy()[:, 0]
-    with np.load(TrackingController.load("default").source) as z:
+    with np.load(sym) as z:
         h = obs[:, :518].astype(np.float64)
         n = sum(1 for k in z.files if k.startswith("critic_W"))
         for i in range(n):
@@ -223,14 +229,14 @@ def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path)
             if i < n - 1:
                 h = np.where(h > 0, h, np.expm1(h))  # ELU
     np.testing.assert_allclose(values, h[:, 0], rtol=1e-4, atol=1e-4)
-    # the actor is the shipped one: same actions on the actor's observation
-    shipped = TrackingController.load("default")
-    tuned = TrackingController.load(tmp_path / "tracker.npz")
-    np.testing.assert_allclose(tuned(obs[:, :518]), shipped(obs[:, :518]), atol=1e-5)
+    # the actor is the symmetric tracker's: same actions on the actor's observation
+    before = TrackingController.load(sym)
+    tuned = TrackingController.load(tmp_path / "run" / "tracker.npz")
+    np.testing.assert_allclose(tuned(obs[:, :518]), before(obs[:, :518]), atol=1e-5)
     # lineage: the fine-tuned file counts the init's training in its total
-    t0, t1 = shipped.metadata.training, tuned.metadata.training
-    assert t1["init"] == str(shipped.source) and t1["env_steps"] == 0
-    assert t1["total_env_steps"] == t0.get("total_env_steps", t0["env_steps"]) >= 4_500_000
+    t0, t1 = before.metadata.training, tuned.metadata.training
+    assert t1["init"] == str(before.source) and t1["env_steps"] == 0
+    assert t1["total_env_steps"] == t0["total_env_steps"] >= 4_500_000
 
 
 def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path):
