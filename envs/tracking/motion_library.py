@@ -4,13 +4,15 @@ Clips (``RobotMotion``) are resampled to the env's control rate (linear for posi
 joint angles, slerp for orientations) and concatenated into flat frame arrays; a frame is
 addressed by its global index. Episode starts are drawn per clip and per 1-second bin with
 failure-weighted probabilities (BeyondMimic's adaptive sampling): bins where episodes keep
-terminating are sampled more, with a uniform floor so that every bin stays in play.
+terminating are sampled more, with a uniform floor so that every bin stays in play; clips can
+carry prior weights (``weight_clips``), e.g. to sample the few motion-capture clips more.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +100,7 @@ class MotionLibrary:
         self.failure_rate = np.zeros(int(self.num_bins.sum()))
         self.uniform_floor = uniform_floor
         self.failure_ema = failure_ema
+        self.clip_weight = np.ones(len(self.clip_len))
 
     def _check(self, m: RobotMotion, name: str) -> None:
         missing = [j for j in self.joint_names if j not in m.joint_names]
@@ -120,17 +123,37 @@ class MotionLibrary:
         """Global frame index of step ``t`` of ``clip``, held at the clip's last frame."""
         return self.clip_start[clip] + np.clip(t, 0, self.clip_len[clip] - 1)
 
+    def weight_clips(self, weights: dict[str, float]) -> dict[str, int]:
+        """Multiply the sampling probability of every bin of the clips whose name matches a
+        pattern (``fnmatch``, case-sensitive; ``amp_*`` also matches the augmented copies
+        ``amp_...__aug0``) by its weight; a clip matched by several patterns takes the last
+        one's. Returns how many clips each pattern matched; a pattern that matches none or a
+        weight that is not a positive number is refused."""
+        counts = {}
+        for pattern, w in weights.items():
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w < np.inf:
+                raise MotionLibraryError(f"clip_weights.{pattern}: {w!r}; expected a positive "
+                                         f"number")
+            hit = np.array([fnmatchcase(n, str(pattern)) for n in self.names])
+            if not hit.any():
+                raise MotionLibraryError(f"clip_weights.{pattern}: matches none of the "
+                                         f"{len(self.names)} training clips (e.g. "
+                                         f"{self.names[0]!r})")
+            self.clip_weight[hit] = float(w)
+            counts[str(pattern)] = int(hit.sum())
+        return counts
+
     def sample_start(self, rng: np.random.Generator, adaptive: bool = True) -> tuple[int, int]:
         """(clip, start step) for one episode."""
         n = len(self.failure_rate)
         if adaptive:
             p = self.failure_rate + self.uniform_floor * (self.failure_rate.mean() + 1.0 / n)
-            p = p / p.sum()
         else:
             # uniform over frames: bins weighted by how many frames they hold
             p = np.concatenate([np.minimum(self.bin_frames, L - self.bin_frames * np.arange(nb))
                                 for L, nb in zip(self.clip_len, self.num_bins)]).astype(float)
-            p /= p.sum()
+        p = p * np.repeat(self.clip_weight, self.num_bins)
+        p = p / p.sum()
         b = int(rng.choice(n, p=p))
         clip = int(np.searchsorted(self.bin_offset, b, side="right") - 1)
         local_bin = b - self.bin_offset[clip]

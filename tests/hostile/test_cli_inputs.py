@@ -197,6 +197,7 @@ TRAIN_BAD = [
     (["motions=M", "action_scale_factor=0"], ["action_scale_factor=0.0", "> 0"]),
     (["motions=M", "proprio_obs=[base_lin_vel_b,foo]"], ["proprio_obs=", "distinct terms"]),
     (["motions=M", "progress=maybe"], ["progress='maybe'"]),
+    (["motions=M", "clip_weights={amp_*:-1}"], ["clip_weights.amp_*=-1", "> 0"]),
     (["total_env_steps=100"], ["motions is required"]),
     (["motions=/no/such/clips"], ["motions='/no/such/clips'"]),
 ]
@@ -210,6 +211,14 @@ def test_train_tracker_bad_values(items, needles, tmp_path, capsys):
     items = [i.replace("motions=M", f"motions={clip}") for i in items]
     _one_line_error(capsys, ["train", "tracker", *items, f"run_dir={run}"], *needles)
     assert not run.exists()  # checked before anything is created
+
+
+def test_train_tracker_clip_weight_pattern_matching_no_clip(tmp_path, capsys):
+    squat = Path(__file__).resolve().parents[2] / "assets/motions/heldout_small/heldout_small_squat.npz"
+    run = tmp_path / "run"
+    _one_line_error(capsys, ["train", "tracker", f"motions={squat}", "clip_weights={amp_*:4}",
+                             f"run_dir={run}"], "clip_weights.amp_*: matches none of the 1")
+    assert not run.exists()  # refused before the run folder is made
 
 
 def test_train_tracker_run_dir_is_a_file(afile, tmp_path, capsys):

@@ -140,6 +140,25 @@ def test_adaptive_sampling_prefers_failing_bins(motion):
     assert np.mean(starts >= 100) > 0.6
 
 
+def test_clip_weights_scale_sampling_and_refuse_patterns_that_match_nothing(motion):
+    from dataclasses import replace
+
+    from twin.envs.tracking.motion_library import MotionLibraryError
+
+    clips = [replace(motion, source={"name": n}) for n in ("amp_walk", "amp_walk__aug0", "wave")]
+    lib = MotionLibrary(clips, G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
+    assert lib.weight_clips({"amp_*": 4.0}) == {"amp_*": 2}  # augmented copies too
+    rng = np.random.default_rng(0)
+    clip = np.array([lib.sample_start(rng)[0] for _ in range(3000)])
+    assert np.mean(clip == 2) == pytest.approx(1 / 9, abs=0.02)  # 1 : (4 + 4), no failures
+    clip = np.array([lib.sample_start(rng, adaptive=False)[0] for _ in range(3000)])
+    assert np.mean(clip == 2) == pytest.approx(1 / 9, abs=0.02)
+    with pytest.raises(MotionLibraryError, match=r"clip_weights.walk_\*: matches none of the 3"):
+        lib.weight_clips({"walk_*": 2.0})  # case-sensitive fnmatch on the whole name
+    with pytest.raises(MotionLibraryError, match=r"clip_weights.wave: 0; expected a positive"):
+        lib.weight_clips({"wave": 0})
+
+
 def test_dex3_hands_follow_motion_hand_targets():
     from twin.robots.g1 import DEX3_CLOSED, G1_HAND_JOINT_NAMES
 

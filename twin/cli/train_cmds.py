@@ -109,6 +109,8 @@ def check_train_config(cfg) -> None:
                 or len(set(cfg.proprio_obs)) != len(cfg.proprio_obs)):
             raise ConfigError("proprio_obs", list(cfg.proprio_obs),
                               f"null or a list of distinct terms from {list(PROPRIO_TERMS)}")
+    for pattern, w in (cfg.clip_weights or {}).items():
+        checks.number(f"clip_weights.{pattern}", w, 0, lo_open=True)
     checks.integer("num_envs", cfg.num_envs, 1, 65536)
     checks.integer("num_threads", cfg.num_threads, 1, 1024, optional=True)
     checks.integer("total_env_steps", cfg.total_env_steps, 1)

@@ -84,6 +84,8 @@ class TrackerTrainConfig:
     # Augmented copies of every training clip with video-estimation artefacts (foot tilt,
     # floor offset, jitter, drift, time warp): twin.motion.augment.AugmentConfig.
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # clip-name pattern -> sampling weight (e.g. {amp_*: 4}: motion capture sampled 4x more)
+    clip_weights: dict[str, float] | None = None
     val_motions: str | None = None   # clips (path or glob) scored periodically; None = off
     val_every_env_steps: int = 400_000
 
@@ -328,6 +330,10 @@ def make_env(cfg: TrackerTrainConfig):
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      proprio=cfg.proprio_obs,
                                      num_threads=cfg.num_threads, collision=cfg.collision)
+    if cfg.clip_weights:
+        counts = venv.task.library.weight_clips(dict(cfg.clip_weights))
+        log.info("clip weights: %s", ", ".join(f"{p} x{cfg.clip_weights[p]:g} ({n} clips)"
+                                               for p, n in counts.items()))
     sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
                        clip_obs=10.0, gamma=cfg.ppo.gamma)
     return venv, sb3
@@ -346,12 +352,12 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
     cfg = with_init_controller_settings(cfg)
     run = Path(cfg.run_dir)
     ckpt = run / "checkpoints"
-    ckpt.mkdir(parents=True, exist_ok=True)
     latest = ckpt / "latest.zip"
     if latest.exists():
         check_resume_config(cfg, run / "config.yaml")
+    venv, env = make_env(cfg)  # before anything is written: it refuses bad clips and weights
+    ckpt.mkdir(parents=True, exist_ok=True)
     (run / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
-    venv, env = make_env(cfg)
     task = venv.task
     PPO = _ppo_class()
     if latest.exists():
