@@ -124,10 +124,10 @@ class MotionLibrary:
         return self.clip_start[clip] + np.clip(t, 0, self.clip_len[clip] - 1)
 
     def weight_clips(self, weights: dict[str, float]) -> dict[str, int]:
-        """Multiply the sampling probability of every bin of the clips whose name matches a
+        """Scale the sampling probability of every bin of the clips whose name matches a
         pattern (``fnmatch``, case-sensitive; ``amp_*`` also matches the augmented copies
-        ``amp_...__aug0``) by its weight; a clip matched by several patterns takes the last
-        one's. Returns how many clips each pattern matched; a pattern that matches none or a
+        ``amp_...__aug0``) by its weight; weights are not compounded: a clip matched by
+        several patterns takes the last one's. Returns how many clips each pattern matched; a pattern that matches none or a
         weight that is not a positive number is refused."""
         counts = {}
         for pattern, w in weights.items():
