@@ -351,6 +351,32 @@ def test_client_keeps_openpi_tracebacks_as_policy_errors():
         srv.shutdown()
 
 
+def test_busy_reply_survives_a_socket_closed_before_the_client_reads_it(monkeypatch):
+    """A busy server sends its error frame and closes at once; when the connection's reader
+    has already closed the socket, the client must still report 'busy' (it said 'Bad file
+    descriptor' on a loaded CI machine)."""
+    import twin.policy.websocket_client as wc
+
+    real_connect = wc.connect
+
+    def connect_then_wait_for_the_close(*args, **kwargs):
+        ws = real_connect(*args, **kwargs)
+        deadline = time.monotonic() + 5
+        while ws.socket.fileno() != -1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ws.socket.fileno() == -1  # the race, made certain
+        return ws
+
+    with PolicyServer(_echo, port=0, max_connections=1) as srv:
+        first = WebsocketClientPolicy(srv.url, timeout_s=5)
+        first.connect()
+        monkeypatch.setattr(wc, "connect", connect_then_wait_for_the_close)
+        refused = WebsocketClientPolicy(srv.url, timeout_s=5, connect_timeout_s=0)
+        with pytest.raises(InfrastructureError, match="busy: too many connections"):
+            refused.infer({"x": np.ones(1)})
+        first.close()
+
+
 def test_connection_limit_answers_busy_and_frees_its_slot():
     with PolicyServer(_echo, port=0, max_connections=2) as srv:
         a = WebsocketClientPolicy(srv.url, timeout_s=5)

@@ -90,7 +90,13 @@ class WebsocketClientPolicy(Policy):
                      ping_interval=None, open_timeout=min(5.0, max(self.connect_timeout_s, 0.1)),
                      additional_headers=self._headers, proxy=None, legacy=True)
         try:
-            ws.socket.settimeout(None)
+            try:
+                ws.socket.settimeout(None)
+            except OSError:
+                # A server that refuses us (busy) sends its error frame and closes at once;
+                # the connection's reader may have closed the socket already. The frame is
+                # still queued: recv returns it (or ConnectionClosed), not EBADF.
+                pass
             raw = ws.recv(timeout=self.timeout_s)
             if isinstance(raw, str):
                 raise classify_error_frame(raw, self.url)
