@@ -127,8 +127,8 @@ class MotionLibrary:
         """Scale the sampling probability of every bin of the clips whose name matches a
         pattern (``fnmatch``, case-sensitive; ``amp_*`` also matches the augmented copies
         ``amp_...__aug0``) by its weight; weights are not compounded: a clip matched by
-        several patterns takes the last one's. Returns how many clips each pattern matched; a pattern that matches none or a
-        weight that is not a positive number is refused."""
+        several patterns takes the last one's. Returns how many clips each pattern matched;
+        a pattern that matches none or a weight that is not a positive number is refused."""
         counts = {}
         for pattern, w in weights.items():
             if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w < np.inf:

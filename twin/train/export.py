@@ -64,9 +64,10 @@ def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path,
         arrays["critic_obs_mean"] = np.asarray(obs_mean[d:], np.float32)
         arrays["critic_obs_var"] = np.asarray(obs_var[d:], np.float32)
         if critic_layout:
-            if sum(int(w) for _, w in critic_layout) != len(obs_mean) - d:
-                raise ValueError(f"critic_layout covers {sum(int(w) for _, w in critic_layout)}"
-                                 f" privileged inputs; the statistics hold {len(obs_mean) - d}")
+            covered = sum(int(w) for _, w in critic_layout)
+            if covered != len(obs_mean) - d:
+                raise ValueError(f"critic_layout covers {covered} privileged inputs; the "
+                                 f"statistics hold {len(obs_mean) - d}")
             arrays["critic_obs_layout"] = np.array(json.dumps(
                 [[str(n), int(w)] for n, w in critic_layout]))
     np.savez_compressed(tmp, **arrays)
@@ -98,9 +99,9 @@ def _stored_critic_layout(arrays: dict[str, np.ndarray]) -> Layout:
     add up to that width."""
     from twin.envs.tracking.g1_tracking import default_critic_layout
 
-    width = len(arrays["critic_obs_mean"])
     if "critic_obs_layout" in arrays:
         return tuple((str(n), int(w)) for n, w in json.loads(str(arrays["critic_obs_layout"])))
+    width = len(arrays["critic_obs_mean"])
     layout = default_critic_layout()
     if sum(w for _, w in layout) != width:
         raise ValueError(f"stored critic statistics have {width} privileged inputs; the "
