@@ -35,6 +35,12 @@ class DomainRandomization:
         body frame).
     push_lin_vel_mps: root linear-velocity kick U(-v, v) in x and y (world).
     push_interval_steps: control steps between pushes, U{lo, hi - 1}.
+    start_*: noise on the reference state an episode starts from (reference-state
+        initialisation with noise; all off by default): joint positions U(-e, e) (rad,
+        clipped to the limits), root position U(-d, d) per world axis (m), root orientation
+        U(-r, r) per world axis (rad, applied as a rotation vector), root linear and angular
+        velocity U(-v, v) per world axis (m/s, rad/s). Holosoma's G1 preset: 0.1 rad,
+        (0.05, 0.05, 0.01) m, (0.1, 0.1, 0.2) rad, (0.1, 0.1, 0.05) m/s, 0.1 rad/s.
     """
 
     encoder_offset_rad: float | None = 0.01
@@ -43,6 +49,38 @@ class DomainRandomization:
     com_offset_m: tuple[float, float, float] | None = (0.025, 0.05, 0.05)
     push_lin_vel_mps: float | None = 0.5
     push_interval_steps: tuple[int, int] = (50, 150)
+    start_joint_pos_rad: float | None = None
+    start_root_pos_m: tuple[float, float, float] | None = None
+    start_root_rot_rad: tuple[float, float, float] | None = None
+    start_root_lin_vel_mps: tuple[float, float, float] | None = None
+    start_root_ang_vel_rps: tuple[float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str):
+            return ValueError(f"dr: {name}={getattr(self, name)!r}; expected {expected} "
+                              f"or null (off)")
+
+        def number(v) -> bool:
+            return not isinstance(v, bool) and isinstance(v, (int, float)) and 0 <= v < np.inf
+
+        for name in ("encoder_offset_rad", "push_lin_vel_mps", "start_joint_pos_rad"):
+            v = getattr(self, name)
+            if v is not None and not number(v):
+                raise bad(name, "a number >= 0")
+        for name in ("com_offset_m", "start_root_pos_m", "start_root_rot_rad",
+                     "start_root_lin_vel_mps", "start_root_ang_vel_rps"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, tuple) and len(v) == 3
+                                      and all(number(x) for x in v)):
+                raise bad(name, "3 numbers >= 0 (x, y, z)")
+        f = self.friction_scale
+        if f is not None and not (isinstance(f, tuple) and len(f) == 2
+                                  and all(number(x) for x in f) and 0 < f[0] <= f[1]):
+            raise bad("friction_scale", "[lo, hi] with 0 < lo <= hi")
+        i = self.push_interval_steps
+        if not (isinstance(i, tuple) and len(i) == 2
+                and all(type(x) is int for x in i) and 1 <= i[0] < i[1]):
+            raise bad("push_interval_steps", "[lo, hi] steps with 1 <= lo < hi")
 
     @classmethod
     def coerce(cls, dr: bool | DomainRandomization | dict | None) -> DomainRandomization | None:
@@ -82,6 +120,35 @@ def push_delay(rng: np.random.Generator, dr: DomainRandomization) -> int:
 
 
 @dataclass(frozen=True)
+class StartNoise:
+    """Offsets added to one env's reference start state (zeros for the terms that are off);
+    world frame, SI."""
+
+    joint_pos_rad: np.ndarray  # (J,)
+    root_pos_m: np.ndarray  # (3,)
+    root_rotvec_rad: np.ndarray  # (3,), applied before the reference orientation
+    root_lin_vel_mps: np.ndarray  # (3,)
+    root_ang_vel_rps: np.ndarray  # (3,)
+
+
+def start_noise(rng: np.random.Generator, dr: DomainRandomization,
+                n_joints: int) -> StartNoise | None:
+    """None when every start term is off (the generator is then not advanced)."""
+    terms = (dr.start_joint_pos_rad, dr.start_root_pos_m, dr.start_root_rot_rad,
+             dr.start_root_lin_vel_mps, dr.start_root_ang_vel_rps)
+    if all(t is None for t in terms):
+        return None
+
+    def draw(half_range, n: int) -> np.ndarray:
+        if half_range is None:
+            return np.zeros(n)
+        return rng.uniform(-1.0, 1.0, n) * np.broadcast_to(np.asarray(half_range, float), n)
+
+    return StartNoise(draw(terms[0], n_joints), draw(terms[1], 3), draw(terms[2], 3),
+                      draw(terms[3], 3), draw(terms[4], 3))
+
+
+@dataclass(frozen=True)
 class ResetDraw:
     """One env's draws for a new episode (None: the term is off)."""
 
@@ -89,6 +156,7 @@ class ResetDraw:
     friction_scale: float | None
     com_offset_m: np.ndarray | None
     first_push_step: int  # episode step of the first push (NEVER when pushes are off)
+    start: StartNoise | None = None
 
 
 def sample_reset_events(rng: np.random.Generator, dr: DomainRandomization | None,
@@ -100,7 +168,7 @@ def sample_reset_events(rng: np.random.Generator, dr: DomainRandomization | None
     fr = friction_scale(rng, dr) if dr.friction_scale is not None else None
     com = com_offset(rng, dr) if dr.com_offset_m is not None else None
     first_push = push_delay(rng, dr) if dr.push_lin_vel_mps else NEVER
-    return ResetDraw(enc, fr, com, first_push)
+    return ResetDraw(enc, fr, com, first_push, start_noise(rng, dr, n_joints))
 
 
 def apply_physics_events(backend: SimBackend, dr: DomainRandomization | None,

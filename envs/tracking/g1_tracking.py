@@ -54,6 +54,7 @@ from twin.envs.single import TwinEnv
 from twin.envs.tracking.events import (
     NEVER,
     DomainRandomization,
+    StartNoise,
     apply_physics_events,
     push_delay,
     push_kick,
@@ -80,6 +81,7 @@ from twin.envs.tracking.terms import (
 from twin.envs.vector import TwinVectorEnv
 
 from twin.motion.robot_motion import RobotMotion, load_robot_motion
+from twin.motion.rotations import quat_from_rotvec
 from twin.robots.g1 import G1_FOOT_BODY_NAMES, G1_HAND_JOINT_NAMES, G1_KEY_BODY_NAMES
 from twin.rotations import (
     projected_gravity,
@@ -245,6 +247,7 @@ class G1TrackingTask(BatchedTask):
         self.next_push_step = np.full(n, NEVER)
         self.friction_scale = np.ones(n)
         self.com_offset_b = np.zeros((n, 3))
+        self.start_noise: list[StartNoise | None] = [None] * n
         self.com_body_id = (b.body_index([self.dr.com_body]) if self.dr is not None
                             else np.zeros(0, dtype=np.int64))
         self._ctrl = np.zeros((n, b.nu))
@@ -281,6 +284,7 @@ class G1TrackingTask(BatchedTask):
         qvel[:, self.root_qvel[3:]] = quat_apply_inverse(root_quat, lib.body_ang_vel_w[f, 0])
         qvel[:, self.qvel_idx] = lib.joint_vel[f]
         assert qvel.shape[1] == qvel_dim
+        self._add_start_noise(env_ids, qpos, qvel)
         if lib.hand_joint_pos is not None and len(self.hand_qpos_idx):
             qpos[:, self.hand_qpos_idx] = lib.hand_joint_pos[f]
         b.set_state(qpos, qvel, env_ids)
@@ -290,8 +294,32 @@ class G1TrackingTask(BatchedTask):
         self._ctrl[np.ix_(env_ids, self.act_idx)] = lib.joint_pos[f]
         b.set_ctrl(self._ctrl[env_ids], env_ids)
 
+    def _add_start_noise(self, env_ids: np.ndarray, qpos: np.ndarray, qvel: np.ndarray) -> None:
+        """Offset the reference start state (rows of ``qpos``/``qvel`` = ``env_ids``) by the
+        envs' ``StartNoise`` draws, where drawn."""
+        rows = [k for k, i in enumerate(env_ids) if self.start_noise[i] is not None]
+        if not rows:
+            return
+        noise = [self.start_noise[env_ids[k]] for k in rows]
+        jp = qpos[np.ix_(rows, self.qpos_idx)] + np.stack([z.joint_pos_rad for z in noise])
+        lo, hi = self.joint_limits[:, 0], self.joint_limits[:, 1]
+        qpos[np.ix_(rows, self.qpos_idx)] = np.clip(jp, lo, hi)
+        pos, quat = self.root_qpos[:3], self.root_qpos[3:]
+        qpos[np.ix_(rows, pos)] += np.stack([z.root_pos_m for z in noise])
+        dq = quat_from_rotvec(np.stack([z.root_rotvec_rad for z in noise]))
+        q_new = quat_mul(dq, qpos[np.ix_(rows, quat)])
+        # the free joint's angular velocity is in the root frame: add the world-frame noise
+        # there, and re-express the reference's own angular velocity in the rotated frame
+        ang = self.root_qvel[3:]
+        ang_w = quat_apply(qpos[np.ix_(rows, quat)], qvel[np.ix_(rows, ang)])
+        ang_w = ang_w + np.stack([z.root_ang_vel_rps for z in noise])
+        qpos[np.ix_(rows, quat)] = q_new
+        qvel[np.ix_(rows, ang)] = quat_apply_inverse(q_new, ang_w)
+        qvel[np.ix_(rows, self.root_qvel[:3])] += np.stack([z.root_lin_vel_mps for z in noise])
+
     def _sample_dr(self, i: int, rng: np.random.Generator) -> None:
         d = sample_reset_events(rng, self.dr, self.default_q.size)
+        self.start_noise[i] = d.start
         self.encoder_offset[i] = d.encoder_offset_rad
         if d.friction_scale is not None:
             self.friction_scale[i] = d.friction_scale

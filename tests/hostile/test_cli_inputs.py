@@ -198,6 +198,12 @@ TRAIN_BAD = [
     (["motions=M", "proprio_obs=[base_lin_vel_b,foo]"], ["proprio_obs=", "distinct terms"]),
     (["motions=M", "progress=maybe"], ["progress='maybe'"]),
     (["motions=M", "clip_weights={amp_*:-1}"], ["clip_weights.amp_*=-1", "> 0"]),
+    (["motions=M", "dr_terms.frictoin=1"], ["dr_terms: unknown fields ['frictoin']"]),
+    (["motions=M", "+dr_terms.push_lin_vel_mps=abc"],
+     ["dr_terms.push_lin_vel_mps='abc'", "a number >= 0"]),
+    (["motions=M", "dr_terms.start_root_pos_m=[0.05,0.05]"],
+     ["dr_terms.start_root_pos_m=(0.05, 0.05)", "3 numbers"]),
+    (["motions=M", "dr_terms.friction_scale=[1.2,0.5]"], ["0 < lo <= hi"]),
     (["total_env_steps=100"], ["motions is required"]),
     (["motions=/no/such/clips"], ["motions='/no/such/clips'"]),
 ]
@@ -211,6 +217,23 @@ def test_train_tracker_bad_values(items, needles, tmp_path, capsys):
     items = [i.replace("motions=M", f"motions={clip}") for i in items]
     _one_line_error(capsys, ["train", "tracker", *items, f"run_dir={run}"], *needles)
     assert not run.exists()  # checked before anything is created
+
+
+@pytest.mark.parametrize("item", ["dr_terms.push_lin_vel_mps=null",
+                                  "+dr_terms.push_lin_vel_mps=null"])
+def test_train_tracker_dr_terms_override_with_or_without_plus(item, tmp_path):
+    """dr_terms is an empty dict in the YAML: an entry is appended either way (the CLI used
+    to refuse both spellings)."""
+    from twin.cli.train_cmds import load_checked_config
+    from twin.envs.tracking.events import DomainRandomization
+
+    squat = Path(__file__).resolve().parents[2] / "assets/motions/heldout_small/heldout_small_squat.npz"
+    cfg, _ = load_checked_config([f"motions={squat}", item, "dr_terms.start_joint_pos_rad=0.1",
+                                  f"run_dir={tmp_path / 'run'}"])
+    assert dict(cfg.dr_terms) == {"push_lin_vel_mps": None, "start_joint_pos_rad": 0.1}
+    dr = DomainRandomization.coerce(dict(cfg.dr_terms))
+    assert dr.push_lin_vel_mps is None and dr.start_joint_pos_rad == 0.1
+    assert dr.friction_scale == (0.5, 1.25)  # the other terms keep their defaults
 
 
 def test_train_tracker_clip_weight_pattern_matching_no_clip(tmp_path, capsys):

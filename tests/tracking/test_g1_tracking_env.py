@@ -214,6 +214,52 @@ def test_domain_randomisation_is_per_env_and_resampled(motion):
         G1TrackingTask(motion, num_envs=1, dr={"frictoin": (0.1, 0.2)})
 
 
+def test_start_noise_offsets_the_reference_start_state_within_its_ranges(motion):
+    """Reference-state initialisation with noise: each env starts off the sampled frame by
+    at most the configured ranges (joint positions clipped to the limits), differently per
+    env; with the start terms off the start is the frame exactly."""
+    from twin.envs.tracking.g1_tracking import G1TrackingTask
+
+    from twin.motion.rotations import quat_mul, quat_to_rotvec
+    from twin.rotations import quat_apply, quat_conjugate
+
+    dr = {"friction_scale": None, "com_offset_m": None, "push_lin_vel_mps": None,
+          "start_joint_pos_rad": 0.1, "start_root_pos_m": [0.05, 0.05, 0.01],
+          "start_root_rot_rad": [0.1, 0.1, 0.2], "start_root_lin_vel_mps": [0.3, 0.3, 0.1],
+          "start_root_ang_vel_rps": [0.5, 0.5, 0.5]}
+    n = 8
+    task = G1TrackingTask(motion, num_envs=n, dr=dr, num_threads=1)
+    task.seed(np.arange(n), list(range(20, 20 + n)))
+    task.reset()
+    lib, b = task.library, task.backend
+    f = lib.frame(task.clip, task.t)
+    qpos, qvel = b.get_qpos(), b.get_qvel()
+    dj = qpos[:, task.qpos_idx] - lib.joint_pos[f]
+    lo, hi = task.joint_limits[:, 0], task.joint_limits[:, 1]
+    assert np.all(np.abs(dj) <= 0.1 + 1e-12) and np.abs(dj).max() > 0.09
+    assert np.all((qpos[:, task.qpos_idx] >= lo) & (qpos[:, task.qpos_idx] <= hi))
+    dp = qpos[:, task.root_qpos[:3]] - lib.body_pos_w[f, 0]
+    assert np.all(np.abs(dp) <= [0.05, 0.05, 0.01]) and np.abs(dp[:, 0]).max() > 0.03
+    q = qpos[:, task.root_qpos[3:]]
+    rotvec = quat_to_rotvec(quat_mul(q, quat_conjugate(lib.body_quat_wxyz[f, 0])))  # world
+    assert np.all(np.abs(rotvec) <= np.array([0.1, 0.1, 0.2]) + 1e-9)
+    assert np.abs(rotvec[:, 2]).max() > 0.1
+    dv = qvel[:, task.root_qvel[:3]] - lib.body_lin_vel_w[f, 0]
+    assert np.all(np.abs(dv) <= [0.3, 0.3, 0.1]) and np.abs(dv[:, 0]).max() > 0.15
+    dw = quat_apply(q, qvel[:, task.root_qvel[3:]]) - lib.body_ang_vel_w[f, 0]  # world
+    assert np.all(np.abs(dw) <= 0.5 + 1e-9) and np.abs(dw).max() > 0.3
+    assert np.ptp(dj[:, 0]) > 0.05  # per env
+    task.close()
+    # off (the default): the start state is the frame, also under the other DR terms
+    plain = G1TrackingTask(motion, num_envs=2, dr=True, num_threads=1)
+    plain.reset()
+    f = plain.library.frame(plain.clip, plain.t)
+    np.testing.assert_array_equal(plain.backend.get_qpos()[:, plain.qpos_idx],
+                                  plain.library.joint_pos[f])
+    assert plain.start_noise == [None, None]
+    plain.close()
+
+
 def test_critic_observation_is_the_privileged_state_after_the_actors(motion):
     """critic_obs=True appends pelvis linear velocity (pelvis frame) and key-body poses in the
     torso-anchor frame; at a reference state they are the reference's own."""

@@ -76,7 +76,7 @@ def add_train_commands(sub: argparse._SubParsersAction) -> None:
         "tracker", help="PPO on twin/G1MotionTracking-v0; re-run to resume",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="PPO (stable-baselines3) on the batched G1 motion-tracking env. "
-        "KEY=VALUE overrides of configs/train/tracker.yaml (Hydra syntax; +dr_terms.KEY=... "
+        "KEY=VALUE overrides of configs/train/tracker.yaml (Hydra syntax; dr_terms.KEY=... "
         "adds a domain-randomisation override). Re-running with the same run_dir resumes.")
     t.epilog_fn = lazy_help(
         "twin.train.tracker.TrackerTrainConfig",
@@ -92,7 +92,7 @@ def add_train_commands(sub: argparse._SubParsersAction) -> None:
 def check_train_config(cfg) -> None:
     """``ConfigError`` naming the first bad value of a ``TrackerTrainConfig``."""
     from twin import checks
-    from twin.errors import ConfigError
+    from twin.errors import ConfigError, InputError
 
     for key in ("motions", "val_motions"):
         value = getattr(cfg, key)
@@ -109,6 +109,14 @@ def check_train_config(cfg) -> None:
                 or len(set(cfg.proprio_obs)) != len(cfg.proprio_obs)):
             raise ConfigError("proprio_obs", list(cfg.proprio_obs),
                               f"null or a list of distinct terms from {list(PROPRIO_TERMS)}")
+    from twin.envs.tracking.events import DomainRandomization
+
+    try:
+        DomainRandomization.coerce(dict(cfg.dr_terms))
+    except (TypeError, ValueError) as exc:
+        msg = str(exc).removeprefix("dr: ")  # 'NAME=VALUE; expected ...' or 'unknown fields'
+        raise InputError(f"dr_terms: {msg}" if msg.startswith("unknown")
+                         else f"dr_terms.{msg}") from None
     for pattern, w in (cfg.clip_weights or {}).items():
         checks.number(f"clip_weights.{pattern}", w, 0, lo_open=True)
     checks.integer("num_envs", cfg.num_envs, 1, 65536)
@@ -150,12 +158,17 @@ def load_checked_config(items: list[str]):
     """``KEY=VALUE`` items -> a checked ``TrackerTrainConfig``; also returns ``progress``."""
     from twin.train.tracker import TrackerTrainConfig, load_train_config
 
-    items = split_items(items, "train tracker")
+    # Hydra's append prefix is accepted; dr_terms entries (an empty dict in the YAML) are
+    # appended whether or not the '+' is written
+    items = [item.lstrip("+") for item in items]
+    split_items(items, "train tracker")
     progress = True
     rest = []
     for item in items:
         key, _, value = item.partition("=")
-        if key.lstrip("+") == "progress":
+        if key.startswith("dr_terms."):
+            item = "+" + item
+        if key == "progress":
             if value.lower() not in ("true", "false"):
                 from twin.errors import ConfigError
 

@@ -89,6 +89,15 @@ def quat_to_rotvec(q: np.ndarray) -> np.ndarray:
     return v * scale
 
 
+def quat_from_rotvec(v: np.ndarray) -> np.ndarray:
+    """(..., 3) rotation vectors (rad) -> (..., 4) unit quaternions (w, x, y, z)."""
+    v = np.asarray(v, dtype=np.float64)
+    angle = np.linalg.norm(v, axis=-1, keepdims=True)
+    # sin(a/2)/a -> 1/2 as a -> 0
+    k = np.where(angle < 1e-12, 0.5, np.sin(angle / 2) / np.where(angle < 1e-12, 1.0, angle))
+    return np.concatenate([np.cos(angle / 2), v * k], axis=-1)
+
+
 def quat_make_continuous(q: np.ndarray, axis: int = 0) -> np.ndarray:
     """Flip signs along ``axis`` (time) so consecutive quaternions have a positive dot."""
     q = np.moveaxis(np.array(q, dtype=np.float64), axis, 0)
