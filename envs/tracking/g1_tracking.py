@@ -14,8 +14,10 @@ Task Description:
     the value function only (``task.critic_layout``; the actor reads the first
     ``task.actor_obs_dim`` entries): pelvis linear velocity, and every key body's position
     and orientation in the robot's anchor frame. Action (29): joint
-    position targets, either ``default + scale * a`` (``action_mode="default_offset"``) or
-    ``reference + scale * a`` (``"reference_residual"``), scale = 0.25 effort / Kp of the
+    position targets, either ``default + scale * a`` (``action_mode="default_offset"``),
+    ``reference + scale * a`` (``"reference_residual"``) or ``reference + holding offset +
+    scale * a`` (``"reference_holding"``: the servos' gravity sag at the reference pose fed
+    forward, ``twin.envs.tracking.holding``), scale = 0.25 effort / Kp of the
     gain profile unless ``action_scale`` (rad per unit, one per body joint) says otherwise.
     ``collision`` picks the contact model (``twin.sim.mujoco_collision``: ``full``,
     ``no_self``, ``feet_floor``; lighter ones are for training only).
@@ -60,6 +62,7 @@ from twin.envs.tracking.events import (
     push_kick,
     sample_reset_events,
 )
+from twin.envs.tracking.holding import holding_offsets_rad, stance_mask
 from twin.envs.tracking.motion_library import MotionLibrary
 from twin.envs.tracking.observations import (
     OBS_KEY_BODIES,
@@ -82,7 +85,12 @@ from twin.envs.vector import TwinVectorEnv
 
 from twin.motion.robot_motion import RobotMotion, load_robot_motion
 from twin.motion.rotations import quat_from_rotvec
-from twin.robots.g1 import G1_FOOT_BODY_NAMES, G1_HAND_JOINT_NAMES, G1_KEY_BODY_NAMES
+from twin.robots.g1 import (
+    G1_FOOT_BODY_NAMES,
+    G1_HAND_JOINT_NAMES,
+    G1_KEY_BODY_NAMES,
+    G1_SOLE_CENTER_B,
+)
 from twin.rotations import (
     projected_gravity,
     quat_angle,
@@ -100,7 +108,19 @@ from twin.sim.mujoco_collision import apply_collision_model
 ANCHOR_BODY = "torso_link"
 EE_BODIES = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link",
              "right_wrist_yaw_link")
-ACTION_MODES = ("default_offset", "reference_residual")
+ACTION_MODES = ("default_offset", "reference_residual", "reference_holding")
+# the modes whose action is a residual on the reference (a tracker may move between them)
+REFERENCE_MODES = ("reference_residual", "reference_holding")
+
+
+# Zero-action replays of the reference, accepted wherever a tracker name is (baselines):
+# name -> (the task they run in, what they are)
+REPLAY_CONTROLLERS: dict[str, tuple[dict, str]] = {
+    "pd": ({"gains": "stiff", "action_mode": "reference_residual"},
+           "stiff-PD replay of the reference"),
+    "pd_holding": ({"gains": "stiff", "action_mode": "reference_holding"},
+                   "stiff-PD replay of the reference with the servos' gravity sag fed forward"),
+}
 
 
 def tracker_task_kwargs(metadata) -> dict:
@@ -230,6 +250,8 @@ class G1TrackingTask(BatchedTask):
         self.obs_body_idx = np.array([self.body_names.index(n)
                                       for n in observations.key_bodies], dtype=np.int64)
         self.ee_idx = np.array([self.body_names.index(n) for n in EE_BODIES])
+        self.holding_offset_rad = (self._holding_offsets() if action_mode == "reference_holding"
+                                   else None)
         self.default_q = spec.default_joint_pos_array(self.body_joint_names)
         if action_scale is None:
             action_scale = profile_action_scale(robot, gains)
@@ -291,8 +313,33 @@ class G1TrackingTask(BatchedTask):
         self.last_action[env_ids] = 0.0
         self.prev_action[env_ids] = 0.0
         self._ctrl[env_ids] = 0.0
-        self._ctrl[np.ix_(env_ids, self.act_idx)] = lib.joint_pos[f]
+        self._ctrl[np.ix_(env_ids, self.act_idx)] = (self._reference_targets(f)
+                                                     if self.action_mode in REFERENCE_MODES
+                                                     else lib.joint_pos[f])
         b.set_ctrl(self._ctrl[env_ids], env_ids)
+
+    def _holding_offsets(self) -> np.ndarray:
+        """(frames, J) servo-target offsets that hold each library frame's pose (per clip)."""
+        lib, b = self.library, self.backend
+        feet = [self.body_names.index(n) for n in G1_FOOT_BODY_NAMES]
+        stance = stance_mask(lib.body_pos_w[:, feet, 2],
+                             np.linalg.norm(lib.body_lin_vel_w[:, feet], axis=-1),
+                             lib.clip_start, lib.clip_len)
+        out = np.zeros_like(lib.joint_pos)
+        foot_ids = b.body_index(G1_FOOT_BODY_NAMES)
+        for s, n in zip(lib.clip_start, lib.clip_len):  # one clip at a time: bounded memory
+            qpos = np.tile(self.qpos_at_build, (n, 1))
+            qpos[:, self.root_qpos[:3]] = lib.body_pos_w[s:s + n, 0]
+            qpos[:, self.root_qpos[3:]] = lib.body_quat_wxyz[s:s + n, 0]
+            qpos[:, self.qpos_idx] = lib.joint_pos[s:s + n]
+            out[s:s + n] = holding_offsets_rad(b, qpos, foot_ids, np.array(G1_SOLE_CENTER_B),
+                                               stance[s:s + n], self.qvel_idx, self.act_idx)
+        return out
+
+    def _reference_targets(self, frames: np.ndarray) -> np.ndarray:
+        """(N, J) servo targets at zero action for library frames ``frames``."""
+        q = self.library.joint_pos[frames]
+        return q if self.holding_offset_rad is None else q + self.holding_offset_rad[frames]
 
     def _add_start_noise(self, env_ids: np.ndarray, qpos: np.ndarray, qvel: np.ndarray) -> None:
         """Offset the reference start state (rows of ``qpos``/``qvel`` = ``env_ids``) by the
@@ -332,7 +379,7 @@ class G1TrackingTask(BatchedTask):
         a = np.clip(action, self.action_space.low, self.action_space.high)
         self.prev_action, self.last_action = self.last_action, a
         f_next = self.library.frame(self.clip, self.t + 1)
-        base = self.library.joint_pos[f_next] if self.action_mode == "reference_residual" \
+        base = self._reference_targets(f_next) if self.action_mode in REFERENCE_MODES \
             else self.default_q
         self._ctrl[:, self.act_idx] = base + self.action_scale * a
         if self.library.hand_joint_pos is not None and len(self.hand_act_idx):

@@ -13,8 +13,9 @@ class TrackerEvalConfig:
     """``twin eval tracker KEY=VALUE...``.
 
     motions: clips to play: a RobotMotion .npz, a folder of them, or a glob (required)
-    tracker: default (the shipped tracker), a name, a tracker .npz path, or pd (the
-        stiff-PD replay of the reference)
+    tracker: default (the shipped tracker), a name, a tracker .npz path, pd (the stiff-PD
+        replay of the reference) or pd_holding (the same with the servos' gravity sag fed
+        forward)
     baseline: a second controller scored on the same clips (same forms as tracker), or none
     out: folder for report.json and report.md (per clip and aggregated)
     """

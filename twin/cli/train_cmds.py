@@ -17,7 +17,8 @@ from twin.cli.grammar import hydra_errors, lazy_help, split_items, yaml_comment_
 _MEANINGS = {
     "motions": "a RobotMotion .npz, a folder of them, or a glob (required; motion=FILE too)",
     "robot": "robot name (see `twin robots`)",
-    "action_mode": "reference_residual (a residual on the reference) or default_offset",
+    "action_mode": "reference_residual (a residual on the reference), reference_holding (the "
+    "same with the servos' gravity sag fed forward) or default_offset",
     "gains": "robot gain profile: stiff (kp 500 servos, PPO learns a residual) or tracking "
              "(soft, BeyondMimic's)",
     "action_scale_factor": "rad per unit action = this x the gain profile's 0.25 effort/Kp "
@@ -48,7 +49,7 @@ _MEANINGS = {
                         "CPUs with AVX512-BF16/AMX)",
 }
 
-ACTION_MODES = ("reference_residual", "default_offset")
+ACTION_MODES = ("reference_residual", "reference_holding", "default_offset")
 GAIN_PROFILES = ("stiff", "tracking")
 
 

@@ -189,17 +189,22 @@ def fill_common_window(results: dict[str, list[ClipResult]]) -> None:
 
 
 def controller_source(name: str) -> str:
-    return "stiff-PD replay of the reference" if name == "pd" else name
+    from twin.envs.tracking.g1_tracking import REPLAY_CONTROLLERS
+
+    return REPLAY_CONTROLLERS[name][1] if name in REPLAY_CONTROLLERS else name
 
 
 def evaluate_named(motions, controller: str, num_threads: int | None = None
                    ) -> tuple[list[ClipResult], dict]:
-    """Results of one controller by name: ``pd`` (stiff-PD replay), ``default`` or a
-    tracker ``.npz``/``.onnx`` path; also returns what was run (gains, source)."""
-    if controller == "pd":
-        res = evaluate_tracker(motions, None, gains="stiff", action_mode="reference_residual",
-                               num_threads=num_threads)
-        return res, {"source": controller_source("pd"), "gains": "stiff"}
+    """Results of one controller by name: ``pd`` (stiff-PD replay), ``pd_holding`` (the same
+    with the servos' sag fed forward), ``default`` or a tracker ``.npz``/``.onnx`` path; also
+    returns what was run (gains, source)."""
+    from twin.envs.tracking.g1_tracking import REPLAY_CONTROLLERS
+
+    if controller in REPLAY_CONTROLLERS:
+        task = REPLAY_CONTROLLERS[controller][0]
+        res = evaluate_tracker(motions, None, **task, num_threads=num_threads)
+        return res, {"source": controller_source(controller), "gains": task["gains"]}
     from twin.controllers.tracking_policy import TrackingController
 
     ctrl = TrackingController.load(controller)

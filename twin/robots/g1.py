@@ -60,6 +60,9 @@ G1_DEFAULT_JOINT_POS: dict[str, float] = {
 G1_DEFAULT_ROOT_HEIGHT_M = 0.755
 # Bodies carrying the sole contact geoms (4 spheres each in Menagerie's g1.xml).
 G1_FOOT_BODY_NAMES: tuple[str, ...] = ("left_ankle_roll_link", "right_ankle_roll_link")
+# centre of each sole, in its foot body frame (between the four 5 mm sole spheres, at their
+# bottom), m: where a standing foot's ground wrench is taken
+G1_SOLE_CENTER_B: tuple[float, float, float] = (0.035, 0.0, -0.035)
 
 # Dex3-1 presets (rad): open hand, half-closed, closed grasp. Signs follow the MJCF ranges
 # (left fingers close towards negative angles, right towards positive).

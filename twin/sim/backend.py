@@ -227,6 +227,16 @@ class SimBackend(ABC):
     def actuator_pd_gains(self, actuator_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(kp N m/rad, kd N m s/rad) of position actuators as simulated."""
 
+    def static_holding_forces(self, qpos: np.ndarray, support_body_ids: np.ndarray,
+                              support_point_b: np.ndarray, in_support: np.ndarray) -> np.ndarray:
+        """(F, nv) generalized forces that hold each configuration ``qpos[f]`` (F, nq) still
+        against gravity (zero velocity and acceleration) on its supports: the free root's
+        share is carried by 6-D wrenches at ``support_point_b`` (body frame) of the bodies
+        ``support_body_ids[k]`` where ``in_support[f, k]`` (minimum-norm split between
+        supports); the joint entries are what the actuators must apply. Frames without a
+        support get the bare gravity forces. Nominal model (no domain randomisation)."""
+        raise NotImplementedError(f"{type(self).__name__} does not compute static holding forces")
+
     @abstractmethod
     def actuator_force(self, env_ids: EnvIds = None) -> np.ndarray:
         """(N, nu) actuator forces/torques after clamping, N or N m."""

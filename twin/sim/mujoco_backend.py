@@ -368,6 +368,33 @@ class MujocoBackend(HostStateBuffers, SimBackend):
     def actuator_force(self, env_ids: EnvIds = None) -> np.ndarray:
         return np.stack([self.datas[i].actuator_force for i in self._ids(env_ids)])
 
+    def static_holding_forces(self, qpos: np.ndarray, support_body_ids: np.ndarray,
+                              support_point_b: np.ndarray, in_support: np.ndarray) -> np.ndarray:
+        m = self.model
+        d = mujoco.MjData(m)
+        free = np.flatnonzero(m.jnt_type == mujoco.mjtJoint.mjJNT_FREE)
+        root = np.concatenate([np.arange(m.jnt_dofadr[j], m.jnt_dofadr[j] + 6) for j in free]) \
+            if len(free) else np.zeros(0, dtype=np.int64)
+        jacp, jacr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
+        point_b = np.asarray(support_point_b, dtype=np.float64)
+        out = np.zeros((len(qpos), m.nv))
+        for f, q in enumerate(np.asarray(qpos, dtype=np.float64)):
+            d.qpos[:] = q
+            d.qvel[:] = 0.0
+            mujoco.mj_kinematics(m, d)
+            mujoco.mj_comPos(m, d)
+            mujoco.mj_rne(m, d, 0, out[f])  # gravity (velocity terms vanish at rest)
+            rows = []
+            for b in np.asarray(support_body_ids)[np.asarray(in_support[f], dtype=bool)]:
+                p_w = d.xpos[b] + d.xmat[b].reshape(3, 3) @ point_b
+                mujoco.mj_jac(m, d, jacp, jacr, p_w, int(b))
+                rows += [jacp.copy(), jacr.copy()]
+            if rows and len(root):
+                J = np.concatenate(rows)
+                wrench = np.linalg.lstsq(J[:, root].T, out[f, root], rcond=None)[0]
+                out[f] -= J.T @ wrench
+        return out
+
     def contacts(self, env_id: int) -> list[Contact]:
         m, d = self.models[env_id], self.datas[env_id]
         out = []

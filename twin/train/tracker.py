@@ -248,13 +248,19 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
     from dataclasses import replace
 
     from twin.controllers.tracking_policy import TrackingController
-    from twin.envs.tracking.g1_tracking import tracker_task_kwargs
+    from twin.envs.tracking.g1_tracking import REFERENCE_MODES, tracker_task_kwargs
 
     task = tracker_task_kwargs(TrackingController.load(cfg.init).metadata)
-    if (task["gains"], task["action_mode"]) != (cfg.gains, cfg.action_mode):
-        log.info("init %s: using its gains=%s action_mode=%s", cfg.init, task["gains"],
-                 task["action_mode"])
-    return replace(cfg, gains=task["gains"], action_mode=task["action_mode"])
+    mode = task["action_mode"]
+    # a residual on the reference stays one with the servos' sag fed forward: the same
+    # network, now on a base that already holds the pose
+    if mode in REFERENCE_MODES and cfg.action_mode == "reference_holding":
+        mode = cfg.action_mode
+    if (task["gains"], mode) != (cfg.gains, cfg.action_mode):
+        log.info("init %s: using its gains=%s action_mode=%s", cfg.init, task["gains"], mode)
+    elif mode != task["action_mode"]:
+        log.info("init %s: action_mode %s -> %s", cfg.init, task["action_mode"], mode)
+    return replace(cfg, gains=task["gains"], action_mode=mode)
 
 
 def dr_setting(cfg: TrackerTrainConfig):
@@ -288,7 +294,7 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     if not saved_yaml.exists():
         return
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
-    for key in ("action_scale_factor", "proprio_obs"):
+    for key in ("action_scale_factor", "proprio_obs", "action_mode"):
         before = saved.get(key, getattr(TrackerTrainConfig, key))  # runs older than the key
         asked = getattr(cfg, key)
         if before != asked:

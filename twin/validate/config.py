@@ -67,7 +67,9 @@ class ValidateConfig:
     start_pose: list[float] | None = None  # [x, y, yaw] (m, m, rad)
     placement_camera: str | None = None  # default: the scene's first calibrated camera
     placement_anchor: str = "start"  # start | end: the frame where robot and subject coincide
-    controller: str = "default"  # a shipped tracker name, a tracker .npz, or "pd" (stiff replay)
+    # a shipped tracker name, a tracker .npz, "pd" (stiff replay) or "pd_holding" (its sag fed
+    # forward)
+    controller: str = "default"
     # > 0: first fine-tune ``controller`` on this motion for that many env steps (a per-clip
     # specialist, BeyondMimic-style; ~300k tracked the demo) and execute with the specialist
     finetune_env_steps: int = 0

@@ -59,14 +59,16 @@ def execute(motion: RobotMotion, cfg: ValidateConfig,
     """Roll ``motion`` out; ``progress(t_s)`` is called once per second of motion."""
     from twin.controllers.tracking_policy import TrackingController
     from twin.envs.tracking.g1_tracking import (
+        REPLAY_CONTROLLERS,
         G1TrackingTask,
         TerminationThresholds,
         tracker_task_kwargs,
     )
 
     policy = None
-    settings = {"gains": "stiff", "action_mode": "reference_residual"}  # the PD replay
-    if cfg.controller != "pd":
+    if cfg.controller in REPLAY_CONTROLLERS:
+        settings = REPLAY_CONTROLLERS[cfg.controller][0]
+    else:
         policy = TrackingController.load(cfg.controller)
         settings = tracker_task_kwargs(policy.metadata)
     robot = "g1_dex3" if motion.hand_joint_pos is not None else "g1"

@@ -55,8 +55,11 @@ def finetune_specialist(motion, cfg: ValidateConfig, out: Path) -> tuple[Validat
     """Fine-tune ``cfg.controller`` on ``motion`` (``out/finetune``); the config now uses it."""
     from dataclasses import replace
 
-    if cfg.controller == "pd":
-        raise ValueError("validate: finetune_env_steps needs a learned controller, not pd")
+    from twin.envs.tracking.g1_tracking import REPLAY_CONTROLLERS
+
+    if cfg.controller in REPLAY_CONTROLLERS:
+        raise ValueError(f"validate: finetune_env_steps needs a learned controller, not "
+                         f"{cfg.controller}")
     try:
         import stable_baselines3  # noqa: F401
 
@@ -92,7 +95,10 @@ def actuator_model(controller: str) -> dict:
     """The gain profile the plan was executed under, so a report says what it validated."""
     from twin.controllers.tracking_policy import TrackingController
 
-    gains = "stiff" if controller == "pd" else TrackingController.load(controller).metadata.gains
+    from twin.envs.tracking.g1_tracking import REPLAY_CONTROLLERS
+
+    gains = (REPLAY_CONTROLLERS[controller][0]["gains"] if controller in REPLAY_CONTROLLERS
+             else TrackingController.load(controller).metadata.gains)
     return {"gains": gains, "description": ACTUATOR_MODELS.get(gains, gains)}
 
 
