@@ -242,7 +242,8 @@ def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dic
 
 def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig:
     """Fine-tuning keeps the init tracker's gain profile and action mode (its network only
-    makes sense with them)."""
+    makes sense with them); a residual on the reference may move to ``reference_holding``
+    when asked (the same residual on a base that holds the pose)."""
     if not cfg.init:
         return cfg
     from dataclasses import replace
