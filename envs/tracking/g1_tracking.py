@@ -313,9 +313,7 @@ class G1TrackingTask(BatchedTask):
         self.last_action[env_ids] = 0.0
         self.prev_action[env_ids] = 0.0
         self._ctrl[env_ids] = 0.0
-        self._ctrl[np.ix_(env_ids, self.act_idx)] = (self._reference_targets(f)
-                                                     if self.action_mode in REFERENCE_MODES
-                                                     else lib.joint_pos[f])
+        self._ctrl[np.ix_(env_ids, self.act_idx)] = self._reference_targets(f)
         b.set_ctrl(self._ctrl[env_ids], env_ids)
 
     def _holding_offsets(self) -> np.ndarray:
