@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from pathlib import Path
 
 import numpy as np
 
@@ -61,6 +60,23 @@ def resample_motion_arrays(m: RobotMotion, body_ids: np.ndarray, fps: float) -> 
     )
 
 
+def clip_weight_matches(names: list[str], weights: dict[str, float]) -> dict[str, np.ndarray]:
+    """pattern -> which of ``names`` it matches (``fnmatch``, case-sensitive; ``amp_*`` also
+    matches the augmented copies ``amp_...__aug0``). A pattern that matches none, or a weight
+    that is not a positive number, is refused."""
+    out = {}
+    for pattern, w in weights.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w < np.inf:
+            raise MotionLibraryError(f"clip_weights.{pattern}: {w!r}; expected a positive "
+                                     f"number")
+        hit = np.array([fnmatchcase(n, str(pattern)) for n in names], dtype=bool)
+        if not hit.any():
+            raise MotionLibraryError(f"clip_weights.{pattern}: matches none of the "
+                                     f"{len(names)} training clips (e.g. {names[0]!r})")
+        out[str(pattern)] = hit
+    return out
+
+
 class MotionLibrary:
     """Clips for one robot at ``fps``; ``body_names`` are the bodies tracked (root first)."""
 
@@ -75,7 +91,7 @@ class MotionLibrary:
         self.names: list[str] = []
         parts: list[_Frames] = []
         for k, m in enumerate(motions):
-            name = str(m.source.get("name") or Path(str(m.source.get("file") or f"clip{k}")).stem)
+            name = m.clip_name(f"clip{k}")
             self._check(m, name)
             if abs(m.fps - self.fps) > 1e-6:
                 log.info("motion %s: resampled from %.3g to %.3g fps", name, m.fps, self.fps)
@@ -125,22 +141,13 @@ class MotionLibrary:
 
     def weight_clips(self, weights: dict[str, float]) -> dict[str, int]:
         """Scale the sampling probability of every bin of the clips whose name matches a
-        pattern (``fnmatch``, case-sensitive; ``amp_*`` also matches the augmented copies
-        ``amp_...__aug0``) by its weight; weights are not compounded: a clip matched by
-        several patterns takes the last one's. Returns how many clips each pattern matched;
-        a pattern that matches none or a weight that is not a positive number is refused."""
+        pattern (``clip_weight_matches``) by its weight; weights are not compounded: a clip
+        matched by several patterns takes the last one's. Returns how many clips each
+        pattern matched."""
         counts = {}
-        for pattern, w in weights.items():
-            if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w < np.inf:
-                raise MotionLibraryError(f"clip_weights.{pattern}: {w!r}; expected a positive "
-                                         f"number")
-            hit = np.array([fnmatchcase(n, str(pattern)) for n in self.names])
-            if not hit.any():
-                raise MotionLibraryError(f"clip_weights.{pattern}: matches none of the "
-                                         f"{len(self.names)} training clips (e.g. "
-                                         f"{self.names[0]!r})")
-            self.clip_weight[hit] = float(w)
-            counts[str(pattern)] = int(hit.sum())
+        for pattern, hit in clip_weight_matches(self.names, weights).items():
+            self.clip_weight[hit] = float(weights[pattern])
+            counts[pattern] = int(hit.sum())
         return counts
 
     def sample_start(self, rng: np.random.Generator, adaptive: bool = True) -> tuple[int, int]:

@@ -244,6 +244,24 @@ def test_train_tracker_clip_weight_pattern_matching_no_clip(tmp_path, capsys):
     assert not run.exists()  # refused before the run folder is made
 
 
+def test_train_tracker_clip_weight_pattern_refused_before_augmenting(tmp_path, capsys,
+                                                                     monkeypatch):
+    """The names checked include the augmented copies', but no copy is made first (that
+    took ~20 s on the training library)."""
+    import twin.motion.augment as augment
+
+    def augmented_copies(*_):
+        raise AssertionError("augmented before the clip weights were checked")
+
+    monkeypatch.setattr(augment, "augmented_copies", augmented_copies)
+    squat = Path(__file__).resolve().parents[2] / "assets/motions/heldout_small/heldout_small_squat.npz"
+    run = tmp_path / "run"
+    _one_line_error(capsys, ["train", "tracker", f"motions={squat}", "clip_weights={amp_*:4}",
+                             "augment.copies=2", f"run_dir={run}"],
+                    "clip_weights.amp_*: matches none of the 3 training clips")
+    assert not run.exists()
+
+
 def test_train_tracker_run_dir_is_a_file(afile, tmp_path, capsys):
     clip = tmp_path / "clip.npz"
     clip.write_bytes(b"")

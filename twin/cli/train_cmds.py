@@ -49,7 +49,6 @@ _MEANINGS = {
                         "CPUs with AVX512-BF16/AMX)",
 }
 
-ACTION_MODES = ("reference_residual", "reference_holding", "default_offset")
 GAIN_PROFILES = ("stiff", "tracking")
 
 
@@ -100,6 +99,8 @@ def check_train_config(cfg) -> None:
         if value is not None and not (Path(value).exists() or glob.glob(value)):
             raise ConfigError(key, value, "an existing .npz, folder or glob of RobotMotion "
                               "files")
+    from twin.envs.tracking.g1_tracking import ACTION_MODES
+
     checks.one_of("action_mode", cfg.action_mode, ACTION_MODES)
     checks.one_of("gains", cfg.gains, GAIN_PROFILES)
     checks.number("action_scale_factor", cfg.action_scale_factor, 0, 100, lo_open=True)

@@ -143,14 +143,17 @@ def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | No
     return out
 
 
-def augmented_copies(motions: list[RobotMotion], cfg: AugmentConfig) -> list[RobotMotion]:
-    """``cfg.copies`` augmented copies of every clip (names ``<clip>__aug<k>``)."""
-    from pathlib import Path
+def augmented_names(base: str, copies: int) -> list[str]:
+    """Names of a clip's augmented copies."""
+    return [f"{base}__aug{k}" for k in range(copies)]
 
+
+def augmented_copies(motions: list[RobotMotion], cfg: AugmentConfig) -> list[RobotMotion]:
+    """``cfg.copies`` augmented copies of every clip (names ``augmented_names``)."""
     out = []
     for i, m in enumerate(motions):
-        base = str(m.source.get("name") or Path(str(m.source.get("file") or f"clip{i}")).stem)
+        base = m.clip_name(f"clip{i}")
         m = replace(m, source={**m.source, "name": base})
-        for k in range(cfg.copies):
-            out.append(augment_motion(m, cfg, cfg.seed + 1000 * i + k, name=f"{base}__aug{k}"))
+        for k, name in enumerate(augmented_names(base, cfg.copies)):
+            out.append(augment_motion(m, cfg, cfg.seed + 1000 * i + k, name=name))
     return out

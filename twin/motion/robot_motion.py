@@ -98,8 +98,13 @@ class RobotMotion:
             raise ValueError(f"frames {start}:{stop} of a {T}-frame motion")
         per_frame = {f.name: getattr(self, f.name)[start:stop] for f in fields(self)
                      if isinstance(getattr(self, f.name), np.ndarray)}
-        name = self.source.get("name") or Path(self.source.get("file", "motion")).stem
-        return replace(self, **per_frame, source={**self.source, "name": f"{name}[{start}:{stop}]"})
+        return replace(self, **per_frame,
+                       source={**self.source, "name": f"{self.clip_name()}[{start}:{stop}]"})
+
+    def clip_name(self, default: str = "motion") -> str:
+        """The name a library, a report or an augmented copy gives this clip: its source's
+        ``name``, else its file's stem, else ``default``."""
+        return str(self.source.get("name") or Path(str(self.source.get("file") or default)).stem)
 
     def body_index(self, name: str) -> int:
         if name not in self.body_names:

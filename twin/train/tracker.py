@@ -273,13 +273,19 @@ def dr_setting(cfg: TrackerTrainConfig):
 def training_motions(cfg: TrackerTrainConfig) -> list:
     """The clips of ``cfg.motions`` plus their augmented copies (``cfg.augment``)."""
     from twin.envs.tracking.g1_tracking import load_motions
-    from twin.motion.augment import augmented_copies
+    from twin.envs.tracking.motion_library import clip_weight_matches
+    from twin.motion.augment import augmented_copies, augmented_names
     from twin.motion.robot_motion import layout_note
 
     clips = load_motions(cfg.motions)
     for clip in clips:
         if layout_note(clip):
             log.info(layout_note(clip))
+    if cfg.clip_weights:  # refused before the augmentation's seconds, not after
+        names = [m.clip_name(f"clip{i}") for i, m in enumerate(clips)]
+        clip_weight_matches(names + [a for n in names
+                                     for a in augmented_names(n, cfg.augment.copies)],
+                            dict(cfg.clip_weights))
     if cfg.augment.copies:
         t0 = time.perf_counter()
         extra = augmented_copies(clips, cfg.augment)
