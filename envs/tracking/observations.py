@@ -71,13 +71,23 @@ class ObsDims:
     bodies: int
 
 
+# How a term changes in the robot's left-right mirror image (``twin.train.symmetry``):
+# vector: (x, -y, z); pseudovector (angular velocity): (-x, y, -z); joints: each joint takes
+# its partner's value, negated for roll and yaw joints; rot6d: the rotation R becomes M R M
+# (M = diag(1, -1, 1)); obs_bodies_vector / bodies_vector / bodies_rot6d: per key body (the
+# observed ones or all), each body taking its partner's vector or rotation.
+MIRROR_KINDS = ("vector", "pseudovector", "joints", "rot6d", "obs_bodies_vector",
+                "bodies_vector", "bodies_rot6d")
+
+
 @dataclass(frozen=True)
 class ObsTerm:
-    """One observation term: its width per env (per offset for reference terms) and how
-    it is computed."""
+    """One observation term: its width per env (per offset for reference terms), how it is
+    computed, and how it mirrors (one of ``MIRROR_KINDS``)."""
 
     size: Callable[[ObsDims], int]
     fn: Callable[[ObsInputs], np.ndarray]
+    mirror: str
 
 
 # --- proprioception: (N, d) ------------------------------------------------------------
@@ -163,29 +173,32 @@ def critic_body_rot6d_in_robot_anchor(x: ObsInputs) -> np.ndarray:
 
 
 PROPRIO_TERMS: dict[str, ObsTerm] = {
-    "base_ang_vel_b": ObsTerm(lambda d: 3, base_ang_vel_b),
-    "projected_gravity_b": ObsTerm(lambda d: 3, projected_gravity_b),
-    "joint_pos_rel": ObsTerm(lambda d: d.joints, joint_pos_rel),
-    "joint_vel": ObsTerm(lambda d: d.joints, joint_vel),
-    "last_action": ObsTerm(lambda d: d.joints, last_action),
+    "base_ang_vel_b": ObsTerm(lambda d: 3, base_ang_vel_b, "pseudovector"),
+    "projected_gravity_b": ObsTerm(lambda d: 3, projected_gravity_b, "vector"),
+    "joint_pos_rel": ObsTerm(lambda d: d.joints, joint_pos_rel, "joints"),
+    "joint_vel": ObsTerm(lambda d: d.joints, joint_vel, "joints"),
+    "last_action": ObsTerm(lambda d: d.joints, last_action, "joints"),
     # not in the default actor observation (DEFAULT_PROPRIO); BeyondMimic's actor reads it
-    "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b),
+    "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b, "vector"),
 }
 DEFAULT_PROPRIO = ("base_ang_vel_b", "projected_gravity_b", "joint_pos_rel", "joint_vel",
                    "last_action")
 REFERENCE_TERMS: dict[str, ObsTerm] = {
-    "joint_pos_rel": ObsTerm(lambda d: d.joints, ref_joint_pos_rel),
-    "joint_vel": ObsTerm(lambda d: d.joints, ref_joint_vel),
-    "anchor_pos_in_robot_anchor": ObsTerm(lambda d: 3, ref_anchor_pos_in_robot_anchor),
-    "anchor_rot6d_in_robot_anchor": ObsTerm(lambda d: 6, ref_anchor_rot6d_in_robot_anchor),
+    "joint_pos_rel": ObsTerm(lambda d: d.joints, ref_joint_pos_rel, "joints"),
+    "joint_vel": ObsTerm(lambda d: d.joints, ref_joint_vel, "joints"),
+    "anchor_pos_in_robot_anchor": ObsTerm(lambda d: 3, ref_anchor_pos_in_robot_anchor,
+                                         "vector"),
+    "anchor_rot6d_in_robot_anchor": ObsTerm(lambda d: 6, ref_anchor_rot6d_in_robot_anchor,
+                                           "rot6d"),
     "key_body_pos_in_ref_anchor": ObsTerm(lambda d: 3 * d.obs_bodies,
-                                          ref_key_body_pos_in_ref_anchor),
+                                          ref_key_body_pos_in_ref_anchor, "obs_bodies_vector"),
 }
 CRITIC_TERMS: dict[str, ObsTerm] = {
-    "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b),
-    "body_pos_in_robot_anchor": ObsTerm(lambda d: 3 * d.bodies, critic_body_pos_in_robot_anchor),
+    "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b, "vector"),
+    "body_pos_in_robot_anchor": ObsTerm(lambda d: 3 * d.bodies, critic_body_pos_in_robot_anchor,
+                                        "bodies_vector"),
     "body_rot6d_in_robot_anchor": ObsTerm(lambda d: 6 * d.bodies,
-                                          critic_body_rot6d_in_robot_anchor),
+                                          critic_body_rot6d_in_robot_anchor, "bodies_rot6d"),
 }
 
 
@@ -227,6 +240,15 @@ class TrackingObservationConfig:
         return cls(window_steps=tuple(int(k) for k in window_steps),
                    proprio=DEFAULT_PROPRIO if proprio is None else tuple(proprio),
                    critic=tuple(CRITIC_TERMS) if critic_obs else ())
+
+
+def term_of(name: str) -> ObsTerm:
+    """The term a layout slice name (``name``, ``ref[+k].name``, ``critic.name``) holds."""
+    if name.startswith("critic."):
+        return CRITIC_TERMS[name.removeprefix("critic.")]
+    if name.startswith("ref["):
+        return REFERENCE_TERMS[name.split("].", 1)[1]]
+    return PROPRIO_TERMS[name]
 
 
 def proprio_terms_of(layout: tuple[tuple[str, int], ...]) -> tuple[str, ...]:

@@ -47,6 +47,9 @@ _MEANINGS = {
     "ppo.learning_rate_max": "upper bound of the adaptive learning rate",
     "ppo.update_dtype": "matmul precision of the gradient update: float32 | bfloat16 (autocast, "
                         "CPUs with AVX512-BF16/AMX)",
+    "ppo.symmetry": "true: each sample's left-right mirror image joins its minibatch (pair "
+                    "with augment.mirror=true)",
+    "augment.mirror": "true: also train on every clip's left-right mirror image",
 }
 
 GAIN_PROFILES = ("stiff", "tracking")

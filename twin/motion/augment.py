@@ -38,6 +38,8 @@ class AugmentConfig:
     root_drift_mps: largest speed of a slow horizontal root drift (stance feet slide).
     time_warp: largest relative tempo change (0.15 = 0.85x .. 1.15x, slowly varying).
     seed: base seed (copy k of clip i uses seed + 1000 * i + k).
+    mirror: also train on every clip's left-right mirror image (``twin.motion.mirror``,
+        named ``<clip>__mirror``), before the copies are made (so they have copies too).
     """
 
     copies: int = 0
@@ -48,8 +50,11 @@ class AugmentConfig:
     root_drift_mps: float = 0.05
     time_warp: float = 0.15
     seed: int = 0
+    mirror: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.mirror, bool):
+            raise ValueError(f"augment.mirror: is {self.mirror!r}; expected true or false")
         for name in ("copies", "foot_tilt_deg", "height_offset_m", "joint_jitter_rad",
                      "root_jitter_m", "root_drift_mps", "time_warp"):
             v = getattr(self, name)

@@ -37,6 +37,18 @@ def joint_limits(robot: str, joint_names: tuple[str, ...]) -> tuple[np.ndarray, 
     return rng[:, 0], rng[:, 1]
 
 
+def joint_axes_w(robot: str, joint_names: tuple[str, ...]) -> np.ndarray:
+    """(J, 3) world axes of hinge joints at the model's reference pose (root at the origin,
+    unrotated)."""
+    model = robot_model(robot)
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    missing = [n for n in joint_names if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n) < 0]
+    if missing:
+        raise KeyError(f"robot {robot!r} has no joints {missing[:4]}")
+    return np.array([data.xaxis[model.joint(n).id] for n in joint_names])
+
+
 def body_names(model: mujoco.MjModel) -> tuple[str, ...]:
     """All bodies but the world, in model order."""
     return tuple(model.body(i).name for i in range(1, model.nbody))

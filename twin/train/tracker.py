@@ -54,6 +54,9 @@ class PPOConfig:
     # Matmul precision of the gradient update: float32, or bfloat16 (autocast; weights,
     # optimizer and losses stay float32) on CPUs with bf16 matmul units (AVX512-BF16/AMX).
     update_dtype: str = "float32"
+    # Add every sample's left-right mirror image to its minibatch (twin.train.symmetry):
+    # twice the samples per gradient step, the update costs about twice as much.
+    symmetry: bool = False
 
 
 @dataclass
@@ -187,6 +190,10 @@ def _ppo_class():
         # rollout keeps ``torch_threads``, since there torch and physics share the cores
         update_threads: int | None = None
         update_dtype: str = "float32"
+        symmetry = None  # a twin.train.symmetry.TaskMirror: mirrored samples join the update
+
+        def _excluded_save_params(self) -> list[str]:
+            return [*super()._excluded_save_params(), "symmetry"]
 
         def train(self) -> None:
             import torch
@@ -194,6 +201,8 @@ def _ppo_class():
             rollout_threads = torch.get_num_threads()
             if self.update_threads:
                 torch.set_num_threads(self.update_threads)
+            if self.symmetry is not None:
+                self.rollout_buffer.get = self._mirrored_minibatches()
             bf16 = self.update_dtype == "bfloat16"
             # The heads' outputs go back to float32, so the Gaussian's log-probabilities,
             # entropy and the value loss are computed in float32. The autocast weight cache
@@ -210,8 +219,46 @@ def _ppo_class():
                 for h in hooks:
                     h.remove()
                 torch.set_num_threads(rollout_threads)
+                self.rollout_buffer.__dict__.pop("get", None)
             if isinstance(self.lr_schedule, KLAdaptiveLR):
                 self.lr_schedule.update(self.logger.name_to_value.get("train/approx_kl"))
+
+        def _mirrored_minibatches(self):
+            """A replacement for the rollout buffer's ``get``: each minibatch followed by
+            the mirror images of its samples (same advantages, returns and value targets;
+            old log-probabilities of the mirrored actions under the policy that collected
+            the rollout, evaluated here, before the first gradient step)."""
+            import torch
+            from stable_baselines3.common.type_aliases import RolloutBufferSamples
+
+            buf, venv = self.rollout_buffer, self.get_env()
+            if not buf.generator_ready:
+                next(buf.get())  # flattens the (steps, envs) arrays in place
+            std = np.sqrt(venv.obs_rms.var + venv.epsilon)
+            obs_m = np.clip(self.symmetry.normalized_obs(buf.observations, venv.obs_rms.mean,
+                                                         std), -venv.clip_obs, venv.clip_obs)
+            obs_m = obs_m.astype(np.float32)
+            act_m = self.symmetry.action.apply(buf.actions).astype(np.float32)
+            with torch.no_grad():
+                logp_m = np.concatenate([
+                    self.policy.evaluate_actions(torch.as_tensor(obs_m[i:i + 8192]),
+                                                 torch.as_tensor(act_m[i:i + 8192]))[1].numpy()
+                    for i in range(0, len(obs_m), 8192)])
+
+            def get(batch_size: int | None = None):
+                n = buf.buffer_size * buf.n_envs
+                order = np.random.permutation(n)
+                for start in range(0, n, batch_size or n):
+                    idx = order[start:start + (batch_size or n)]
+                    d = buf._get_samples(idx)
+                    yield RolloutBufferSamples(
+                        torch.cat([d.observations, buf.to_torch(obs_m[idx])]),
+                        torch.cat([d.actions, buf.to_torch(act_m[idx])]),
+                        d.old_values.repeat(2), torch.cat([d.old_log_prob,
+                                                           buf.to_torch(logp_m[idx])]),
+                        d.advantages.repeat(2), d.returns.repeat(2))
+
+            return get
 
     return AdaptiveKLPPO
 
@@ -271,21 +318,29 @@ def dr_setting(cfg: TrackerTrainConfig):
 
 
 def training_motions(cfg: TrackerTrainConfig) -> list:
-    """The clips of ``cfg.motions`` plus their augmented copies (``cfg.augment``)."""
+    """The clips of ``cfg.motions``, their mirror images (``cfg.augment.mirror``) and the
+    augmented copies of both (``cfg.augment``)."""
     from twin.envs.tracking.g1_tracking import load_motions
     from twin.envs.tracking.motion_library import clip_weight_matches
     from twin.motion.augment import augmented_copies, augmented_names
+    from twin.motion.mirror import mirror_motion, mirrored_name
     from twin.motion.robot_motion import layout_note
 
     clips = load_motions(cfg.motions)
     for clip in clips:
         if layout_note(clip):
             log.info(layout_note(clip))
-    if cfg.clip_weights:  # refused before the augmentation's seconds, not after
-        names = [m.clip_name(f"clip{i}") for i, m in enumerate(clips)]
+    names = [m.clip_name(f"clip{i}") for i, m in enumerate(clips)]
+    if cfg.augment.mirror:
+        names += [mirrored_name(n) for n in names]
+    if cfg.clip_weights:  # refused before the mirroring's and augmentation's seconds
         clip_weight_matches(names + [a for n in names
                                      for a in augmented_names(n, cfg.augment.copies)],
                             dict(cfg.clip_weights))
+    if cfg.augment.mirror:
+        t0 = time.perf_counter()
+        clips = clips + [mirror_motion(m, f"clip{i}") for i, m in enumerate(clips)]
+        log.info("mirrored %d clips in %.1f s", len(clips) // 2, time.perf_counter() - t0)
     if cfg.augment.copies:
         t0 = time.perf_counter()
         extra = augmented_copies(clips, cfg.augment)
@@ -416,6 +471,12 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
     model.update_dtype = cfg.ppo.update_dtype
+    model.symmetry = None
+    if cfg.ppo.symmetry:
+        from twin.train.symmetry import TaskMirror
+
+        model.symmetry = TaskMirror.of_task(task)
+        log.info("symmetry: every sample's mirror image joins its minibatch")
 
     def checkpoint() -> Path:
         model.save(latest)
