@@ -46,6 +46,9 @@ class TrackerMetadata:
     activation: str
     training: dict
     gains: str = "tracking"  # the robot's gain profile the policy was trained with
+    # the action is the mean of the network's and its left-right mirror image's (the network
+    # applied to the mirrored observation, its action mirrored back; maps in the file)
+    mirror_average: bool = False
 
     def to_json(self) -> str:
         d = self.__dict__.copy()
@@ -84,12 +87,40 @@ def tracker_path(name_or_path: str | Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class MirrorMaps:
+    """Signed permutations of the actor's observation and of the action that take them to
+    their left-right mirror images: ``y[..., k] = sign[k] * x[..., source[k]]``."""
+
+    obs_source: np.ndarray
+    obs_sign: np.ndarray
+    action_source: np.ndarray
+    action_sign: np.ndarray
+
+    KEYS = ("mirror_obs_source", "mirror_obs_sign", "mirror_action_source",
+            "mirror_action_sign")
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.KEYS, (self.obs_source, self.obs_sign, self.action_source,
+                                    self.action_sign)))
+
+
 class TrackingController:
-    """obs (N, D) float32 -> joint-position action (N, J), deterministic (the actor mean)."""
+    """obs (N, D) float32 -> joint-position action (N, J), deterministic (the actor mean;
+    with ``metadata.mirror_average``, averaged with its mirror image's)."""
 
     def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]], obs_mean: np.ndarray,
                  obs_var: np.ndarray, obs_clip: float, metadata: TrackerMetadata,
-                 source: str = ""):
+                 source: str = "", mirror: MirrorMaps | None = None):
+        if metadata.mirror_average and mirror is None:
+            raise ValueError(f"{source}: mirror_average is set but the mirror maps "
+                             f"({', '.join(MirrorMaps.KEYS)}) are missing")
+        if mirror is not None and (len(mirror.obs_source) != metadata.obs_dim
+                                   or len(mirror.action_source) != len(metadata.joint_names)):
+            raise ValueError(f"{source}: mirror maps of {len(mirror.obs_source)} observations "
+                             f"and {len(mirror.action_source)} actions; expected "
+                             f"{metadata.obs_dim} and {len(metadata.joint_names)}")
+        self.mirror = mirror if metadata.mirror_average else None
         self.weights = weights
         self.obs_mean = obs_mean
         self.obs_std = np.sqrt(obs_var + 1e-8)
@@ -116,8 +147,10 @@ class TrackingController:
             meta = TrackerMetadata.from_json(str(z["metadata"]), str(path))
             n_layers = int(z["num_layers"])
             weights = [(z[f"W{i}"], z[f"b{i}"]) for i in range(n_layers)]
+            mirror = (MirrorMaps(*(z[k] for k in MirrorMaps.KEYS))
+                      if all(k in z for k in MirrorMaps.KEYS) else None)
             return cls(weights, z["obs_mean"], z["obs_var"], float(z["obs_clip"]), meta,
-                       str(path))
+                       str(path), mirror)
 
     def save(self, path: str | Path) -> None:
         arrays = {f"W{i}": w for i, (w, _) in enumerate(self.weights)}
@@ -125,16 +158,25 @@ class TrackingController:
         np.savez_compressed(path, metadata=np.array(self.metadata.to_json()),
                             num_layers=np.array(len(self.weights)), obs_mean=self.obs_mean,
                             obs_var=self.obs_std ** 2 - 1e-8, obs_clip=np.array(self.obs_clip),
-                            **arrays)
+                            **arrays, **(self.mirror.arrays() if self.mirror else {}))
 
     def normalise(self, obs: np.ndarray) -> np.ndarray:
         return np.clip((obs - self.obs_mean) / self.obs_std, -self.obs_clip, self.obs_clip)
 
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
+    def network(self, obs: np.ndarray) -> np.ndarray:
+        """The network's own action, without the mirror average (float64)."""
         x = self.normalise(np.asarray(obs, dtype=np.float64))
         last = len(self._layers) - 1
         for i, (WT, b) in enumerate(self._layers):
             x = x @ WT + b
             if i < last:
                 x = self._act(x)
-        return x.astype(np.float32)
+        return x
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        a = self.network(obs)
+        if self.mirror is not None:
+            m = self.mirror
+            obs_m = np.asarray(obs, dtype=np.float64)[..., m.obs_source] * m.obs_sign
+            a = 0.5 * (a + self.network(obs_m)[..., m.action_source] * m.action_sign)
+        return a.astype(np.float32)

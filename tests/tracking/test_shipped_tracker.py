@@ -2,7 +2,8 @@
 self-describing, and holds what it has learned so far.
 
 The shipped policy is a residual on the stiff PD servos, trained by
-`twin train tracker motions=data/motion_library/train` on 2 cores. These floors are below
+`twin train tracker motions=data/motion_library/train` on 2 cores, whose action is averaged
+with its left-right mirror image's (`scripts/mirror_average_tracker.py`). These floors are below
 what it measured: it stands, tracks the held-out squat and walks the whole held-out 0.35 m/s
 clip. The issue's targets (held-out success >= 0.95, local MPJPE <= 40 mm) are measured by
 benchmarks/tracker_eval.py, not asserted here.
@@ -43,6 +44,19 @@ def test_metadata_describes_the_network(ctrl):
     assert action.shape == (2, 29) and np.isfinite(action).all()
 
 
+def test_acts_as_its_own_mirror_image(ctrl):
+    """The mirror image of an observation gets the mirror image of the action, exactly; the
+    network alone does not (it was trained without symmetry)."""
+    assert ctrl.metadata.mirror_average
+    m = ctrl.mirror
+    obs = np.random.default_rng(0).standard_normal((8, 518)).astype(np.float32)
+    mirrored = obs[:, m.obs_source] * m.obs_sign
+    np.testing.assert_allclose(ctrl(mirrored), ctrl(obs)[:, m.action_source] * m.action_sign,
+                               atol=1e-5)
+    net = ctrl.network(obs)[:, m.action_source] * m.action_sign
+    assert np.abs(ctrl.network(mirrored) - net).max() > 0.1
+
+
 def test_keeps_standing_and_tracks_heldout_squat(ctrl):
     T = 300
     q = np.tile(get("g1").default_joint_pos_array(), (T, 1))
@@ -64,7 +78,7 @@ def test_tracks_the_heldout_walk(ctrl):
 REAL = Path(__file__).resolve().parents[2] / "assets" / "motions" / "heldout_small_real"
 # Seconds tracked before the first termination on real (motion-capture) held-out clips;
 # floors below what the shipped tracker measured (benchmarks/tracker_eval.py, real split).
-REAL_FLOOR_S = {"amp_idle_turn_360_001__A047": 2.0, "amp_walk_forward_loop_002__A024": 2.0}
+REAL_FLOOR_S = {"amp_idle_turn_360_001__A047": 3.0, "amp_walk_forward_loop_002__A024": 1.9}
 
 
 def test_real_heldout_clips_hold_their_floor_and_outlast_pd(ctrl):

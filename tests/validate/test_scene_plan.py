@@ -233,7 +233,7 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     # `twin validate demo=scene`: the walk-to-the-table plan from the cell camera, executed
     # by the shipped tracker. The numbers are what comes out today (main, Dec 2026): the
     # placement lands the reference at the table within 2 cm and the plan itself meets every
-    # predicate, but the tracker drifts off the path and falls at 3.26 s, 0.87 m short of the
+    # predicate, but the tracker drifts off the path (0.98 m) and falls at 2.86 s, short of the
     # table, so the plan is a no-go and only clear_of_chair holds in execution.
     from twin.cli.main import main
     from twin.cli.validate_cmds import demo_motion_path

@@ -183,9 +183,25 @@ class _Actor(nn.Module):
                 layers.append({"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh}[
                     ctrl.metadata.activation]())
         self.net = nn.Sequential(*layers)
+        self.mirror = ctrl.mirror is not None
+        if self.mirror:
+            m = ctrl.mirror
+            for name, v, dtype in (("obs_source", m.obs_source, torch.long),
+                                   ("obs_sign", m.obs_sign, torch.float32),
+                                   ("action_source", m.action_source, torch.long),
+                                   ("action_sign", m.action_sign, torch.float32)):
+                self.register_buffer(name, torch.as_tensor(np.asarray(v), dtype=dtype))
+
+    def _network(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.clamp((obs - self.mean) / self.std, -self.clip, self.clip))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.clamp((obs - self.mean) / self.std, -self.clip, self.clip))
+        action = self._network(obs)
+        if self.mirror:
+            mirrored = self._network(obs.index_select(1, self.obs_source) * self.obs_sign)
+            action = 0.5 * (action + mirrored.index_select(1, self.action_source)
+                            * self.action_sign)
+        return action
 
 
 def export_onnx(ctrl: TrackingController, path: str | Path) -> Path:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from twin.controllers.tracking_policy import MirrorMaps
 from twin.motion.mirror import joint_mirror, mirror_names
 
 _VECTOR = np.array([1.0, -1.0, 1.0])
@@ -115,3 +117,35 @@ class TaskMirror:
         VecNormalize), normalised the same way."""
         raw = obs_n * std + mean
         return (self.obs.apply(raw) - mean) / std
+
+
+def mirror_maps(metadata) -> MirrorMaps:
+    """The actor observation's and the action's mirror maps of a tracker (its
+    ``TrackerMetadata``)."""
+    from twin.envs.tracking.g1_tracking import G1_KEY_BODY_NAMES
+    from twin.envs.tracking.observations import OBS_KEY_BODIES
+
+    obs = observation_mirror(metadata.obs_layout, metadata.robot, metadata.joint_names,
+                             OBS_KEY_BODIES, G1_KEY_BODY_NAMES)
+    act = action_mirror(metadata.robot, metadata.joint_names, metadata.action_scale)
+    return MirrorMaps(obs.source, obs.sign, act.source, act.sign)
+
+
+def write_mirror_averaged(src: str | Path, dst: str | Path) -> Path:
+    """Copy the tracker file ``src`` to ``dst`` with ``mirror_average`` on: the same network
+    (and critic, for fine-tuning), its action averaged with its mirror image's."""
+    from dataclasses import replace
+
+    from twin.controllers.tracking_policy import TrackerMetadata
+
+    with np.load(src, allow_pickle=False) as z:
+        arrays = dict(z)
+    meta = TrackerMetadata.from_json(str(arrays["metadata"]), str(src))
+    meta = replace(meta, mirror_average=True)
+    arrays["metadata"] = np.array(meta.to_json())
+    arrays.update(mirror_maps(meta).arrays())
+    dst = Path(dst)
+    tmp = dst.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(dst)
+    return dst

@@ -298,7 +298,12 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
     from twin.controllers.tracking_policy import TrackingController
     from twin.envs.tracking.g1_tracking import REFERENCE_MODES, tracker_task_kwargs
 
-    task = tracker_task_kwargs(TrackingController.load(cfg.init).metadata)
+    meta = TrackingController.load(cfg.init).metadata
+    if meta.mirror_average:
+        log.info("init %s averages its action with its mirror image's; fine-tuning trains and "
+                 "exports its network alone (twin.train.symmetry.write_mirror_averaged adds "
+                 "the average back)", cfg.init)
+    task = tracker_task_kwargs(meta)
     mode = task["action_mode"]
     # a residual on the reference stays one with the servos' sag fed forward: the same
     # network, now on a base that already holds the pose
