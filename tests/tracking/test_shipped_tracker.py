@@ -57,6 +57,13 @@ def test_acts_as_its_own_mirror_image(ctrl):
     assert np.abs(ctrl.network(mirrored) - net).max() > 0.1
 
 
+def test_onnx_export_runs_the_mirror_average(ctrl):
+    ort = pytest.importorskip("onnxruntime", reason="the export extra")
+    session = ort.InferenceSession(str(shipped_tracker_dir() / "default.onnx"))
+    obs = np.random.default_rng(1).standard_normal((5, 518)).astype(np.float32)
+    np.testing.assert_allclose(session.run(None, {"obs": obs})[0], ctrl(obs), atol=1e-4)
+
+
 def test_keeps_standing_and_tracks_heldout_squat(ctrl):
     T = 300
     q = np.tile(get("g1").default_joint_pos_array(), (T, 1))
