@@ -152,6 +152,11 @@ class TrackingController:
             return cls(weights, z["obs_mean"], z["obs_var"], float(z["obs_clip"]), meta,
                        str(path), mirror)
 
+    def with_weights(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> TrackingController:
+        """The same controller (normalisation, metadata, mirror maps) with other weights."""
+        return TrackingController(weights, self.obs_mean, self.obs_std ** 2 - 1e-8,
+                                  self.obs_clip, self.metadata, self.source, self.mirror)
+
     def save(self, path: str | Path) -> None:
         arrays = {f"W{i}": w for i, (w, _) in enumerate(self.weights)}
         arrays.update({f"b{i}": b for i, (_, b) in enumerate(self.weights)})

@@ -50,9 +50,11 @@ def collect(motions, actor, task_kwargs: dict, steps: int, num_envs: int, seed: 
     return np.concatenate(out).astype(np.float64)
 
 
-def fit_actor(student, obs: np.ndarray, target: np.ndarray, cfg: DistillConfig) -> float:
-    """Fit ``student``'s (a ``TrackingController``) network to ``target`` actions in place
-    (Adam, mean squared error in action units); returns the final epoch's loss."""
+def fit_actor(student, obs: np.ndarray, target: np.ndarray, cfg: DistillConfig
+              ) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+    """``student``'s (a ``TrackingController``) network weights fitted to ``target`` actions
+    (Adam from its weights, mean squared error in action units), and the last epoch's
+    loss."""
     import torch
     from torch import nn
 
@@ -82,10 +84,8 @@ def fit_actor(student, obs: np.ndarray, target: np.ndarray, cfg: DistillConfig) 
             total += float(loss.detach()) * len(idx)
         loss_value = total / len(x)
     linears = [m for m in net if isinstance(m, nn.Linear)]
-    student.weights = [(m.weight.detach().numpy().astype(np.float64),
-                        m.bias.detach().numpy().astype(np.float64)) for m in linears]
-    student._layers = [(np.ascontiguousarray(W.T), b) for W, b in student.weights]
-    return loss_value
+    return [(m.weight.detach().numpy().astype(np.float64),
+             m.bias.detach().numpy().astype(np.float64)) for m in linears], loss_value
 
 
 def distill_mirror_average(src: str | Path, motions, dst: str | Path,
@@ -126,7 +126,9 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
         obs = collect(clips, actor, task, cfg.steps, cfg.num_envs, cfg.seed + r)
         seen += [obs, mirror_obs(obs)]
         all_obs = np.concatenate(seen)
-        losses.append(fit_actor(student, all_obs, teacher(all_obs), cfg))
+        weights, loss = fit_actor(student, all_obs, teacher(all_obs), cfg)
+        student = student.with_weights(weights)
+        losses.append(loss)
         log.info("distil round %d: %d observations, loss %.4g", r, len(all_obs), losses[-1])
     last = seen[-2]
 
