@@ -21,6 +21,7 @@ import numpy as np
 from twin.motion.robot_motion import RobotMotion
 
 _SIDES = (("left_", "right_"), ("right_", "left_"))
+REFLECT_Y = np.array([1.0, -1.0, 1.0])  # a point's or a vector's mirror image: (x, -y, z)
 
 
 def mirror_name(name: str) -> str:
@@ -42,33 +43,32 @@ def mirror_names(names: tuple[str, ...] | list[str]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class JointMirror:
-    """``mirrored[:, k] = sign[k] * joints[:, source[k]]`` for angles of ``joint_names``."""
+class SignedPermutation:
+    """``y[..., k] = sign[k] * x[..., source[k]]``; a mirror map is its own inverse."""
 
-    source: np.ndarray  # (J,) int
-    sign: np.ndarray    # (J,) +-1.0
+    source: np.ndarray  # int
+    sign: np.ndarray    # +-1.0
 
-    def apply(self, joints: np.ndarray) -> np.ndarray:
-        return joints[..., self.source] * self.sign
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return x[..., self.source] * self.sign
 
 
 @lru_cache(maxsize=16)
-def joint_mirror(robot: str, joint_names: tuple[str, ...]) -> JointMirror:
+def joint_mirror(robot: str, joint_names: tuple[str, ...]) -> SignedPermutation:
     """The mirror map of ``robot``'s joints ``joint_names`` (see the module docstring)."""
     from twin.retarget.kinematics import joint_axes_w
 
     axes = joint_axes_w(robot, joint_names)
     source = mirror_names(joint_names)
-    reflect = np.array([1.0, -1.0, 1.0])
     sign = np.empty(len(joint_names))
     for k, j in enumerate(source):
         # joint k of the mirror image rotates about the reflected axis of its partner j
-        d = float(np.dot(axes[j] * reflect, axes[k]))
+        d = float(np.dot(axes[j] * REFLECT_Y, axes[k]))
         if abs(abs(d) - 1.0) > 1e-6:
             raise ValueError(f"{joint_names[k]}: axis {axes[k].round(3)} is not the mirror "
                              f"image of {joint_names[j]}'s {axes[j].round(3)}")
         sign[k] = -1.0 if d > 0 else 1.0
-    return JointMirror(source, sign)
+    return SignedPermutation(source, sign)
 
 
 def _hand_model(robot: str, hand_joint_names: tuple[str, ...]) -> str:
@@ -109,7 +109,7 @@ def mirror_motion(motion: RobotMotion, default_name: str = "motion") -> RobotMot
     name = motion.clip_name(default_name)
     source = {**motion.source, "mirrored_from": name, "name": mirrored_name(name)}
     return robot_motion_from_qpos(
-        motion.robot, motion.root_pos_w * np.array([1.0, -1.0, 1.0]),
+        motion.robot, motion.root_pos_w * REFLECT_Y,
         mirror_quat_wxyz(motion.root_quat_wxyz), joints, motion.fps,
         hand_joint_names=motion.hand_joint_names, hand_joint_pos=hands,
         hand_state=None if motion.hand_state is None else motion.hand_state[:, ::-1].copy(),

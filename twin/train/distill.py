@@ -96,8 +96,9 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
     image on the last round's observations (action units, RMS)."""
     from dataclasses import replace
 
-    from twin.controllers.tracking_policy import TrackerMetadata, TrackingController
+    from twin.controllers.tracking_policy import MirrorMaps, TrackerMetadata, TrackingController
     from twin.envs.tracking.g1_tracking import load_motions, tracker_task_kwargs
+    from twin.train.export import write_tracker_arrays
     from twin.train.symmetry import mirror_maps
 
     with np.load(src, allow_pickle=False) as z:
@@ -140,13 +141,9 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
     W.update({f"b{i}": b.astype(np.float32) for i, (_, b) in enumerate(student.weights)})
     arrays.update(W)
     arrays["metadata"] = np.array(student.metadata.to_json())
-    for k in ("mirror_obs_source", "mirror_obs_sign", "mirror_action_source",
-              "mirror_action_sign"):
+    for k in MirrorMaps.KEYS:
         arrays.pop(k, None)
-    dst = Path(dst)
-    tmp = dst.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(dst)
+    write_tracker_arrays(dst, arrays)
     return {"losses": losses, "student_vs_teacher_rms": rms(student(last) - teacher(last)),
             "student_mirror_gap_rms": mirror_gap(student),
             "network_mirror_gap_rms": mirror_gap(net.network)}

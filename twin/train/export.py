@@ -45,6 +45,17 @@ def critic_arrays(model) -> dict[str, np.ndarray]:
     return out
 
 
+def write_tracker_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write a tracker file's arrays to ``path`` atomically (a reader never sees half a
+    file: a run's tracker.npz is read while the run goes on)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+    return path
+
+
 def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path,
                  critic_layout: Layout = ()) -> Path:
     """Write the numpy tracker (+ critic, its privileged inputs' layout and log-std, used
@@ -70,9 +81,7 @@ def save_tracker(model, obs_mean, obs_var, obs_clip, metadata, path: str | Path,
                                  f"statistics hold {len(obs_mean) - d}")
             arrays["critic_obs_layout"] = np.array(json.dumps(
                 [[str(n), int(w)] for n, w in critic_layout]))
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(path)
-    return path
+    return write_tracker_arrays(path, arrays)
 
 
 def _column_map(old: Layout, new: Layout) -> tuple[np.ndarray, np.ndarray]:

@@ -20,23 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from twin.controllers.tracking_policy import MirrorMaps
-from twin.motion.mirror import joint_mirror, mirror_names
+from twin.motion.mirror import REFLECT_Y, SignedPermutation, joint_mirror, mirror_names
 
-_VECTOR = np.array([1.0, -1.0, 1.0])
 _PSEUDOVECTOR = np.array([-1.0, 1.0, -1.0])
 # R[..., :2] row-major (R00, R01, R10, R11, R20, R21); M R M flips entry (i, j) by s_i s_j
 _ROT6D = np.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
-
-
-@dataclass(frozen=True)
-class SignedPermutation:
-    """``y[..., k] = sign[k] * x[..., source[k]]``; an involution for a mirror."""
-
-    source: np.ndarray
-    sign: np.ndarray
-
-    def apply(self, x: np.ndarray) -> np.ndarray:
-        return x[..., self.source] * self.sign
 
 
 def _bodies(names: Sequence[str], per_body: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +47,7 @@ def observation_mirror(layout: Sequence[tuple[str, int]], robot: str,
     for name, width in layout:
         kind = term_of(name).mirror
         if kind == "vector":
-            src, sgn = np.arange(3), _VECTOR
+            src, sgn = np.arange(3), REFLECT_Y
         elif kind == "pseudovector":
             src, sgn = np.arange(3), _PSEUDOVECTOR
         elif kind == "joints":
@@ -67,9 +55,9 @@ def observation_mirror(layout: Sequence[tuple[str, int]], robot: str,
         elif kind == "rot6d":
             src, sgn = np.arange(6), _ROT6D
         elif kind == "obs_bodies_vector":
-            src, sgn = _bodies(obs_key_bodies, _VECTOR)
+            src, sgn = _bodies(obs_key_bodies, REFLECT_Y)
         elif kind == "bodies_vector":
-            src, sgn = _bodies(key_bodies, _VECTOR)
+            src, sgn = _bodies(key_bodies, REFLECT_Y)
         elif kind == "bodies_rot6d":
             src, sgn = _bodies(key_bodies, _ROT6D)
         else:
@@ -92,7 +80,7 @@ def action_mirror(robot: str, joint_names: Sequence[str],
     if not np.allclose(scale[jm.source], scale):
         raise ValueError("action_scale differs between left and right joints; the action "
                          "has no mirror image")
-    return SignedPermutation(jm.source, jm.sign)
+    return jm
 
 
 @dataclass(frozen=True)
@@ -137,6 +125,7 @@ def write_mirror_averaged(src: str | Path, dst: str | Path) -> Path:
     from dataclasses import replace
 
     from twin.controllers.tracking_policy import TrackerMetadata
+    from twin.train.export import write_tracker_arrays
 
     with np.load(src, allow_pickle=False) as z:
         arrays = dict(z)
@@ -144,8 +133,4 @@ def write_mirror_averaged(src: str | Path, dst: str | Path) -> Path:
     meta = replace(meta, mirror_average=True)
     arrays["metadata"] = np.array(meta.to_json())
     arrays.update(mirror_maps(meta).arrays())
-    dst = Path(dst)
-    tmp = dst.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(dst)
-    return dst
+    return write_tracker_arrays(dst, arrays)
