@@ -47,12 +47,18 @@ class AsymmetricActorCriticPolicy(ActorCriticPolicy):
         self.actor_obs_dim = int(actor_obs_dim)
         super().__init__(*args, **kwargs)
 
+    extractor_class = SlicedMlpExtractor
+
+    def _extractor_kwargs(self) -> dict:
+        """Keyword arguments of ``extractor_class`` beyond ``SlicedMlpExtractor``'s."""
+        return {}
+
     def _build_mlp_extractor(self) -> None:
         arch = self.net_arch
         pi, vf = (arch.get("pi", []), arch.get("vf", [])) if isinstance(arch, dict) else (
             list(arch), list(arch))
-        self.mlp_extractor = SlicedMlpExtractor(self.features_dim, self.actor_obs_dim, pi, vf,
-                                                self.activation_fn)
+        self.mlp_extractor = self.extractor_class(self.features_dim, self.actor_obs_dim, pi, vf,
+                                                  self.activation_fn, **self._extractor_kwargs())
 
     def _get_constructor_parameters(self) -> dict:
         data = super()._get_constructor_parameters()

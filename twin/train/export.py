@@ -31,8 +31,14 @@ def controller_from_sb3(model, obs_mean: np.ndarray, obs_var: np.ndarray, obs_cl
     weights = [(l.weight.detach().cpu().numpy().astype(np.float64),
                 l.bias.detach().cpu().numpy().astype(np.float64)) for l in layers]
     d = metadata.obs_dim
+    mirror = None
+    if metadata.mirror_average:  # a SymmetricActorCriticPolicy: its network, averaged
+        from twin.train.symmetry import mirror_maps
+
+        mirror = mirror_maps(metadata)
     return TrackingController(weights, np.asarray(obs_mean, np.float64)[:d],
-                              np.asarray(obs_var, np.float64)[:d], obs_clip, metadata)
+                              np.asarray(obs_var, np.float64)[:d], obs_clip, metadata,
+                              mirror=mirror)
 
 
 def critic_arrays(model) -> dict[str, np.ndarray]:

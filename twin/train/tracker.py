@@ -82,6 +82,7 @@ class TrackerTrainConfig:
     torch_update_threads: int | None = 1  # None = all cores
     net_arch: list[int] = field(default_factory=lambda: [512, 256, 128])
     critic_obs: bool = True  # asymmetric actor-critic: the value net also sees privileged state
+    symmetric_policy: bool = False  # twin.train.symmetric_policy (mirror-averaged actor, critic)
     collision: str = "full"  # contact model in training: full | no_self | feet_floor
     ppo: PPOConfig = field(default_factory=PPOConfig)
     # Augmented copies of every training clip with video-estimation artefacts (foot tilt,
@@ -142,7 +143,7 @@ def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int, lineage: dic
         action_scale=tuple(float(x) for x in task.action_scale), action_mode=task.action_mode,
         obs_layout=task.obs_layout, window_steps=tuple(int(k) for k in task.window),
         control_dt=float(task.control_dt), robot=task.robot.name, activation="elu",
-        gains=task.gains,
+        gains=task.gains, mirror_average=bool(cfg.symmetric_policy),
         training={"env_steps": int(env_steps), "init": lineage["init"],
                   "total_env_steps": int(env_steps) + int(lineage["init_total_env_steps"]),
                   "motions": cfg.motions, "seed": cfg.seed,
@@ -299,10 +300,10 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
     from twin.envs.tracking.g1_tracking import REFERENCE_MODES, tracker_task_kwargs
 
     meta = TrackingController.load(cfg.init).metadata
-    if meta.mirror_average:
+    if meta.mirror_average and not cfg.symmetric_policy:
         log.info("init %s averages its action with its mirror image's; fine-tuning trains and "
-                 "exports its network alone (twin.train.symmetry.write_mirror_averaged adds "
-                 "the average back)", cfg.init)
+                 "exports its network alone (symmetric_policy=true trains the average; "
+                 "twin.train.symmetry.write_mirror_averaged adds it back)", cfg.init)
     task = tracker_task_kwargs(meta)
     mode = task["action_mode"]
     # a residual on the reference stays one with the servos' sag fed forward: the same
@@ -361,7 +362,7 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     if not saved_yaml.exists():
         return
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
-    for key in ("action_scale_factor", "proprio_obs", "action_mode"):
+    for key in ("action_scale_factor", "proprio_obs", "action_mode", "symmetric_policy"):
         before = saved.get(key, getattr(TrackerTrainConfig, key))  # runs older than the key
         asked = getattr(cfg, key)
         if before != asked:
@@ -387,6 +388,18 @@ def rescale_action_head(model, init_scale, new_scale) -> None:
     with torch.no_grad():
         head.weight.mul_(r[:, None])
         head.bias.mul_(r)
+
+
+def _install_symmetric_statistics(model, env, mirror) -> None:
+    """Pool ``env``'s observation statistics with their mirror images from now on, the
+    policy's first layers re-expressed for the pooled statistics (the same functions)."""
+    from twin.train.symmetry import mirrored_running_mean_std, renormalize_first_layers
+
+    old = env.obs_rms
+    pooled = mirrored_running_mean_std(mirror.obs, old.mean, old.var, old.count)
+    renormalize_first_layers(model.policy, (old.mean, old.var), (pooled.mean, pooled.var),
+                             env.epsilon)
+    env.obs_rms = pooled
 
 
 def make_env(cfg: TrackerTrainConfig):
@@ -421,6 +434,13 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
 
     from twin.train.export import export_onnx, load_into_sb3, save_tracker
 
+    if cfg.symmetric_policy and cfg.ppo.symmetry:
+        raise ValueError("ppo.symmetry=true adds nothing to symmetric_policy=true (a symmetric "
+                         "policy's mirrored samples give the same gradients) and doubles the "
+                         "update; set one of them")
+    if cfg.symmetric_policy and not cfg.critic_obs:
+        raise ValueError("symmetric_policy=true needs critic_obs=true (the mirrored "
+                         "actor-critic builds on the asymmetric one)")
     torch.set_num_threads(cfg.torch_threads)
     cfg = with_init_controller_settings(cfg)
     run = Path(cfg.run_dir)
@@ -433,6 +453,11 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
     (run / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
     task = venv.task
     PPO = _ppo_class()
+    mirror = None
+    if cfg.symmetric_policy or cfg.ppo.symmetry:
+        from twin.train.symmetry import TaskMirror
+
+        mirror = TaskMirror.of_task(task)
     if latest.exists():
         log.info("resuming from %s", latest)
         # The config's PPO settings replace the checkpoint's, so a long run can change its
@@ -447,12 +472,24 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
         env.obs_rms.mean, env.obs_rms.var = stats["mean"], stats["var"]
         env.obs_rms.count = float(stats["count"])
         env.ret_rms.var = stats["ret_var"]
+        if cfg.symmetric_policy:
+            _install_symmetric_statistics(model, env, mirror)
     else:
         p = cfg.ppo
         policy_kwargs = dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
                              activation_fn=torch.nn.ELU, log_std_init=p.log_std_init)
         policy = "MlpPolicy"
-        if task.critic_layout:
+        if cfg.symmetric_policy:
+            from twin.train.symmetric_policy import SymmetricActorCriticPolicy
+
+            policy = SymmetricActorCriticPolicy
+            policy_kwargs.update(
+                actor_obs_dim=task.actor_obs_dim,
+                obs_mirror_source=mirror.obs.source.tolist(),
+                obs_mirror_sign=mirror.obs.sign.tolist(),
+                action_mirror_source=mirror.action.source.tolist(),
+                action_mirror_sign=mirror.action.sign.tolist())
+        elif task.critic_layout:
             from twin.train.asymmetric import AsymmetricActorCriticPolicy
 
             policy = AsymmetricActorCriticPolicy
@@ -472,16 +509,17 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
             env.obs_rms.mean, env.obs_rms.var, env.obs_rms.count = mean, var, 1e6
             rescale_action_head(model, TrackingController.load(init).metadata.action_scale,
                                 task.action_scale)
+        if cfg.symmetric_policy:
+            _install_symmetric_statistics(model, env, mirror)
 
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
     model.update_dtype = cfg.ppo.update_dtype
-    model.symmetry = None
+    model.symmetry = mirror if cfg.ppo.symmetry else None
     if cfg.ppo.symmetry:
-        from twin.train.symmetry import TaskMirror
-
-        model.symmetry = TaskMirror.of_task(task)
         log.info("symmetry: every sample's mirror image joins its minibatch")
+    if cfg.symmetric_policy:
+        log.info("symmetric policy: actions and values averaged with their mirror images'")
 
     def checkpoint() -> Path:
         model.save(latest)

@@ -1,0 +1,121 @@
+"""An actor-critic that is left-right symmetric by construction: its action mean is the
+average of the network's action and the mirror image of the network's action for the
+mirrored observation, pi(M_a a | M_s s) = pi(a | s), and its value is the average of the
+critic's values of s and M_s s.
+
+This is the shipped tracker's inference-time mirror average (``TrackerMetadata
+.mirror_average``) moved into training, so PPO optimises the averaged policy it will ship
+(a network trained alone drifts from its mirror image: measured 0.1 -> 0.3 action units
+within 0.4M env-steps of symmetric PPO). The mirror acts on the *normalised* observation
+as a signed permutation, which is exact when the normalisation statistics are themselves
+mirror symmetric (``twin.train.symmetry.MirroredRunningMeanStd`` keeps them so).
+
+Modules keep SB3's names and ``nn.Linear`` parameters (``action_net.weight`` ...), so
+checkpoints, the numpy/ONNX export and ``load_into_sb3`` read them as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from twin.train.asymmetric import AsymmetricActorCriticPolicy, SlicedMlpExtractor
+
+
+def _index(values: Sequence[float], dtype) -> torch.Tensor:
+    return torch.as_tensor(list(values), dtype=dtype)
+
+
+class MirrorAveragedLinear(nn.Linear):
+    """A linear head on two latents side by side, ``[h(s), h(M s)]`` (N, 2 in_features):
+    ``0.5 * (W h(s) + b + P(W h(M s) + b))`` with ``P`` the output's signed permutation."""
+
+    def __init__(self, linear: nn.Linear, source: Sequence[int], sign: Sequence[float]):
+        super().__init__(linear.in_features, linear.out_features)
+        if len(source) != linear.out_features:
+            raise ValueError(f"mirror map of {len(source)} outputs for a head of "
+                             f"{linear.out_features}")
+        with torch.no_grad():
+            self.weight.copy_(linear.weight)
+            self.bias.copy_(linear.bias)
+        self.register_buffer("source", _index(source, torch.long), persistent=False)
+        self.register_buffer("sign", _index(sign, torch.float32), persistent=False)
+
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        own, mirrored = latents.split(self.in_features, dim=1)
+        out_m = super().forward(mirrored)
+        return 0.5 * (super().forward(own)
+                      + out_m.index_select(1, self.source) * self.sign.to(out_m.dtype))
+
+
+class MirroredMlpExtractor(SlicedMlpExtractor):
+    """``SlicedMlpExtractor`` whose latents are ``[h(s), h(M s)]`` side by side."""
+
+    def __init__(self, *args, obs_source: Sequence[int], obs_sign: Sequence[float], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("obs_source", _index(obs_source, torch.long), persistent=False)
+        self.register_buffer("obs_sign", _index(obs_sign, torch.float32), persistent=False)
+
+    def _both(self, net: nn.Module, x: torch.Tensor, dim: int) -> torch.Tensor:
+        mirrored = (x.index_select(1, self.obs_source[:dim])
+                    * self.obs_sign[:dim].to(x.dtype))
+        h = net(torch.cat([x, mirrored]))
+        return torch.cat(h.split(len(x)), dim=1)
+
+    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        return self._both(self.policy_net, features[:, :self.actor_obs_dim], self.actor_obs_dim)
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        return self._both(self.value_net, features, features.shape[1])
+
+
+class SymmetricActorCriticPolicy(AsymmetricActorCriticPolicy):
+    """``policy_kwargs``: those of ``AsymmetricActorCriticPolicy`` plus the mirror maps of
+    the whole observation (actor's then critic's; each term maps within itself, so its first
+    ``actor_obs_dim`` entries are the actor's map) and of the action."""
+
+    def __init__(self, *args, obs_mirror_source: Sequence[int],
+                 obs_mirror_sign: Sequence[float], action_mirror_source: Sequence[int],
+                 action_mirror_sign: Sequence[float], **kwargs):
+        self.obs_mirror = ([int(i) for i in obs_mirror_source],
+                           [float(s) for s in obs_mirror_sign])
+        self.action_mirror = ([int(i) for i in action_mirror_source],
+                              [float(s) for s in action_mirror_sign])
+        super().__init__(*args, **kwargs)
+
+    extractor_class = MirroredMlpExtractor
+
+    def _extractor_kwargs(self) -> dict:
+        source, sign = self.obs_mirror
+        if len(source) != self.features_dim:
+            raise ValueError(f"observation mirror map of {len(source)} entries for an "
+                             f"observation of {self.features_dim}")
+        if sorted(source[:self.actor_obs_dim]) != list(range(self.actor_obs_dim)):
+            raise ValueError("the observation mirror map mixes the actor's entries with the "
+                             "critic's")
+        return dict(obs_source=source, obs_sign=sign)
+
+    def _build(self, lr_schedule) -> None:
+        super()._build(lr_schedule)
+        # the heads read both latents; the optimizer is rebuilt on the replaced parameters
+        self.action_net = MirrorAveragedLinear(self.action_net, *self.action_mirror)
+        self.value_net = MirrorAveragedLinear(self.value_net, [0], [1.0])
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1),
+                                              **self.optimizer_kwargs)
+
+    def _symmetric_log_std(self) -> torch.Tensor:
+        source = self.action_net.source
+        return 0.5 * (self.log_std + self.log_std.index_select(0, source))
+
+    def _get_action_dist_from_latent(self, latent_pi: torch.Tensor):
+        return self.action_dist.proba_distribution(self.action_net(latent_pi),
+                                                   self._symmetric_log_std())
+
+    def _get_constructor_parameters(self) -> dict:
+        data = super()._get_constructor_parameters()
+        data.update(obs_mirror_source=self.obs_mirror[0], obs_mirror_sign=self.obs_mirror[1],
+                    action_mirror_source=self.action_mirror[0],
+                    action_mirror_sign=self.action_mirror[1])
+        return data
