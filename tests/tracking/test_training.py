@@ -328,3 +328,33 @@ def test_finetuning_from_a_tracker_does_not_throw_its_policy_away(tmp_path):
           progress_bar=False)
     cold = _first_update_kl(tmp_path / "cold")
     assert cold > 10 * warm, (warm, cold)
+
+
+def test_a_signal_stops_training_with_a_checkpoint(trained, tmp_path):
+    """SIGTERM (as `kill` sends) mid-run: the run stops after the current step, writes its
+    checkpoint and tracker, exits 0 and resumes from there."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root, overrides, _ = trained
+    run = tmp_path / "run"
+    args = [o for o in overrides if not o.startswith(("run_dir", "total_env_steps",
+                                                         "checkpoint_every"))]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twin.cli.main", "train", "tracker", *args, f"run_dir={run}",
+         "total_env_steps=10000000", "checkpoint_every_env_steps=256", "progress=false"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (run / "progress.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    assert "SIGTERM: stopping after this env step" in err
+    steps = json.loads((run / "progress.json").read_text())["env_steps"]
+    assert 256 <= steps < 10_000_000
+    assert f"stopped by SIGTERM at {steps} env-steps" in err
+    assert TrackingController.load(run / "tracker.npz").metadata.training["env_steps"] == steps
+    assert (run / "checkpoints" / "latest.zip").exists() and "tracker written to" in out

@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -173,6 +175,34 @@ class KLAdaptiveLR:
             self.value = max(self.lr_min, self.value / 1.5)
         elif approx_kl < 0.5 * self.desired_kl:
             self.value = min(self.lr_max, self.value * 1.5)
+
+
+class StopOnSignal:
+    """While entered (in the main thread), SIGINT and SIGTERM ask training to stop after the
+    current env step; ``train`` then writes its checkpoint as at the end of a run, so
+    stopping loses nothing. A second signal interrupts at once (``KeyboardInterrupt``)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+    def _handle(self, signum: int, _frame) -> None:
+        if self.requested is not None:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+        log.warning("%s: stopping after this env step and writing the checkpoint (a second "
+                    "signal interrupts without one)", self.requested)
 
 
 def _ppo_class():
@@ -550,6 +580,8 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
             self.next_val = model.num_timesteps + cfg.val_every_env_steps
 
         def _on_step(self) -> bool:
+            if stop.requested:
+                return False  # learn() returns; the checkpoint below is written
             due = self.num_timesteps >= self.next
             due_val = validator is not None and self.num_timesteps >= self.next_val
             if due or due_val:
@@ -562,11 +594,15 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
             return True
 
     remaining = cfg.total_env_steps - model.num_timesteps
-    if remaining > 0:
-        model.learn(remaining, callback=[Checkpoints(), *(callbacks or [])],
-                    reset_num_timesteps=False,
-                    progress_bar=progress_bar, tb_log_name="ppo")
-    out = checkpoint()
+    with StopOnSignal() as stop:
+        if remaining > 0:
+            model.learn(remaining, callback=[Checkpoints(), *(callbacks or [])],
+                        reset_num_timesteps=False,
+                        progress_bar=progress_bar, tb_log_name="ppo")
+        out = checkpoint()
+    if stop.requested:
+        log.info("stopped by %s at %d env-steps; resume with the same run_dir",
+                 stop.requested, model.num_timesteps)
     env.close()
     return out
 
