@@ -43,25 +43,20 @@ def observation_mirror(layout: Sequence[tuple[str, int]], robot: str,
     from twin.envs.tracking.observations import term_of
 
     joints = joint_mirror(robot, tuple(joint_names))
+    # mirror kind -> (source, sign) within the term
+    maps = {"vector": (np.arange(3), REFLECT_Y),
+            "pseudovector": (np.arange(3), _PSEUDOVECTOR),
+            "joints": (joints.source, joints.sign),
+            "rot6d": (np.arange(6), _ROT6D),
+            "obs_bodies_vector": _bodies(obs_key_bodies, REFLECT_Y),
+            "bodies_vector": _bodies(key_bodies, REFLECT_Y),
+            "bodies_rot6d": _bodies(key_bodies, _ROT6D)}
     sources, signs, start = [], [], 0
     for name, width in layout:
         kind = term_of(name).mirror
-        if kind == "vector":
-            src, sgn = np.arange(3), REFLECT_Y
-        elif kind == "pseudovector":
-            src, sgn = np.arange(3), _PSEUDOVECTOR
-        elif kind == "joints":
-            src, sgn = joints.source, joints.sign
-        elif kind == "rot6d":
-            src, sgn = np.arange(6), _ROT6D
-        elif kind == "obs_bodies_vector":
-            src, sgn = _bodies(obs_key_bodies, REFLECT_Y)
-        elif kind == "bodies_vector":
-            src, sgn = _bodies(key_bodies, REFLECT_Y)
-        elif kind == "bodies_rot6d":
-            src, sgn = _bodies(key_bodies, _ROT6D)
-        else:
+        if kind not in maps:
             raise ValueError(f"observation term {name}: mirror kind {kind!r} is not known")
+        src, sgn = maps[kind]
         if len(src) != width:
             raise ValueError(f"observation term {name}: {width} wide; its mirror ({kind}) "
                              f"maps {len(src)} entries")
