@@ -32,6 +32,8 @@ _MEANINGS = {
     "checkpoint_every_env_steps": "env-steps between checkpoints (tracker.npz/.onnx too)",
     "net_arch": "hidden layer sizes of actor and critic",
     "critic_obs": "asymmetric actor-critic: the value net also reads privileged state",
+    "symmetric_policy": "true: a left-right symmetric policy (action and value averaged with "
+                        "their mirror images'); exports a mirror-averaged tracker",
     "val_motions": "clips scored periodically (path or glob); null = off",
     "val_every_env_steps": "env-steps between validation scores",
     "progress": "show a progress bar (CLI only)",
@@ -48,7 +50,7 @@ _MEANINGS = {
     "ppo.update_dtype": "matmul precision of the gradient update: float32 | bfloat16 (autocast, "
                         "CPUs with AVX512-BF16/AMX)",
     "ppo.symmetry": "true: each sample's left-right mirror image joins its minibatch (pair "
-                    "with augment.mirror=true)",
+                    "with augment.mirror=true; not with symmetric_policy=true)",
     "augment.mirror": "true: also train on every clip's left-right mirror image",
 }
 
