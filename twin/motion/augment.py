@@ -110,7 +110,8 @@ def _resample(m: RobotMotion, t_src: np.ndarray):
 
 def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | None = None
                    ) -> RobotMotion:
-    """One augmented copy of ``m`` (bodies recomputed by FK of ``m.robot``)."""
+    """One augmented copy of ``m`` (bodies recomputed by FK of ``m.robot``), named ``name``
+    (default: ``augmented_name`` of the clip's name and ``seed``)."""
     from twin.retarget.kinematics import joint_limits, robot_motion_from_qpos
     from twin.robots import get
 
@@ -139,7 +140,7 @@ def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | No
 
     source = {**m.source, "augmented_from": m.source.get("name") or m.source.get("file"),
               "augment": {**cfg.__dict__, "seed": seed},
-              "name": name or f"{m.source.get('name') or 'clip'}__aug{seed}"}
+              "name": name or augmented_name(m.clip_name("clip"), seed)}
     out = robot_motion_from_qpos(
         m.robot, root_pos, root_quat, joint_pos, m.fps,
         hand_joint_names=m.hand_joint_names,
@@ -148,9 +149,14 @@ def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | No
     return out
 
 
+def augmented_name(base: str, k: int) -> str:
+    """The name of augmented copy ``k`` of the clip ``base``."""
+    return f"{base}__aug{k}"
+
+
 def augmented_names(base: str, copies: int) -> list[str]:
     """Names of a clip's augmented copies."""
-    return [f"{base}__aug{k}" for k in range(copies)]
+    return [augmented_name(base, k) for k in range(copies)]
 
 
 def augmented_copies(motions: list[RobotMotion], cfg: AugmentConfig) -> list[RobotMotion]:
