@@ -78,6 +78,10 @@ def test_the_trained_policy_is_its_own_mirror_image(trained):
         mean_m, std_m, value_m = mean_value(obs_m.apply(x))
     np.testing.assert_allclose(mean_m, act_m.apply(mean), atol=1e-5)
     np.testing.assert_allclose(std_m, std[:, act_m.source], atol=1e-6)
+    # the stored log-std is the one in use (symmetric since the init was loaded)
+    log_std = policy.log_std.detach().numpy()
+    np.testing.assert_allclose(log_std[act_m.source], log_std, atol=1e-6)
+    np.testing.assert_allclose(np.exp(log_std), std[0], rtol=1e-5)
     np.testing.assert_allclose(value_m, value, atol=1e-4)
     # the network alone is not symmetric: the average does the work
     net = policy.action_net

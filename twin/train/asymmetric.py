@@ -43,11 +43,11 @@ class AsymmetricActorCriticPolicy(ActorCriticPolicy):
     """``policy_kwargs``: ``actor_obs_dim`` plus the usual ones (``net_arch`` as
     ``dict(pi=[...], vf=[...])``, ``activation_fn``, ``log_std_init``)."""
 
+    extractor_class = SlicedMlpExtractor
+
     def __init__(self, *args, actor_obs_dim: int, **kwargs):
         self.actor_obs_dim = int(actor_obs_dim)
         super().__init__(*args, **kwargs)
-
-    extractor_class = SlicedMlpExtractor
 
     def _extractor_kwargs(self) -> dict:
         """Keyword arguments of ``extractor_class`` beyond ``SlicedMlpExtractor``'s."""

@@ -76,6 +76,8 @@ class SymmetricActorCriticPolicy(AsymmetricActorCriticPolicy):
     the whole observation (actor's then critic's; each term maps within itself, so its first
     ``actor_obs_dim`` entries are the actor's map) and of the action."""
 
+    extractor_class = MirroredMlpExtractor
+
     def __init__(self, *args, obs_mirror_source: Sequence[int],
                  obs_mirror_sign: Sequence[float], action_mirror_source: Sequence[int],
                  action_mirror_sign: Sequence[float], **kwargs):
@@ -84,8 +86,6 @@ class SymmetricActorCriticPolicy(AsymmetricActorCriticPolicy):
         self.action_mirror = ([int(i) for i in action_mirror_source],
                               [float(s) for s in action_mirror_sign])
         super().__init__(*args, **kwargs)
-
-    extractor_class = MirroredMlpExtractor
 
     def _extractor_kwargs(self) -> dict:
         source, sign = self.obs_mirror
@@ -108,6 +108,13 @@ class SymmetricActorCriticPolicy(AsymmetricActorCriticPolicy):
     def _symmetric_log_std(self) -> torch.Tensor:
         source = self.action_net.source
         return 0.5 * (self.log_std + self.log_std.index_select(0, source))
+
+    def symmetrize_log_std_(self) -> None:
+        """Set the log-std parameter to its symmetric value (e.g. after loading an init
+        tracker's): the policy is unchanged, and since partners then get equal gradients the
+        stored parameter stays the std the policy uses."""
+        with torch.no_grad():
+            self.log_std.copy_(self._symmetric_log_std())
 
     def _get_action_dist_from_latent(self, latent_pi: torch.Tensor):
         return self.action_dist.proba_distribution(self.action_net(latent_pi),

@@ -541,6 +541,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
                                 task.action_scale)
         if cfg.symmetric_policy:
             _install_symmetric_statistics(model, env, mirror)
+            model.policy.symmetrize_log_std_()
 
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
