@@ -504,6 +504,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
         env.ret_rms.var = stats["ret_var"]
         if cfg.symmetric_policy:
             _install_symmetric_statistics(model, env, mirror)
+            model.policy.symmetrize_log_std_()
     else:
         p = cfg.ppo
         policy_kwargs = dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
