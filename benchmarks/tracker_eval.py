@@ -152,7 +152,7 @@ def append_history(path: Path, args, summary: dict) -> None:
            "note": args.note}
     new = not path.exists()
     with path.open("a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
+        w = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS, lineterminator="\n")  # LF, as in git
         if new:
             w.writeheader()
         w.writerow(row)
