@@ -47,6 +47,29 @@ class TrackingRewardConfig:
     action_rate: float = 0.1
     joint_limit: float = 10.0
 
+    @classmethod
+    def from_overrides(cls, overrides: dict | None) -> TrackingRewardConfig:
+        """The default config with ``overrides`` applied: ``{"action_rate": 0.01}``, or a
+        kernel's ``{"body_pos": {"weight": 2.0}}`` (its other field kept)."""
+        fields = cls.__dataclass_fields__
+        unknown = sorted(set(overrides or {}) - set(fields))
+        if unknown:
+            raise ValueError(f"reward: unknown terms {unknown}; expected some of {sorted(fields)}")
+        base, out = cls(), {}
+        for name, value in (overrides or {}).items():
+            current = getattr(base, name)
+            if isinstance(current, Kernel):
+                if not isinstance(value, dict) or set(value) - {"weight", "std"}:
+                    raise ValueError(f"reward.{name}: expected {{weight: W, std: S}} (either "
+                                     f"or both), got {value!r}")
+                out[name] = Kernel(float(value.get("weight", current.weight)),
+                                   float(value.get("std", current.std)))
+            else:
+                if isinstance(value, (dict, list, bool)) or not isinstance(value, (int, float)):
+                    raise ValueError(f"reward.{name}: expected a number, got {value!r}")
+                out[name] = float(value)
+        return cls(**{**{k: getattr(base, k) for k in fields}, **out})
+
 
 @dataclass(frozen=True)
 class TerminationThresholds:

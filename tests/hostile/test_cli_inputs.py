@@ -204,6 +204,9 @@ TRAIN_BAD = [
     (["motions=M", "dr_terms.start_root_pos_m=[0.05,0.05]"],
      ["dr_terms.start_root_pos_m=(0.05, 0.05)", "3 numbers"]),
     (["motions=M", "dr_terms.friction_scale=[1.2,0.5]"], ["0 < lo <= hi"]),
+    (["motions=M", "reward.acton_rate=0.01"], ["reward: unknown terms ['acton_rate']"]),
+    (["motions=M", "reward.action_rate=abc"], ["reward.action_rate: expected a number"]),
+    (["motions=M", "reward.body_pos=3"], ["reward.body_pos: expected {weight: W, std: S}"]),
     (["total_env_steps=100"], ["motions is required"]),
     (["motions=/no/such/clips"], ["motions='/no/such/clips'"]),
 ]

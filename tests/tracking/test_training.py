@@ -358,3 +358,30 @@ def test_a_signal_stops_training_with_a_checkpoint(trained, tmp_path):
     assert f"stopped by SIGTERM at {steps} env-steps" in err
     assert TrackingController.load(run / "tracker.npz").metadata.training["env_steps"] == steps
     assert (run / "checkpoints" / "latest.zip").exists() and "tracker written to" in out
+
+
+def test_reward_overrides_reach_the_training_env(tmp_path):
+    """``reward.action_rate=0`` removes exactly the action-rate penalty from the env's
+    reward: 0.1 x the summed squared action change, per env and step."""
+    from test_g1_tracking_env import wave_motion
+
+    from twin.train.tracker import make_env
+
+    save_robot_motion(wave_motion(T=60), tmp_path / "wave.npz")
+    base = [f"motions={tmp_path / 'wave.npz'}", "num_envs=2", "dr=false"]
+    rewards, actions = {}, np.random.default_rng(0).normal(0, 0.5, (5, 2, 29))
+    for label, extra in (("default", []), ("off", ["+reward.action_rate=0"])):
+        venv, sb3 = make_env(load_train_config(base + extra))
+        assert venv.task.reward_cfg.action_rate == (0.1 if label == "default" else 0.0)
+        venv.reset(seed=3)
+        steps = [venv.step(a) for a in actions]
+        rewards[label] = np.array([s[1] for s in steps])
+        ended = np.array([s[2] | s[3] for s in steps])
+        sb3.close()
+    # an episode that ended restarts with a zero previous action: compare until then
+    first = np.cumsum(ended, axis=0) - ended == 0
+    prev = np.concatenate([np.zeros((1, 2, 29)), actions[:-1]])
+    penalty = 0.1 * ((actions - prev) ** 2).sum(axis=-1)
+    diff = rewards["off"] - rewards["default"]
+    np.testing.assert_allclose(diff[first], penalty[first], rtol=1e-6)
+    assert first.sum() >= 6 and penalty[first].min() > 0.4  # a penalty that can be missed

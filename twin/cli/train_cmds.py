@@ -25,6 +25,8 @@ _MEANINGS = {
                            "(> 0; init= with another scale rescales the action head)",
     "proprio_obs": "the actor's proprio terms (null = the default five; add base_lin_vel_b "
                    "for the pelvis velocity)",
+    "reward": "reward overrides (TrackingRewardConfig), e.g. reward.action_rate=0.01 or "
+              "reward.body_pos.weight=2.0",
     "num_envs": "parallel envs stepped by the batched env",
     "total_env_steps": "env-steps to train (a resumed run counts its earlier ones)",
     "seed": "random seed (>= 0)",
@@ -82,7 +84,7 @@ def add_train_commands(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="PPO (stable-baselines3) on the batched G1 motion-tracking env. "
         "KEY=VALUE overrides of configs/train/tracker.yaml (Hydra syntax; dr_terms.KEY=... "
-        "adds a domain-randomisation override). Re-running with the same run_dir resumes.")
+        "adds a domain-randomisation override, reward.KEY=... a reward one). Re-running with the same run_dir resumes.")
     t.epilog_fn = lazy_help(
         "twin.train.tracker.TrackerTrainConfig",
         "example: twin train tracker motions=data/motion_library/train "
@@ -124,6 +126,12 @@ def check_train_config(cfg) -> None:
         msg = str(exc).removeprefix("dr: ")  # 'NAME=VALUE; expected ...' or 'unknown fields'
         raise InputError(f"dr_terms: {msg}" if msg.startswith("unknown")
                          else f"dr_terms.{msg}") from None
+    from twin.envs.tracking.terms import TrackingRewardConfig
+
+    try:
+        TrackingRewardConfig.from_overrides(dict(cfg.reward))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     for pattern, w in (cfg.clip_weights or {}).items():
         checks.number(f"clip_weights.{pattern}", w, 0, lo_open=True)
     checks.integer("num_envs", cfg.num_envs, 1, 65536)
@@ -165,15 +173,15 @@ def load_checked_config(items: list[str]):
     """``KEY=VALUE`` items -> a checked ``TrackerTrainConfig``; also returns ``progress``."""
     from twin.train.tracker import TrackerTrainConfig, load_train_config
 
-    # Hydra's append prefix is accepted; dr_terms entries (an empty dict in the YAML) are
-    # appended whether or not the '+' is written
+    # Hydra's append prefix is accepted; dr_terms and reward entries (empty dicts in the
+    # YAML) are appended whether or not the '+' is written
     items = [item.lstrip("+") for item in items]
     split_items(items, "train tracker")
     progress = True
     rest = []
     for item in items:
         key, _, value = item.partition("=")
-        if key.startswith("dr_terms."):
+        if key.startswith(("dr_terms.", "reward.")):
             item = "+" + item
         if key == "progress":
             if value.lower() not in ("true", "false"):

@@ -73,6 +73,8 @@ class TrackerTrainConfig:
     proprio_obs: list[str] | None = None
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
+    # TrackingRewardConfig overrides, e.g. {action_rate: 0.01} or {body_pos: {weight: 2.0}}
+    reward: dict = field(default_factory=dict)
     num_envs: int = 32
     num_threads: int | None = None
     total_env_steps: int = 2_000_000
@@ -437,6 +439,7 @@ def make_env(cfg: TrackerTrainConfig):
 
     from twin.envs.sb3 import SB3VecEnv
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv, profile_action_scale
+    from twin.envs.tracking.terms import TrackingRewardConfig
 
     venv = G1MotionTrackingVectorEnv(training_motions(cfg), num_envs=cfg.num_envs,
                                      robot=cfg.robot,
@@ -445,7 +448,8 @@ def make_env(cfg: TrackerTrainConfig):
                                          cfg.robot, cfg.gains, cfg.action_scale_factor),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      proprio=cfg.proprio_obs,
-                                     num_threads=cfg.num_threads, collision=cfg.collision)
+                                     num_threads=cfg.num_threads, collision=cfg.collision,
+                                     reward=TrackingRewardConfig.from_overrides(cfg.reward))
     if cfg.clip_weights:
         counts = venv.task.library.weight_clips(dict(cfg.clip_weights))
         log.info("clip weights: %s", ", ".join(f"{p} x{cfg.clip_weights[p]:g} ({n} clips)"
