@@ -169,3 +169,22 @@ def test_self_penetration_flags_an_arm_pushed_into_the_torso():
     still = physical_report(robot_motion_from_qpos(
         "g1", m.root_pos_w[:5], m.root_quat_wxyz[:5], q[:5], 50.0))
     assert still.self_penetration_max_m == 0.0 and still.self_penetration_frac == 0.0
+
+
+def test_mlib_rebuild_keeps_a_small_copy_whose_motion_is_the_same():
+    """A rebuild on another CPU differs in the last float32 bits (seen: 6e-8 rad); the
+    committed small copy is kept then, and rewritten for a real change (1e-4 rad)."""
+    import importlib.util
+    from dataclasses import replace
+
+    spec = importlib.util.spec_from_file_location("build_motion_library",
+                                                  REPO / "scripts/build_motion_library.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    a = load_robot_motion(SMALL / "heldout_small_walk_0p35.npz")
+    noisy = np.nextafter(a.joint_pos.astype(np.float32), np.float32(np.inf))
+    assert not np.array_equal(noisy, a.joint_pos)
+
+    assert build.same_motion(a, replace(a, joint_pos=noisy))
+    assert not build.same_motion(a, replace(a, joint_pos=a.joint_pos + 1e-4))
+    assert not build.same_motion(a, load_robot_motion(SMALL / "heldout_small_squat.npz"))
