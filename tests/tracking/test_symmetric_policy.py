@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from twin.controllers.tracking_policy import TrackingController
 
 import twin.train.tracker as tt
-from twin.controllers.tracking_policy import TrackingController
 from twin.motion.mirror import SignedPermutation
-from twin.train.symmetry import renormalize_first_layers, symmetric_statistics
+from twin.train.symmetric_policy import renormalize_first_layers
+from twin.train.symmetry import symmetric_statistics
 
 WALK = "assets/motions/heldout_small_real/amp_walk_forward_loop_002__A024.npz"
 

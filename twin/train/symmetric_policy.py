@@ -8,7 +8,7 @@ This is the shipped tracker's inference-time mirror average (``TrackerMetadata
 (a network trained alone drifts from its mirror image: measured 0.1 -> 0.3 action units
 within 0.4M env-steps of symmetric PPO). The mirror acts on the *normalised* observation
 as a signed permutation, which is exact when the normalisation statistics are themselves
-mirror symmetric (``twin.train.symmetry.MirroredRunningMeanStd`` keeps them so).
+mirror symmetric (``MirroredRunningMeanStd`` keeps them so).
 
 Modules keep SB3's names and ``nn.Linear`` parameters (``action_net.weight`` ...), so
 checkpoints, the numpy/ONNX export and ``load_into_sb3`` read them as before.
@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 from torch import nn
 
+from twin.motion.mirror import SignedPermutation
 from twin.train.asymmetric import AsymmetricActorCriticPolicy, SlicedMlpExtractor
+from twin.train.symmetry import symmetric_statistics
 
 
 def _index(values: Sequence[float], dtype) -> torch.Tensor:
@@ -126,3 +130,61 @@ class SymmetricActorCriticPolicy(AsymmetricActorCriticPolicy):
                     action_mirror_source=self.action_mirror[0],
                     action_mirror_sign=self.action_mirror[1])
         return data
+
+
+class MirroredRunningMeanStd(RunningMeanStd):
+    """SB3's running observation statistics, each batch pooled with its mirror images: the
+    statistics stay mirror symmetric, so the mirror of a normalised observation is the
+    signed permutation of it (what ``SymmetricActorCriticPolicy`` applies)."""
+
+    def __init__(self, mirror: SignedPermutation, shape: tuple[int, ...]):
+        super().__init__(shape=shape)
+        self.mirror = mirror
+
+    def update(self, arr: np.ndarray) -> None:
+        super().update(np.concatenate([arr, self.mirror.apply(arr)]))
+
+
+def mirrored_running_mean_std(mirror: SignedPermutation, mean: np.ndarray, var: np.ndarray,
+                              count: float) -> MirroredRunningMeanStd:
+    """A ``MirroredRunningMeanStd`` starting from ``mean``/``var`` (made symmetric) and
+    ``count``."""
+    stats = MirroredRunningMeanStd(mirror, np.shape(mean))
+    stats.mean, stats.var = symmetric_statistics(mirror, np.asarray(mean, np.float64),
+                                                 np.asarray(var, np.float64))
+    stats.count = float(count)
+    return stats
+
+
+def renormalize_first_layers(policy, old: tuple[np.ndarray, np.ndarray],
+                             new: tuple[np.ndarray, np.ndarray], epsilon: float) -> None:
+    """Re-express the actor's and critic's first layers for inputs normalised with the
+    statistics ``new`` (mean, var) instead of ``old``, so both networks compute the same
+    functions of the raw observation (up to the normalised inputs' clipping).
+
+    ``W (x - m) / s + b = (W s'/s) (x - m') / s' + W (m' - m) / s + b``; the actor reads
+    the first ``policy.actor_obs_dim`` entries, the critic all of them."""
+    std_old = np.sqrt(np.asarray(old[1], np.float64) + epsilon)
+    std_new = np.sqrt(np.asarray(new[1], np.float64) + epsilon)
+    scale = std_new / std_old
+    shift = (np.asarray(new[0], np.float64) - np.asarray(old[0], np.float64)) / std_old
+    ext = policy.mlp_extractor
+    with torch.no_grad():
+        for net, dim in ((ext.policy_net, policy.actor_obs_dim), (ext.value_net, len(scale))):
+            first = net[0]
+            W = first.weight.detach().double()
+            first.bias.add_((W @ torch.as_tensor(shift[:dim])).to(first.bias.dtype))
+            first.weight.mul_(torch.as_tensor(scale[:dim], dtype=first.weight.dtype))
+
+
+def make_symmetric(model, env, obs_mirror: SignedPermutation) -> None:
+    """Finish a PPO ``model`` with a ``SymmetricActorCriticPolicy`` whose weights were just
+    built or loaded: ``env``'s (VecNormalize) observation statistics are pooled with their
+    mirror images from now on, the first layers re-expressed for them (the same functions),
+    and the stored log-std set to the symmetric one the policy uses."""
+    old = env.obs_rms
+    pooled = mirrored_running_mean_std(obs_mirror, old.mean, old.var, old.count)
+    renormalize_first_layers(model.policy, (old.mean, old.var), (pooled.mean, pooled.var),
+                             env.epsilon)
+    env.obs_rms = pooled
+    model.policy.symmetrize_log_std_()

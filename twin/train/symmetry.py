@@ -134,60 +134,9 @@ def write_mirror_averaged(src: str | Path, dst: str | Path) -> Path:
 def symmetric_statistics(mirror: SignedPermutation, mean: np.ndarray, var: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of the observations pooled with their mirror images (what
-    ``MirroredRunningMeanStd`` accumulates), from the statistics of the observations alone."""
+    ``symmetric_policy.MirroredRunningMeanStd`` accumulates), from the statistics of the
+    observations alone."""
     mean_m, var_m = mirror.apply(mean), var[mirror.source]
     pooled = 0.5 * (mean + mean_m)
     second = 0.5 * (var + mean ** 2 + var_m + mean_m ** 2)
     return pooled, np.maximum(second - pooled ** 2, 0.0)
-
-
-def _running_mean_std_class():
-    from stable_baselines3.common.running_mean_std import RunningMeanStd
-
-    class MirroredRunningMeanStd(RunningMeanStd):
-        """SB3's running observation statistics, each batch pooled with its mirror images:
-        the statistics stay mirror symmetric, so the mirror of a normalised observation is
-        the signed permutation of it (what ``SymmetricActorCriticPolicy`` applies)."""
-
-        def __init__(self, mirror: SignedPermutation, shape: tuple[int, ...]):
-            super().__init__(shape=shape)
-            self.mirror = mirror
-
-        def update(self, arr: np.ndarray) -> None:
-            super().update(np.concatenate([arr, self.mirror.apply(arr)]))
-
-    return MirroredRunningMeanStd
-
-
-def mirrored_running_mean_std(mirror: SignedPermutation, mean: np.ndarray, var: np.ndarray,
-                              count: float):
-    """A ``MirroredRunningMeanStd`` starting from ``mean``/``var`` (made symmetric) and
-    ``count``."""
-    stats = _running_mean_std_class()(mirror, np.shape(mean))
-    stats.mean, stats.var = symmetric_statistics(mirror, np.asarray(mean, np.float64),
-                                                 np.asarray(var, np.float64))
-    stats.count = float(count)
-    return stats
-
-
-def renormalize_first_layers(policy, old: tuple[np.ndarray, np.ndarray],
-                             new: tuple[np.ndarray, np.ndarray], epsilon: float) -> None:
-    """Re-express the actor's and critic's first layers for inputs normalised with the
-    statistics ``new`` (mean, var) instead of ``old``, so both networks compute the same
-    functions of the raw observation (up to the normalised inputs' clipping).
-
-    ``W (x - m) / s + b = (W s'/s) (x - m') / s' + W (m' - m) / s + b``; the actor reads
-    the first ``policy.actor_obs_dim`` entries, the critic all of them."""
-    import torch
-
-    std_old = np.sqrt(np.asarray(old[1], np.float64) + epsilon)
-    std_new = np.sqrt(np.asarray(new[1], np.float64) + epsilon)
-    scale = std_new / std_old
-    shift = (np.asarray(new[0], np.float64) - np.asarray(old[0], np.float64)) / std_old
-    ext = policy.mlp_extractor
-    with torch.no_grad():
-        for net, dim in ((ext.policy_net, policy.actor_obs_dim), (ext.value_net, len(scale))):
-            first = net[0]
-            W = first.weight.detach().double()
-            first.bias.add_((W @ torch.as_tensor(shift[:dim])).to(first.bias.dtype))
-            first.weight.mul_(torch.as_tensor(scale[:dim], dtype=first.weight.dtype))

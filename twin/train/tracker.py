@@ -422,18 +422,6 @@ def rescale_action_head(model, init_scale, new_scale) -> None:
         head.bias.mul_(r)
 
 
-def _install_symmetric_statistics(model, env, mirror) -> None:
-    """Pool ``env``'s observation statistics with their mirror images from now on, the
-    policy's first layers re-expressed for the pooled statistics (the same functions)."""
-    from twin.train.symmetry import mirrored_running_mean_std, renormalize_first_layers
-
-    old = env.obs_rms
-    pooled = mirrored_running_mean_std(mirror.obs, old.mean, old.var, old.count)
-    renormalize_first_layers(model.policy, (old.mean, old.var), (pooled.mean, pooled.var),
-                             env.epsilon)
-    env.obs_rms = pooled
-
-
 def make_env(cfg: TrackerTrainConfig):
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
@@ -507,8 +495,9 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
         env.obs_rms.count = float(stats["count"])
         env.ret_rms.var = stats["ret_var"]
         if cfg.symmetric_policy:
-            _install_symmetric_statistics(model, env, mirror)
-            model.policy.symmetrize_log_std_()
+            from twin.train.symmetric_policy import make_symmetric
+
+            make_symmetric(model, env, mirror.obs)
     else:
         p = cfg.ppo
         policy_kwargs = dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
@@ -545,8 +534,9 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
             rescale_action_head(model, TrackingController.load(init).metadata.action_scale,
                                 task.action_scale)
         if cfg.symmetric_policy:
-            _install_symmetric_statistics(model, env, mirror)
-            model.policy.symmetrize_log_std_()
+            from twin.train.symmetric_policy import make_symmetric
+
+            make_symmetric(model, env, mirror.obs)
 
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
