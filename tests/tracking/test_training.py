@@ -385,3 +385,34 @@ def test_reward_overrides_reach_the_training_env(tmp_path):
     diff = rewards["off"] - rewards["default"]
     np.testing.assert_allclose(diff[first], penalty[first], rtol=1e-6)
     assert first.sum() >= 6 and penalty[first].min() > 0.4  # a penalty that can be missed
+
+
+def _benchmark(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gradient_noise_scale_separates_signal_from_noise(trained, capsys):
+    """Synthetic minibatch gradients G + noise give back |G|^2 and the noise; a real run's
+    checkpoint gives a finite ratio."""
+    bench = _benchmark("ppo_gradient_noise")
+    rng = np.random.default_rng(0)
+    signal = np.zeros(400)
+    signal[:4] = 0.5  # |G|^2 = 1
+    grads = signal + rng.normal(0, 0.25, (200, 400))  # E|g - G|^2 = 400 x 0.0625 = 25
+    s = bench.noise_scale(grads)
+    assert abs(s["signal"] - 1.0) < 0.1 and abs(s["noise"] - 25.0) < 0.5
+    assert 22 < s["noise_over_signal"] < 28 and abs(s["mean_pairwise_cos"] - 1 / 26) < 0.01
+    assert 0 < s["signal_se"] < 0.5 and s["signal_upper"] > s["signal"]
+    hidden = bench.noise_scale(signal * 0.01 + rng.normal(0, 0.25, (20, 400)))
+    assert hidden["signal"] < 2 * hidden["signal_se"]  # reported as a bound
+    root, _, _ = trained
+    assert bench.main([str(root / "run"), "--rollouts", "2", "--minibatch", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "minibatches of 64 samples" in out and "B_simple" in out

@@ -422,6 +422,26 @@ def rescale_action_head(model, init_scale, new_scale) -> None:
         head.bias.mul_(r)
 
 
+def restore_normalization(env, ckpt: Path) -> None:
+    """The VecNormalize ``env``'s observation and return statistics as checkpointed in
+    ``ckpt`` (``latest_obs_rms.npz``)."""
+    stats = np.load(ckpt / "latest_obs_rms.npz")
+    env.obs_rms.mean, env.obs_rms.var = stats["mean"], stats["var"]
+    env.obs_rms.count = float(stats["count"])
+    env.ret_rms.var = stats["ret_var"]
+
+
+def load_run_config(run: str | Path) -> TrackerTrainConfig:
+    """The config a run was started with (``run_dir/config.yaml``; keys it predates take
+    their defaults)."""
+    path = Path(run) / "config.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file; expected the config.yaml of a "
+                                f"`twin train tracker` run_dir")
+    merged = OmegaConf.merge(OmegaConf.structured(TrackerTrainConfig), OmegaConf.load(path))
+    return OmegaConf.to_object(merged)  # type: ignore[return-value]
+
+
 def make_env(cfg: TrackerTrainConfig):
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
@@ -490,10 +510,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
         resume_lr = saved.value if isinstance(saved, KLAdaptiveLR) else None
         model = PPO.load(latest, env=env, device="cpu", tensorboard_log=str(run / "tb"),
                          **ppo_hyperparameters(cfg.ppo, resume_lr))
-        stats = np.load(ckpt / "latest_obs_rms.npz")
-        env.obs_rms.mean, env.obs_rms.var = stats["mean"], stats["var"]
-        env.obs_rms.count = float(stats["count"])
-        env.ret_rms.var = stats["ret_var"]
+        restore_normalization(env, ckpt)
         if cfg.symmetric_policy:
             from twin.train.symmetric_policy import make_symmetric
 
