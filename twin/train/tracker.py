@@ -61,6 +61,10 @@ class PPOConfig:
     symmetry: bool = False
 
 
+# approximate KL reported by a bfloat16 update that barely moves the policy (lr 1e-7)
+BF16_KL_FLOOR = 0.0015
+
+
 @dataclass
 class TrackerTrainConfig:
     motions: str = "???"
@@ -558,6 +562,11 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
     lineage = init_lineage(cfg, run)
     model.update_threads = cfg.torch_update_threads or len(os.sched_getaffinity(0))
     model.update_dtype = cfg.ppo.update_dtype
+    if (cfg.ppo.update_dtype == "bfloat16" and cfg.ppo.desired_kl is not None
+            and cfg.ppo.desired_kl < BF16_KL_FLOOR * 2):
+        log.warning("ppo.desired_kl=%g under bfloat16: the reported KL has a floor of about "
+                    "%g, so the rate will sit at ppo.learning_rate_min; use float32 or a fixed "
+                    "rate (ppo.desired_kl=null)", cfg.ppo.desired_kl, BF16_KL_FLOOR)
     model.symmetry = mirror if cfg.ppo.symmetry else None
     if cfg.ppo.symmetry:
         log.info("symmetry: every sample's mirror image joins its minibatch")
