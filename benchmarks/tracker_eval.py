@@ -30,11 +30,21 @@ import numpy as np
 
 import twin  # noqa: F401
 from twin.envs.tracking.g1_tracking import load_motions
-from twin.evaluate.tracker import evaluate_with_baseline, format_table, write_report
+from twin.evaluate.tracker import (
+    evaluate_with_baseline,
+    format_table,
+    window_time_up_s,
+    write_report,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = {"real": ("data/motion_library/heldout_real", "assets/motions/heldout_small_real"),
           "procedural": ("data/motion_library/heldout", "assets/motions/heldout_small")}
+
+
+# mid-clip starts on the real split (``window_time_up_s``'s defaults): every part of a clip,
+# not only the part before its first fall from frame 0
+WINDOW_S, WINDOW_EVERY_S = 3.0, 0.5
 
 
 def split_folder(split: str) -> Path:
@@ -105,6 +115,15 @@ def main() -> None:
         summary[split] = {k: report[k]["aggregate"] for k in report}
         if args.out:
             write_report(report, Path(args.out) / split, title=f"{split} held-out split")
+    t0 = time.perf_counter()
+    summary["real_windows"] = {
+        label: float(np.concatenate(list(window_time_up_s(split_folder("real"), name)
+                                         .values())).mean())
+        for label, name in (("tracker", args.tracker), ("pd_baseline", "pd"))}
+    print(f"\n== real held-out split from mid-clip starts ({WINDOW_S:g}-s windows every "
+          f"{WINDOW_EVERY_S:g} s), {time.perf_counter() - t0:.1f} s: mean time up tracker "
+          f"{summary['real_windows']['tracker']:.2f} s vs PD "
+          f"{summary['real_windows']['pd_baseline']:.2f} s")
     walks = validate_walks(args.tracker)
     summary["walks"] = walks
     print("\n== GVHMR-layout walk plans through twin validate")
@@ -132,7 +151,7 @@ def main() -> None:
 HISTORY_COLUMNS = ("date", "tracker", "env_steps", "wall_hours", "cores", "real_success",
                    "real_tracked_fraction", "real_local_mpjpe_mm",
                    "real_local_mpjpe_common_mm", "procedural_success",
-                   "procedural_tracked_fraction", "note")
+                   "procedural_tracked_fraction", "real_window_time_up_s", "note")
 
 
 def append_history(path: Path, args, summary: dict) -> None:
@@ -149,14 +168,33 @@ def append_history(path: Path, args, summary: dict) -> None:
            "real_local_mpjpe_common_mm": round(real["mpjpe_local_common_mm"], 1),
            "procedural_success": round(proc["success_rate"], 3),
            "procedural_tracked_fraction": round(proc["tracked_fraction"], 3),
+           "real_window_time_up_s": round(summary["real_windows"]["tracker"], 2),
            "note": args.note}
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS, lineterminator="\n")  # LF, as in git
-        if new:
-            w.writeheader()
-        w.writerow(row)
+    write_history_row(path, row)
     print(f"appended to {path}: {row}")
+
+
+def write_history_row(path: Path, row: dict) -> None:
+    """Append ``row`` to the CSV ``path`` (LF line ends, as in git). A file written before a
+    column was added is rewritten with the current header first (its rows keep their
+    values; the new column stays empty for them)."""
+    rewrite, rows = not path.exists(), []
+    if path.exists():
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != HISTORY_COLUMNS:
+                unknown = set(reader.fieldnames or ()) - set(HISTORY_COLUMNS)
+                if unknown:
+                    raise ValueError(f"{path}: columns {sorted(unknown)} are not history "
+                                     f"columns; expected {list(HISTORY_COLUMNS)}")
+                rewrite, rows = True, list(reader)
+    if rewrite:
+        with path.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+    with path.open("a", newline="") as f:
+        csv.DictWriter(f, fieldnames=HISTORY_COLUMNS, lineterminator="\n").writerow(row)
 
 
 if __name__ == "__main__":

@@ -14,28 +14,12 @@ of windows tracked to their end; last, the means over all windows.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 from twin.envs.tracking.g1_tracking import load_motions
 
 import twin  # noqa: F401
-from twin.evaluate.tracker import evaluate_named
-from twin.motion.robot_motion import RobotMotion
-
-
-def clip_name(motion: RobotMotion) -> str:
-    return motion.source.get("name") or Path(motion.source.get("file", "?")).stem
-
-
-def windows(motion: RobotMotion, horizon_s: float, every_s: float) -> list[RobotMotion]:
-    n, step = int(round(horizon_s * motion.fps)), max(1, int(round(every_s * motion.fps)))
-    return [motion.frames(s, s + n) for s in range(0, motion.num_frames - n + 1, step)]
-
-
-def time_up_s(parts: list[RobotMotion], tracker: str) -> np.ndarray:
-    results, _ = evaluate_named(parts, tracker)
-    return np.array([r.frames_tracked / parts[0].fps for r in results])
+from twin.evaluate.tracker import window_time_up_s
 
 
 def main() -> None:
@@ -52,18 +36,18 @@ def main() -> None:
           f"tracked to the end")
     print(f"{'clip':42s} {'windows':>7s} " + " ".join(f"{t[-24:]:>24s}" for t in trackers))
     ups: dict[str, list[np.ndarray]] = {t: [] for t in trackers}
+    per = {t: window_time_up_s(clips, t, args.horizon, args.every) for t in trackers}
     for clip in clips:
-        parts = windows(clip, args.horizon, args.every)
-        if not parts:
-            print(f"{clip_name(clip)[:42]:42s} shorter than {args.horizon:g} s")
+        name = clip.clip_name()
+        if name not in per[trackers[0]]:
+            print(f"{name[:42]:42s} shorter than {args.horizon:g} s")
             continue
         row = []
         for t in trackers:
-            up = time_up_s(parts, t)
+            up = per[t][name]
             ups[t].append(up)
             row.append(f"{up.mean():6.2f} / {np.mean(up >= args.horizon - 0.03):4.2f}")
-        print(f"{clip_name(clip)[:42]:42s} {len(parts):7d} "
-              + " ".join(f"{r:>24s}" for r in row), flush=True)
+        print(f"{name[:42]:42s} {len(up):7d} " + " ".join(f"{r:>24s}" for r in row))
     for t in trackers:
         if ups[t]:
             up = np.concatenate(ups[t])

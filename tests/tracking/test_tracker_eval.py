@@ -69,3 +69,20 @@ def test_cli_scores_pd_by_name_and_writes_json_and_markdown(tmp_path):
     assert clip["first_termination_s"] is None and 0 < clip["mpjpe_local_mm"] < 15
     md = (tmp_path / "ev/report.md").read_text()
     assert "| heldout_small_squat | tracker | yes | 1.000 | - |" in md
+
+
+def test_window_time_up_plays_every_window_from_its_own_start(clips):
+    """Windows of 1 s every 0.5 s: 5 in a 3-s clip, none in a 0.2-s one; the stiff-PD replay
+    holds the standing wave through each: every window up for its 49 steps."""
+    import numpy as np
+
+    from twin.evaluate.tracker import clip_windows, window_time_up_s
+
+    w1 = clips[0]  # 150 frames at 50 fps
+    parts = clip_windows(w1, 1.0, 0.5)
+    assert [p.num_frames for p in parts] == [50] * 5
+    assert parts[1].joint_pos[0].tolist() == w1.joint_pos[25].tolist()
+    short = wave_motion(T=10, name="short")
+    up = window_time_up_s([w1, short], "pd", horizon_s=1.0, every_s=0.5)
+    assert list(up) == ["w1"]  # the short clip has no window
+    np.testing.assert_allclose(up["w1"], 49 / 50)

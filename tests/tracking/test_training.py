@@ -416,3 +416,30 @@ def test_gradient_noise_scale_separates_signal_from_noise(trained, capsys):
     assert bench.main([str(root / "run"), "--rollouts", "2", "--minibatch", "64"]) == 0
     out = capsys.readouterr().out
     assert "minibatches of 64 samples" in out and "B_simple" in out
+
+
+def test_history_gains_a_column_without_losing_rows(tmp_path):
+    """A learning curve written before ``real_window_time_up_s`` existed is rewritten with
+    the new header: every old value kept, the new column empty for old rows, LF line ends."""
+    bench = _benchmark("tracker_eval")
+    old_cols = [c for c in bench.HISTORY_COLUMNS if c != "real_window_time_up_s"]
+    path = tmp_path / "history.csv"
+    old_row = {c: f"v_{c}" for c in old_cols} | {"note": 'with "quotes", and commas'}
+    import csv
+
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=old_cols, lineterminator="\n")
+        w.writeheader()
+        w.writerow(old_row)
+    new_row = {c: f"n_{c}" for c in bench.HISTORY_COLUMNS}
+    bench.write_history_row(path, new_row)
+    bench.write_history_row(path, new_row)
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [tuple(r) for r in rows] == [bench.HISTORY_COLUMNS] * 3
+    assert rows[0] == old_row | {"real_window_time_up_s": ""}
+    assert rows[1] == rows[2] == new_row
+    assert b"\r\n" not in path.read_bytes()
+    (tmp_path / "bad.csv").write_text("date,tracker,bogus\n")
+    with pytest.raises(ValueError, match="'bogus'"):
+        bench.write_history_row(tmp_path / "bad.csv", new_row)

@@ -228,6 +228,31 @@ def evaluate_controllers(motions, controllers: dict[str, str],
             for label in controllers}
 
 
+def clip_windows(motion, horizon_s: float, every_s: float) -> list:
+    """``motion`` cut into windows of ``horizon_s`` seconds starting every ``every_s``
+    seconds (none when it is shorter than one window)."""
+    n, step = int(round(horizon_s * motion.fps)), max(1, int(round(every_s * motion.fps)))
+    return [motion.frames(s, s + n) for s in range(0, motion.num_frames - n + 1, step)]
+
+
+def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: float = 0.5,
+                     num_threads: int | None = None) -> dict[str, np.ndarray]:
+    """Per clip, the seconds ``controller`` keeps the robot up in each of its windows
+    (``clip_windows``), each played from its first frame (reference-state start, as training
+    starts mid-clip) with no randomisation and the relaxed thresholds: balance through every
+    part of a clip, where a frame-0 start scores only the part before its first fall."""
+    from twin.envs.tracking.g1_tracking import load_motions
+
+    clips = load_motions(motions) if not isinstance(motions, list) else motions
+    out = {}
+    for clip in clips:
+        parts = clip_windows(clip, horizon_s, every_s)
+        if parts:
+            results, _ = evaluate_named(parts, controller, num_threads)
+            out[clip.clip_name()] = np.array([r.frames_tracked / clip.fps for r in results])
+    return out
+
+
 def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
     """Tracker and stiff-PD baseline results, as a JSON-ready dict."""
     return evaluate_controllers(motions, {"tracker": tracker, "pd_baseline": "pd"})
