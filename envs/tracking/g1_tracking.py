@@ -109,6 +109,10 @@ ANCHOR_BODY = "torso_link"
 EE_BODIES = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link",
              "right_wrist_yaw_link")
 ACTION_MODES = ("default_offset", "reference_residual", "reference_holding")
+# Servo targets stay this far inside each joint's range: a position servo commanded at or past
+# its hard stop presses into it (stiff kp 500: 0.005 rad past the elbow's stop is 2.5 N m held
+# against it), and `twin validate` calls a joint at its limit a no-go.
+TARGET_LIMIT_MARGIN_RAD = 0.02
 # the modes whose action is a residual on the reference (a tracker may move between them)
 REFERENCE_MODES = ("reference_residual", "reference_holding")
 
@@ -313,7 +317,7 @@ class G1TrackingTask(BatchedTask):
         self.last_action[env_ids] = 0.0
         self.prev_action[env_ids] = 0.0
         self._ctrl[env_ids] = 0.0
-        self._ctrl[np.ix_(env_ids, self.act_idx)] = self._reference_targets(f)
+        self._ctrl[np.ix_(env_ids, self.act_idx)] = self._servo_targets(self._reference_targets(f))
         b.set_ctrl(self._ctrl[env_ids], env_ids)
 
     def _holding_offsets(self) -> np.ndarray:
@@ -333,6 +337,12 @@ class G1TrackingTask(BatchedTask):
             out[s:s + n] = holding_offsets_rad(b, qpos, foot_ids, np.array(G1_SOLE_CENTER_B),
                                                stance[s:s + n], self.qvel_idx, self.act_idx)
         return out
+
+    def _servo_targets(self, targets: np.ndarray) -> np.ndarray:
+        """(N, J) joint targets kept ``TARGET_LIMIT_MARGIN_RAD`` inside the joint ranges."""
+        lo = self.joint_limits[:, 0] + TARGET_LIMIT_MARGIN_RAD
+        hi = self.joint_limits[:, 1] - TARGET_LIMIT_MARGIN_RAD
+        return np.clip(targets, lo, hi)
 
     def _reference_targets(self, frames: np.ndarray) -> np.ndarray:
         """(N, J) servo targets at zero action for library frames ``frames``."""
@@ -379,7 +389,7 @@ class G1TrackingTask(BatchedTask):
         f_next = self.library.frame(self.clip, self.t + 1)
         base = self._reference_targets(f_next) if self.action_mode in REFERENCE_MODES \
             else self.default_q
-        self._ctrl[:, self.act_idx] = base + self.action_scale * a
+        self._ctrl[:, self.act_idx] = self._servo_targets(base + self.action_scale * a)
         if self.library.hand_joint_pos is not None and len(self.hand_act_idx):
             self._ctrl[:, self.hand_act_idx] = self.library.hand_joint_pos[f_next]
         self.backend.set_ctrl(self._ctrl)

@@ -311,3 +311,21 @@ def test_action_scale_sets_the_joint_target_per_unit_action(motion):
     np.testing.assert_allclose(task._ctrl[:, task.act_idx], ref + 3 * stiff)
     with pytest.raises(ValueError, match="action_scale: 2 values; expected one per body joint"):
         G1TrackingTask([motion], num_envs=1, action_scale=(0.1, 0.1))
+
+
+def test_servo_targets_stay_inside_the_joint_ranges(motion):
+    """A full-scale action (10 units: 0.44 rad on the hips under default_offset x10 scale)
+    drives targets past the joint stops; they are held TARGET_LIMIT_MARGIN_RAD inside."""
+    from twin.envs.tracking.g1_tracking import TARGET_LIMIT_MARGIN_RAD, G1TrackingTask
+
+    task = G1TrackingTask([motion], num_envs=1, gains="stiff", random_start=False,
+                          action_mode="default_offset",
+                          action_scale=tuple([1.0] * 29))
+    task.reset()
+    lo = task.joint_limits[:, 0] + TARGET_LIMIT_MARGIN_RAD
+    hi = task.joint_limits[:, 1] - TARGET_LIMIT_MARGIN_RAD
+    for sign, bound in ((1.0, hi), (-1.0, lo)):
+        task.step(np.full((1, 29), sign * 10.0, dtype=np.float32))
+        np.testing.assert_allclose(task._ctrl[0, task.act_idx], bound)  # every joint clipped
+        assert np.all(task.backend.get_ctrl()[0, task.act_idx] == task._ctrl[0, task.act_idx])
+    task.close()
