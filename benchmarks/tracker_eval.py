@@ -91,7 +91,8 @@ def validate_walks(tracker: str) -> dict[str, dict]:
             m = r["metrics"]
             out[name] = {"verdict": r["verdict"], "rc": proc.returncode,
                          "fall_time_s": m.get("fall_time_s"), "duration_s": m.get("duration_s"),
-                         "mpjpe_local_mm": m.get("mpjpe_local_mm")}
+                         "mpjpe_local_mm": m.get("mpjpe_local_mm"),
+                         "reasons": list(r.get("reasons", []))}
     return out
 
 
@@ -130,6 +131,8 @@ def main() -> None:
     for name, w in walks.items():
         print(f"{name:26s} {w['verdict']:8s} fall {w.get('fall_time_s')} s of "
               f"{w.get('duration_s')} s; local MPJPE {w.get('mpjpe_local_mm')}")
+        for reason in w.get("reasons", [])[:3]:
+            print(f"{'':26s}   {reason}")
     print("\n== targets (issue 12)")
     for split, target_s in (("real", 0.9), ("procedural", 0.95)):
         a, b = summary[split]["tracker"], summary[split]["pd_baseline"]
