@@ -42,8 +42,8 @@ SPLITS = {"real": ("data/motion_library/heldout_real", "assets/motions/heldout_s
           "procedural": ("data/motion_library/heldout", "assets/motions/heldout_small")}
 
 
-# mid-clip starts on the real split (``window_time_up_s``'s defaults): every part of a clip,
-# not only the part before its first fall from frame 0
+# mid-clip starts on the real split (``window_time_up_s``): every part of a clip, not only
+# the part before its first fall from frame 0
 WINDOW_S, WINDOW_EVERY_S = 3.0, 0.5
 
 
@@ -118,8 +118,8 @@ def main() -> None:
             write_report(report, Path(args.out) / split, title=f"{split} held-out split")
     t0 = time.perf_counter()
     summary["real_windows"] = {
-        label: float(np.concatenate(list(window_time_up_s(split_folder("real"), name)
-                                         .values())).mean())
+        label: float(np.concatenate(list(window_time_up_s(
+            split_folder("real"), name, WINDOW_S, WINDOW_EVERY_S).values())).mean())
         for label, name in (("tracker", args.tracker), ("pd_baseline", "pd"))}
     print(f"\n== real held-out split from mid-clip starts ({WINDOW_S:g}-s windows every "
           f"{WINDOW_EVERY_S:g} s), {time.perf_counter() - t0:.1f} s: mean time up tracker "

@@ -55,6 +55,15 @@ class TrackingRewardConfig:
         unknown = sorted(set(overrides or {}) - set(fields))
         if unknown:
             raise ValueError(f"reward: unknown terms {unknown}; expected some of {sorted(fields)}")
+
+        def number(key: str, value, positive: bool = False) -> float:
+            bad = (isinstance(value, bool) or not isinstance(value, (int, float))
+                   or not np.isfinite(value) or (positive and value <= 0))
+            if bad:
+                what = "a number > 0" if positive else "a number"
+                raise ValueError(f"reward.{key}: expected {what}, got {value!r}")
+            return float(value)
+
         base, out = cls(), {}
         for name, value in (overrides or {}).items():
             current = getattr(base, name)
@@ -62,12 +71,10 @@ class TrackingRewardConfig:
                 if not isinstance(value, dict) or set(value) - {"weight", "std"}:
                     raise ValueError(f"reward.{name}: expected {{weight: W, std: S}} (either "
                                      f"or both), got {value!r}")
-                out[name] = Kernel(float(value.get("weight", current.weight)),
-                                   float(value.get("std", current.std)))
+                out[name] = Kernel(number(f"{name}.weight", value.get("weight", current.weight)),
+                                   number(f"{name}.std", value.get("std", current.std), True))
             else:
-                if isinstance(value, (dict, list, bool)) or not isinstance(value, (int, float)):
-                    raise ValueError(f"reward.{name}: expected a number, got {value!r}")
-                out[name] = float(value)
+                out[name] = number(name, value)
         return cls(**{**{k: getattr(base, k) for k in fields}, **out})
 
 

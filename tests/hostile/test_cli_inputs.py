@@ -207,6 +207,8 @@ TRAIN_BAD = [
     (["motions=M", "reward.acton_rate=0.01"], ["reward: unknown terms ['acton_rate']"]),
     (["motions=M", "reward.action_rate=abc"], ["reward.action_rate: expected a number"]),
     (["motions=M", "reward.body_pos=3"], ["reward.body_pos: expected {weight: W, std: S}"]),
+    (["motions=M", "reward.body_pos.std=0"], ["reward.body_pos.std: expected a number > 0"]),
+    (["motions=M", "reward.body_pos.weight=abc"], ["reward.body_pos.weight: expected a number"]),
     (["total_env_steps=100"], ["motions is required"]),
     (["motions=/no/such/clips"], ["motions='/no/such/clips'"]),
 ]
