@@ -30,8 +30,10 @@ import numpy as np
 import twin  # noqa: F401
 
 
-def minibatch_gradients(run: Path, rollouts: int, minibatch: int | None) -> np.ndarray:
-    """(K, P) policy-loss gradients of the actor's parameters, one row per minibatch."""
+def minibatch_gradients(run: Path, rollouts: int, minibatch: int | None
+                        ) -> tuple[np.ndarray, int]:
+    """(K, P) policy-loss gradients of the actor's parameters, one row per minibatch, and
+    the minibatch size used."""
     import torch
     from stable_baselines3 import PPO
 
@@ -46,10 +48,11 @@ def minibatch_gradients(run: Path, rollouts: int, minibatch: int | None) -> np.n
     callback.on_training_start(locals(), globals())
     params = [p for n, p in model.policy.named_parameters()
               if p.requires_grad and not n.startswith(("value_net", "mlp_extractor.value_net"))]
+    minibatch = minibatch or cfg.ppo.batch_size
     out = []
     for _ in range(rollouts):
         model.collect_rollouts(model.env, callback, model.rollout_buffer, model.n_steps)
-        for data in model.rollout_buffer.get(minibatch or cfg.ppo.batch_size):
+        for data in model.rollout_buffer.get(minibatch):
             _, logp, _ = model.policy.evaluate_actions(data.observations, data.actions)
             adv = (data.advantages - data.advantages.mean()) / (data.advantages.std() + 1e-8)
             loss = -(adv * torch.exp(logp - data.old_log_prob)).mean()
@@ -57,7 +60,7 @@ def minibatch_gradients(run: Path, rollouts: int, minibatch: int | None) -> np.n
             out.append(torch.cat([(g if g is not None else torch.zeros_like(p)).flatten()
                                   for g, p in zip(grads, params)]).numpy().astype(np.float64))
     env.close()
-    return np.stack(out)
+    return np.stack(out), minibatch
 
 
 def noise_scale(grads: np.ndarray) -> dict[str, float]:
@@ -89,13 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.rollouts < 1:
         ap.error(f"--rollouts {args.rollouts}: expected >= 1")
-    grads = minibatch_gradients(args.run_dir, args.rollouts, args.minibatch)
+    grads, b = minibatch_gradients(args.run_dir, args.rollouts, args.minibatch)
     if len(grads) < 2:
         ap.error("fewer than 2 minibatches: raise --rollouts or lower --minibatch")
     s = noise_scale(grads)
-    from twin.train.tracker import load_run_config
-
-    b = args.minibatch or load_run_config(args.run_dir).ppo.batch_size
     print(f"{s['minibatches']} minibatches of {b} samples: signal |G|^2 {s['signal']:.3g} "
           f"(s.e. {s['signal_se']:.2g}), noise E|g-G|^2 {s['noise']:.3g}, "
           f"mean pairwise cosine {s['mean_pairwise_cos']:.3f}")

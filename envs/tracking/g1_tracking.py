@@ -264,6 +264,8 @@ class G1TrackingTask(BatchedTask):
                              f"body joint ({len(self.body_joint_names)})")
         self.action_scale = np.asarray(action_scale, dtype=np.float64)
         self.joint_limits = b.joint_limits(self.body_joint_names)
+        self._target_bounds = (self.joint_limits[:, 0] + TARGET_LIMIT_MARGIN_RAD,
+                               self.joint_limits[:, 1] - TARGET_LIMIT_MARGIN_RAD)
         n, J = self.num_envs, len(self.body_joint_names)
         self.clip = np.zeros(n, dtype=np.int64)
         self.t = np.zeros(n, dtype=np.int64)
@@ -340,9 +342,7 @@ class G1TrackingTask(BatchedTask):
 
     def _servo_targets(self, targets: np.ndarray) -> np.ndarray:
         """(N, J) joint targets kept ``TARGET_LIMIT_MARGIN_RAD`` inside the joint ranges."""
-        lo = self.joint_limits[:, 0] + TARGET_LIMIT_MARGIN_RAD
-        hi = self.joint_limits[:, 1] - TARGET_LIMIT_MARGIN_RAD
-        return np.clip(targets, lo, hi)
+        return np.clip(targets, *self._target_bounds)
 
     def _reference_targets(self, frames: np.ndarray) -> np.ndarray:
         """(N, J) servo targets at zero action for library frames ``frames``."""
