@@ -129,8 +129,12 @@ def main() -> None:
     summary["walks"] = walks
     print("\n== GVHMR-layout walk plans through twin validate")
     for name, w in walks.items():
-        print(f"{name:26s} {w['verdict']:8s} fall {w.get('fall_time_s')} s of "
-              f"{w.get('duration_s')} s; local MPJPE {w.get('mpjpe_local_mm')}")
+        if w["verdict"] == "error":
+            print(f"{name:26s} error    rc {w['rc']}: {' '.join(w['stderr'])}")
+            continue
+        fell = "no fall" if w["fall_time_s"] is None else f"fell at {w['fall_time_s']:.2f} s"
+        print(f"{name:26s} {w['verdict']:8s} {fell} of {w['duration_s']:.1f} s; "
+              f"local MPJPE {w['mpjpe_local_mm']:.1f} mm")
         for reason in w.get("reasons", [])[:3]:
             print(f"{'':26s}   {reason}")
     print("\n== targets (issue 12)")

@@ -157,7 +157,10 @@ def test_tracker_executes_the_motions_on_the_g1_tracking_env(tmp_path):
         "heldout_small_squat", "heldout_small_walk_0p35"]  # attempt k plays clip k mod 2
     f = load_info(tmp_path / "trk").features
     assert f["action"].names[0] == "left_hip_pitch_joint"
-    assert f["observation.state"].names[0] == "base_ang_vel_b[0]"
+    from twin.controllers.tracking_policy import TrackingController
+
+    layout = TrackingController.load("default").metadata.obs_layout  # the env runs its task
+    assert f["observation.state"].names[0] == f"{layout[0][0]}[0]" == "base_lin_vel_b[0]"
     ep = load_episode(tmp_path / "trk", 0)
     assert np.abs(ep.data["action"]).max() > 0  # the tracker acted (not the zero policy)
 

@@ -88,14 +88,13 @@ def test_pd_holding_is_a_named_baseline_that_replays_better_than_pd():
     assert b["mpjpe_local_mm"] < 0.5 * a["mpjpe_local_mm"], (a, b)
 
 
-def test_fine_tuning_a_residual_tracker_may_switch_it_to_holding():
-    from twin.controllers.tracking_policy import tracker_path
+def test_fine_tuning_a_residual_tracker_may_switch_it_to_holding(residual_tracker):
     from twin.train.tracker import TrackerTrainConfig, with_init_controller_settings
 
-    shipped = str(tracker_path("default"))
-    asked = TrackerTrainConfig(motions="m.npz", init=shipped, action_mode="reference_holding")
+    residual = str(residual_tracker)
+    asked = TrackerTrainConfig(motions="m.npz", init=residual, action_mode="reference_holding")
     assert with_init_controller_settings(asked).action_mode == "reference_holding"
-    kept = TrackerTrainConfig(motions="m.npz", init=shipped)
+    kept = TrackerTrainConfig(motions="m.npz", init=residual)
     assert with_init_controller_settings(kept).action_mode == "reference_residual"
-    other = TrackerTrainConfig(motions="m.npz", init=shipped, action_mode="default_offset")
+    other = TrackerTrainConfig(motions="m.npz", init=residual, action_mode="default_offset")
     assert with_init_controller_settings(other).action_mode == "reference_residual"

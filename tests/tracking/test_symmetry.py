@@ -55,7 +55,7 @@ def test_a_term_without_a_mirror_rule_is_refused():
         observation_mirror((("critic.base_lin_vel_b", 4),), "g1", (), (), ())
 
 
-def test_mirrored_samples_join_each_minibatch(tmp_path, monkeypatch):
+def test_mirrored_samples_join_each_minibatch(tmp_path, monkeypatch, residual_tracker):
     """The update's first minibatch: the original samples, then their mirror images with
     the same advantages and returns and the collecting policy's own log-probabilities of the
     mirrored actions (so the first gradient step sees importance ratios of exactly 1)."""
@@ -87,7 +87,7 @@ def test_mirrored_samples_join_each_minibatch(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tt, "_ppo_class", recording_ppo)
     tt.train(tt.load_train_config([
-        f"motions={WALK}", "init=default", f"run_dir={tmp_path}", "num_envs=4",
+        f"motions={WALK}", f"init={residual_tracker}", f"run_dir={tmp_path}", "num_envs=4",
         "ppo.n_steps=16", "ppo.batch_size=32", "total_env_steps=64", "ppo.symmetry=true",
         "augment.mirror=true", "checkpoint_every_env_steps=100000"]), progress_bar=False)
     d, lp, mirror = seen["d"], seen["lp"].numpy(), seen["mirror"]
@@ -100,5 +100,5 @@ def test_mirrored_samples_join_each_minibatch(tmp_path, monkeypatch):
     for key in ("advantages", "returns", "old_values"):
         v = getattr(d, key).numpy()
         np.testing.assert_array_equal(v[32:], v[:32])
-    # the shipped tracker was trained without symmetry: its mirrored actions are less likely
+    # the init's network was trained without symmetry: its mirrored actions are less likely
     assert not np.allclose(lp[32:], lp[:32], atol=1e-3)

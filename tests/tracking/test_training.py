@@ -175,7 +175,7 @@ def test_finetuning_keeps_the_init_trackers_gains(trained):
     assert load_train_config(["motions=x.npz"]).gains == "stiff"  # the config default
 
 
-def test_validator_keeps_the_best_snapshot(tmp_path):
+def test_validator_keeps_the_best_snapshot(tmp_path, residual_tracker):
     """Scores go to val.jsonl; best.npz is the highest-success, then lowest-MPJPE snapshot,
     and a resumed validator remembers the best from the log."""
     from pathlib import Path
@@ -185,21 +185,21 @@ def test_validator_keeps_the_best_snapshot(tmp_path):
     squat = str(Path(__file__).resolve().parents[2] / "assets/motions/heldout_small"
                 / "heldout_small_squat.npz")
     cfg = TrackerTrainConfig(motions=squat, val_motions=squat, run_dir=str(tmp_path))
-    shipped = Path(TrackingController.load("default").source)
+    frozen = residual_tracker
     v = Validator(cfg, tmp_path)
-    first = v(shipped, 1000)
+    first = v(frozen, 1000)
     assert first["success_rate"] == 1.0 and first["clips"] == 1 and first["failed"] == []
     assert 0.5 < first["mpjpe_local_mm"] < 20.0
-    assert (tmp_path / "best.npz").read_bytes() == shipped.read_bytes()
+    assert (tmp_path / "best.npz").read_bytes() == frozen.read_bytes()
     # the same policy later is not better (equal key), so the best stays at 1000 steps
-    again = Validator(cfg, tmp_path)(shipped, 2000)
+    again = Validator(cfg, tmp_path)(frozen, 2000)
     assert again["best"] == 1000
     rows = [json.loads(x) for x in (tmp_path / "val.jsonl").read_text().splitlines()]
     assert [r["env_steps"] for r in rows] == [1000, 2000]
     assert (tmp_path / "snapshots" / "tracker_000002000.npz").exists()
 
 
-def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path):
+def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path, residual_tracker):
     """Fine-tuning a symmetric tracker (critic reads the actor's observation only) with the
     privileged critic: the widened critic gives the same values as the stored one, whatever
     the privileged inputs hold."""
@@ -210,12 +210,12 @@ def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path)
     squat = (Path(__file__).resolve().parents[2] / "assets/motions/heldout_small"
              / "heldout_small_squat.npz")
     base = [f"motions={squat}", "num_envs=2", "total_env_steps=0"]
-    sym = train(load_train_config(base + ["init=default", f"run_dir={tmp_path / 'sym'}",
-                                          "critic_obs=false"]), progress_bar=False)
+    sym = train(load_train_config(base + [f"init={residual_tracker}", f"run_dir={tmp_path / 'sym'}",
+                                          "critic_obs=false", "symmetric_policy=false"]), progress_bar=False)
     with np.load(sym) as z:
         assert z["critic_W0"].shape[1] == 518 and "critic_obs_mean" not in z.files
     cfg = load_train_config(base + [f"init={sym}", f"run_dir={tmp_path / 'run'}",
-                                    "critic_obs=true"])
+                                    "critic_obs=true", "symmetric_policy=false"])
     train(cfg, progress_bar=False)
     model = PPO.load(tmp_path / "run" / "checkpoints" / "latest.zip", device="cpu")
     obs = np.random.default_rng(2).normal(size=(4, 518 + 129)).astype(np.float32)
@@ -239,26 +239,26 @@ def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path)
     assert t1["total_env_steps"] == t0["total_env_steps"] >= 4_500_000
 
 
-def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path):
+def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path, residual_tracker):
     """init= with action_scale_factor=4: the action head is rescaled, so the fine-tuned
-    tracker asks for the same joint targets as the shipped one; resuming that run with
+    tracker asks for the same joint targets as the frozen one; resuming that run with
     another factor is refused in one line."""
     clip = "assets/motions/heldout_small/heldout_small_squat.npz"
-    common = [f"motions={clip}", "init=default", f"run_dir={tmp_path}", "num_envs=2",
-              "total_env_steps=0"]
+    common = [f"motions={clip}", f"init={residual_tracker}", f"run_dir={tmp_path}",
+              "num_envs=2", "total_env_steps=0", "symmetric_policy=false"]
     train(load_train_config(common + ["action_scale_factor=4"]), progress_bar=False)
-    shipped = TrackingController.load("default")
+    frozen = TrackingController.load(residual_tracker)
     tuned = TrackingController.load(tmp_path / "tracker.npz")
     np.testing.assert_allclose(np.array(tuned.metadata.action_scale),
-                               4 * np.array(shipped.metadata.action_scale), rtol=1e-6)
+                               4 * np.array(frozen.metadata.action_scale), rtol=1e-6)
     obs = np.random.default_rng(3).normal(size=(4, 518)).astype(np.float32)
-    # the shipped tracker averages its network with its mirror image; fine-tuning trains
+    # the frozen tracker averages its network with its mirror image; fine-tuning trains
     # (and exports) the network alone
-    assert shipped.metadata.mirror_average and not tuned.metadata.mirror_average
+    assert frozen.metadata.mirror_average and not tuned.metadata.mirror_average
     np.testing.assert_allclose(tuned(obs) * np.array(tuned.metadata.action_scale),
-                               shipped.network(obs) * np.array(shipped.metadata.action_scale),
+                               frozen.network(obs) * np.array(frozen.metadata.action_scale),
                                atol=1e-5)
-    assert not np.allclose(tuned(obs), shipped(obs))
+    assert not np.allclose(tuned(obs), frozen(obs))
     (tmp_path / "checkpoints" / "latest.zip").touch(exist_ok=True)
     with pytest.raises(ValueError, match="action_scale_factor=4.0; resume with the same"):
         train(load_train_config(common + ["action_scale_factor=1"]), progress_bar=False)
@@ -267,7 +267,7 @@ def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path):
                                           "proprio_obs=[base_lin_vel_b]"]), progress_bar=False)
 
 
-def test_a_new_observation_term_starts_with_zero_weights(tmp_path):
+def test_a_new_observation_term_starts_with_zero_weights(tmp_path, residual_tracker):
     """init= with the pelvis velocity added to the actor's observation: the old inputs keep
     their weights and statistics by name, the new term starts with zero weights, so the
     tracker acts as before whatever the velocity reads; eval builds the same layout."""
@@ -275,23 +275,31 @@ def test_a_new_observation_term_starts_with_zero_weights(tmp_path):
 
     clip = "assets/motions/heldout_small/heldout_small_squat.npz"
     proprio = "[base_lin_vel_b,base_ang_vel_b,projected_gravity_b,joint_pos_rel,joint_vel,last_action]"
-    train(load_train_config([f"motions={clip}", "init=default", f"run_dir={tmp_path}",
-                             "num_envs=2", "total_env_steps=0", f"proprio_obs={proprio}"]),
+    train(load_train_config([f"motions={clip}", f"init={residual_tracker}",
+                             f"run_dir={tmp_path}", "num_envs=2", "total_env_steps=0",
+                             "symmetric_policy=false", f"proprio_obs={proprio}"]),
           progress_bar=False)
-    shipped = TrackingController.load("default")
+    frozen = TrackingController.load(residual_tracker)
     tuned = TrackingController.load(tmp_path / "tracker.npz")
     assert tuned.metadata.obs_layout[0] == ("base_lin_vel_b", 3)
-    assert tuned.metadata.obs_layout[1:] == shipped.metadata.obs_layout
+    assert tuned.metadata.obs_layout[1:] == frozen.metadata.obs_layout
     assert tracker_task_kwargs(tuned.metadata)["proprio"][0] == "base_lin_vel_b"
     obs = np.random.default_rng(4).normal(size=(4, 518)).astype(np.float32)
     vel = np.random.default_rng(5).normal(size=(4, 3)).astype(np.float32)
     np.testing.assert_allclose(tuned(np.concatenate([vel, obs], axis=1)),
-                               shipped.network(obs), atol=1e-5)  # the network: no mirror average
-    # fine-tuning it without the velocity would drop an input it uses: refused in one line
+                               frozen.network(obs), atol=1e-5)  # the network: no mirror average
+    # fine-tuning it with init= alone keeps its terms; without the velocity it would drop an
+    # input it uses: refused in one line
+    again = [f"motions={clip}", f"init={tmp_path / 'tracker.npz'}", "num_envs=2",
+             "total_env_steps=0"]
+    kept = TrackingController.load(train(load_train_config(
+        again + [f"run_dir={tmp_path / 'kept'}"]), progress_bar=False))
+    assert kept.metadata.obs_layout == tuned.metadata.obs_layout
     with pytest.raises(ValueError, match=r"its actor reads \['base_lin_vel_b'\]"):
-        train(load_train_config([f"motions={clip}", f"init={tmp_path / 'tracker.npz'}",
-                                 f"run_dir={tmp_path / 'again'}", "num_envs=2",
-                                 "total_env_steps=0"]), progress_bar=False)
+        train(load_train_config(again + [
+            f"run_dir={tmp_path / 'again'}",
+            "proprio_obs=[base_ang_vel_b,projected_gravity_b,joint_pos_rel,joint_vel,last_action]"
+        ]), progress_bar=False)
 
 
 def _first_update_kl(run_dir) -> float:
@@ -303,13 +311,14 @@ def _first_update_kl(run_dir) -> float:
     return acc.Scalars("train/approx_kl")[0].value
 
 
-def test_finetuning_from_a_tracker_does_not_throw_its_policy_away(tmp_path):
-    """From the shipped tracker the first update starts at the lowest learning rate: its KL
+def test_finetuning_from_a_tracker_does_not_throw_its_policy_away(tmp_path, residual_tracker):
+    """From a trained tracker the first update starts at the lowest learning rate: its KL
     stays near the 0.01 target (at the 3e-4 starting rate it was > 100: Adam's first steps
     move every weight by about the rate)."""
     pytest.importorskip("tensorboard", reason="reads the run's tensorboard log")
     clip = "assets/motions/heldout_small/heldout_small_walk_0p35.npz"
-    common = [f"motions={clip}", "init=default", "num_envs=16", "total_env_steps=3072",
+    common = [f"motions={clip}", f"init={residual_tracker}", "symmetric_policy=false",
+              "num_envs=16", "total_env_steps=3072",
               "ppo.n_steps=64", "checkpoint_every_env_steps=100000000", "dr=false"]
     train(load_train_config(common + [f"run_dir={tmp_path / 'warm'}"]), progress_bar=False)
     warm = _first_update_kl(tmp_path / "warm")
@@ -443,3 +452,22 @@ def test_history_gains_a_column_without_losing_rows(tmp_path):
     (tmp_path / "bad.csv").write_text("date,tracker,bogus\n")
     with pytest.raises(ValueError, match="'bogus'"):
         bench.write_history_row(tmp_path / "bad.csv", new_row)
+
+
+def test_unset_terms_and_symmetry_follow_the_init_tracker(residual_tracker):
+    """init= alone fine-tunes the policy the tracker runs: its proprio terms, and a symmetric
+    policy when it is mirror-averaged (its network alone is not the policy); set values win,
+    and ppo.symmetry (mirrored samples) is the other kind of symmetry."""
+    from twin.train.tracker import with_init_controller_settings
+
+    def resolved(*extra):
+        cfg = with_init_controller_settings(load_train_config(["motions=x.npz", *extra]))
+        return cfg.symmetric_policy, cfg.proprio_obs
+
+    shipped = TrackingController.load("default").metadata
+    assert shipped.mirror_average and shipped.obs_layout[0] == ("base_lin_vel_b", 3)
+    assert resolved("init=default") == (True, [n for n, _ in shipped.obs_layout[:6]])
+    assert resolved(f"init={residual_tracker}") == (True, None)  # the default five
+    assert resolved(f"init={residual_tracker}", "symmetric_policy=false") == (False, None)
+    assert resolved(f"init={residual_tracker}", "ppo.symmetry=true")[0] is False
+    assert resolved() == (False, None)

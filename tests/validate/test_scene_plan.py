@@ -233,8 +233,9 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     # `twin validate demo=scene`: the walk-to-the-table plan from the cell camera, executed
     # by the shipped tracker. The numbers are what comes out today (main, Dec 2026): the
     # placement lands the reference at the table within 2 cm and the plan itself meets every
-    # predicate, but the tracker drifts off the path (0.98 m) and falls at 2.86 s, short of the
-    # table, so the plan is a no-go and only clear_of_chair holds in execution.
+    # predicate, but the tracker drifts off the path (~1 m) and falls (the 16.6M tracker at
+    # 2.86 s, the 34.4M one at 4.54 s), short of the table, so the plan is a no-go and only
+    # clear_of_chair holds in execution.
     from twin.cli.main import main
     from twin.cli.validate_cmds import demo_motion_path
 
@@ -265,7 +266,7 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     assert d["at_table"]["detail"]["reference"]["distance_m"] < 0.02
     assert d["reach_box"]["detail"]["reference"]["time_s"] == pytest.approx(5.9, abs=0.2)
     m = report["metrics"]
-    assert m["fell"] and 1.0 < m["fall_time_s"] < 3.6
+    assert m["fell"] and 1.0 < m["fall_time_s"] < 6.0
     assert report["verdict"] == "no-go"
     assert not d["at_table"]["ok"] and d["at_table"]["distance_m"] > 0.5
     assert not d["reach_box"]["ok"] and not d["touch_box"]["ok"]

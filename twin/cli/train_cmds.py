@@ -23,8 +23,8 @@ _MEANINGS = {
              "(soft, BeyondMimic's)",
     "action_scale_factor": "rad per unit action = this x the gain profile's 0.25 effort/Kp "
                            "(> 0; init= with another scale rescales the action head)",
-    "proprio_obs": "the actor's proprio terms (null = the default five; add base_lin_vel_b "
-                   "for the pelvis velocity)",
+    "proprio_obs": "the actor's proprio terms (null = the init tracker's, else the default "
+                   "five; add base_lin_vel_b for the pelvis velocity)",
     "reward": "reward overrides (TrackingRewardConfig), e.g. reward.action_rate=0.01 or "
               "reward.body_pos.weight=2.0",
     "num_envs": "parallel envs stepped by the batched env",
@@ -35,7 +35,8 @@ _MEANINGS = {
     "net_arch": "hidden layer sizes of actor and critic",
     "critic_obs": "asymmetric actor-critic: the value net also reads privileged state",
     "symmetric_policy": "true: a left-right symmetric policy (action and value averaged with "
-                        "their mirror images'); exports a mirror-averaged tracker",
+                        "their mirror images'); exports a mirror-averaged tracker (null = "
+                        "true when the init tracker is mirror-averaged)",
     "val_motions": "clips scored periodically (path or glob); null = off",
     "val_every_env_steps": "env-steps between validation scores",
     "progress": "show a progress bar (CLI only)",

@@ -73,7 +73,8 @@ class TrackerTrainConfig:
     gains: str = "stiff"          # robot gain profile: stiff (kp 500) or tracking (soft, BeyondMimic)
     # rad per unit action = factor x the gain profile's 0.25 effort / Kp (see tracker.yaml)
     action_scale_factor: float = 1.0
-    # the actor's proprio terms (envs/tracking/observations.py); None = the default five
+    # the actor's proprio terms (envs/tracking/observations.py); None = the init tracker's,
+    # else the default five
     proprio_obs: list[str] | None = None
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
@@ -90,7 +91,9 @@ class TrackerTrainConfig:
     torch_update_threads: int | None = 1  # None = all cores
     net_arch: list[int] = field(default_factory=lambda: [512, 256, 128])
     critic_obs: bool = True  # asymmetric actor-critic: the value net also sees privileged state
-    symmetric_policy: bool = False  # twin.train.symmetric_policy (mirror-averaged actor, critic)
+    # twin.train.symmetric_policy (mirror-averaged actor, critic); None = the init tracker's
+    # mirror_average (what keeps its behaviour), False without init
+    symmetric_policy: bool | None = None
     collision: str = "full"  # contact model in training: full | no_self | feet_floor
     ppo: PPOConfig = field(default_factory=PPOConfig)
     # Augmented copies of every training clip with video-estimation artefacts (foot tilt,
@@ -327,20 +330,28 @@ def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dic
 def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig:
     """Fine-tuning keeps the init tracker's gain profile and action mode (its network only
     makes sense with them); a residual on the reference may move to ``reference_holding``
-    when asked (the same residual on a base that holds the pose)."""
-    if not cfg.init:
-        return cfg
+    when asked (the same residual on a base that holds the pose). Unset ``proprio_obs`` and
+    ``symmetric_policy`` become the init's terms and its mirror average, so ``init=`` alone
+    starts from the policy that tracker runs."""
     from dataclasses import replace
+
+    if not cfg.init:
+        return replace(cfg, symmetric_policy=bool(cfg.symmetric_policy))
 
     from twin.controllers.tracking_policy import TrackingController
     from twin.envs.tracking.g1_tracking import REFERENCE_MODES, tracker_task_kwargs
+    from twin.envs.tracking.observations import DEFAULT_PROPRIO
 
     meta = TrackingController.load(cfg.init).metadata
+    task = tracker_task_kwargs(meta)
+    if cfg.symmetric_policy is None:  # ppo.symmetry asks for the other kind of symmetry
+        cfg = replace(cfg, symmetric_policy=bool(meta.mirror_average) and not cfg.ppo.symmetry)
+    if cfg.proprio_obs is None and tuple(task["proprio"]) != DEFAULT_PROPRIO:
+        cfg = replace(cfg, proprio_obs=list(task["proprio"]))
     if meta.mirror_average and not cfg.symmetric_policy:
         log.info("init %s averages its action with its mirror image's; fine-tuning trains and "
                  "exports its network alone (symmetric_policy=true trains the average; "
                  "twin.train.symmetry.write_mirror_averaged adds it back)", cfg.init)
-    task = tracker_task_kwargs(meta)
     mode = task["action_mode"]
     # a residual on the reference stays one with the servos' sag fed forward: the same
     # network, now on a base that already holds the pose
@@ -401,6 +412,8 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     for key in ("action_scale_factor", "proprio_obs", "action_mode", "symmetric_policy"):
         before = saved.get(key, getattr(TrackerTrainConfig, key))  # runs older than the key
         asked = getattr(cfg, key)
+        if key == "symmetric_policy":  # None (unset, no init) trains as False
+            before, asked = bool(before), bool(asked)
         if before != asked:
             raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
                              f"the same value (asked {asked}) or start a new run_dir with "
@@ -480,15 +493,15 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
 
     from twin.train.export import export_onnx, load_into_sb3, save_tracker
 
+    torch.set_num_threads(cfg.torch_threads)
+    cfg = with_init_controller_settings(cfg)
     if cfg.symmetric_policy and cfg.ppo.symmetry:
         raise ValueError("ppo.symmetry=true adds nothing to symmetric_policy=true (a symmetric "
                          "policy's mirrored samples give the same gradients) and doubles the "
-                         "update; set one of them")
+                         "update; set one of them (symmetric_policy=false)")
     if cfg.symmetric_policy and not cfg.critic_obs:
         raise ValueError("symmetric_policy=true needs critic_obs=true (the mirrored "
-                         "actor-critic builds on the asymmetric one)")
-    torch.set_num_threads(cfg.torch_threads)
-    cfg = with_init_controller_settings(cfg)
+                         "actor-critic builds on the asymmetric one; or symmetric_policy=false)")
     run = Path(cfg.run_dir)
     ckpt = run / "checkpoints"
     latest = ckpt / "latest.zip"
