@@ -235,3 +235,27 @@ def test_demo_is_a_caution_with_the_shipped_tracker_and_runs_without_torch(tmp_p
     assert 0.3 < m["foot_slip_max_m_s"] < 1.0
     text = capsys.readouterr().out
     assert text.startswith("verdict: CAUTION") and "caution: right_elbow_joint" in text
+
+
+def test_foot_slip_is_the_speed_at_the_contact_not_at_the_ankle():
+    """A foot rolling onto its toe moves its ankle at 0.2 m/s while the toe stays put: no
+    slip. A flat foot sliding at 0.5 m/s slips at 0.5 m/s; a foot off the floor reads NaN."""
+    from twin.sim.backend import WORLD_BODY, Contact
+    from twin.validate.execute import foot_slip_speeds
+
+    feet = ("left_ankle_roll_link", "right_ankle_roll_link")
+    ankle = np.array([[0.0, 0.1, 0.05], [0.0, -0.1, 0.05]])
+    toe = np.array([0.12, 0.1, 0.0])
+
+    def touch(body, pos):
+        return Contact("floor", "sole", WORLD_BODY, body, np.asarray(pos), 100.0, 0.0)
+
+    ang = np.array([[0.0, 4.0, 0.0], [0.0, 0.0, 0.0]])  # left: pitching about the toe
+    lin = np.array([-np.cross(ang[0], toe - ankle[0]), [0.3, 0.4, 0.0]])
+    assert np.linalg.norm(lin[0, :2]) == pytest.approx(0.2)  # the ankle moves forward
+    contacts = [touch(feet[0], toe), touch(feet[1], [0.05, -0.1, 0.0]),
+                touch(feet[1], [-0.05, -0.1, 0.0]),
+                Contact("a", "b", "box", feet[1], np.zeros(3), 5.0, 0.0)]  # not the floor
+    np.testing.assert_allclose(foot_slip_speeds(contacts, feet, ankle, lin, ang), [0.0, 0.5],
+                               atol=1e-12)
+    assert np.isnan(foot_slip_speeds(contacts[:1], feet, ankle, lin, ang)[1])

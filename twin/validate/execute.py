@@ -42,7 +42,7 @@ class ExecutionLog:
     joint_limits: np.ndarray  # (J, 2)
     tilt_rad: np.ndarray  # (T,) torso tilt from vertical
     contacts: list[list[tuple[str, str, float]]]  # per step: (body1, body2, normal force N)
-    foot_speed_in_contact: np.ndarray  # (T, 2) horizontal foot speed, NaN when airborne
+    foot_speed_in_contact: np.ndarray  # (T, 2) horizontal speed at floor contact; NaN in the air
     object_pos_w: dict[str, np.ndarray] = field(default_factory=dict)  # (T, 3) per object
     hand_targets: np.ndarray | None = None  # (T, 14) Dex3-1
     hand_joint_names: tuple[str, ...] = ()
@@ -120,9 +120,9 @@ def _rollout(task, policy, cfg: ValidateConfig,
             break
         f = lib.frame(task.clip, task.t)[0]
         qpos = b.get_qpos()[0]
-        lin, _ = b.body_vel_w(feet)
-        in_contact = _feet_on_floor(b, foot_names)
-        speed = np.linalg.norm(lin[0, :, :2], axis=1)
+        lin, ang = b.body_vel_w(feet)
+        step_contacts = b.contacts(0)
+        slip = foot_slip_speeds(step_contacts, foot_names, b.body_pos_w(feet)[0], lin[0], ang[0])
         tilt = float(tilt_rad(b.body_quat_wxyz(torso)[0, 0]))
         rows["qpos"].append(qpos)
         rows["joint_pos"].append(qpos[task.qpos_idx])
@@ -136,11 +136,11 @@ def _rollout(task, policy, cfg: ValidateConfig,
         rows["ref_body_quat"].append(lib.body_quat_wxyz[f])
         rows["force"].append(b.actuator_force()[0, task.act_idx])
         rows["tilt"].append(tilt)
-        rows["foot_speed"].append(np.where(in_contact, speed, np.nan))
+        rows["foot_speed"].append(slip)
         rows["objects"].append(b.body_pos_w(object_ids)[0] if len(object_ids) else np.zeros((0, 3)))
         if lib.hand_joint_pos is not None and len(task.hand_act_idx):
             rows["hands"].append(task._ctrl[0, task.hand_act_idx].copy())
-        contacts.append([(c.body1, c.body2, c.force_normal_n) for c in b.contacts(0)])
+        contacts.append([(c.body1, c.body2, c.force_normal_n) for c in step_contacts])
         pelvis_z = float(qpos[task.root_qpos[2]])
         fell = pelvis_z < th.fall_pelvis_height_m or tilt > th.fall_tilt_rad
         if fall_step is None and fell:
@@ -192,7 +192,17 @@ def _robot_bodies(backend, root: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _feet_on_floor(backend, foot_names: tuple[str, ...]) -> np.ndarray:
-    touching = {c.body1 if c.body2 == WORLD_BODY else c.body2 for c in backend.contacts(0)
-                if WORLD_BODY in (c.body1, c.body2)}
-    return np.array([n in touching for n in foot_names])
+def foot_slip_speeds(contacts, foot_names: tuple[str, ...], foot_pos_w: np.ndarray,
+                     lin_vel_w: np.ndarray, ang_vel_w: np.ndarray) -> np.ndarray:
+    """(feet,) horizontal speed (m/s) of each foot's material point at the centre of its floor
+    contacts, NaN for a foot off the floor. The point, not the ankle: a foot rolling onto its
+    toe or heel moves its ankle while its contact stays put, and that is not a slip."""
+    speeds = np.full(len(foot_names), np.nan)
+    for k, name in enumerate(foot_names):
+        points = [c.pos_w for c in contacts
+                  if {c.body1, c.body2} == {name, WORLD_BODY}]
+        if points:
+            r = np.mean(points, axis=0) - foot_pos_w[k]
+            v = lin_vel_w[k] + np.cross(ang_vel_w[k], r)
+            speeds[k] = float(np.hypot(v[0], v[1]))
+    return speeds
