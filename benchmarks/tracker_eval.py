@@ -11,10 +11,12 @@ are printed last.
 
     python benchmarks/tracker_eval.py [--tracker default|PATH.npz] [--out DIR]
         [--history assets/tracker/history.csv --wall-hours H --cores N --note TEXT]
+        [--gate-against default]
 
 ``--history`` appends one row to the tracker campaign's learning curve: total env-steps
 (from the tracker's metadata, its init's included), wall hours and cores spent, and both
-splits' numbers.
+splits' numbers. ``--gate-against`` also scores that tracker (the shipped one) and prints
+the campaign's ship gate (docs/tracker.md, "The campaign") for ``--tracker`` against it.
 """
 
 from __future__ import annotations
@@ -96,6 +98,59 @@ def validate_walks(tracker: str) -> dict[str, dict]:
     return out
 
 
+# The ship gate (docs/tracker.md): real frame-0 tracked fraction may drop at most this much
+REAL_FRAME0_SLACK = 0.02
+
+
+def ship_gate(candidate: dict, shipped: dict) -> tuple[bool, list[str]]:
+    """Whether ``candidate`` may replace ``shipped``, with one line per criterion. Each is a
+    dict of ``real_windows_s``, ``real_tracked_fraction``, ``procedural_success``,
+    ``procedural_tracked_fraction`` and (candidate) ``demo_verdict``."""
+    c, s = candidate, shipped
+    checks = [
+        (c["real_windows_s"] > s["real_windows_s"],
+         f"real time up from mid-clip starts {c['real_windows_s']:.3f} s vs "
+         f"{s['real_windows_s']:.3f} s (must be higher)"),
+        (c["real_tracked_fraction"] >= s["real_tracked_fraction"] - REAL_FRAME0_SLACK,
+         f"real frame-0 tracked fraction {c['real_tracked_fraction']:.3f} vs "
+         f"{s['real_tracked_fraction']:.3f} (at most {REAL_FRAME0_SLACK} lower)"),
+        ((c["procedural_success"], c["procedural_tracked_fraction"])
+         >= (s["procedural_success"], s["procedural_tracked_fraction"]),
+         f"procedural success {c['procedural_success']:.2f} (tracked "
+         f"{c['procedural_tracked_fraction']:.3f}) vs {s['procedural_success']:.2f} "
+         f"({s['procedural_tracked_fraction']:.3f}) (not lower)"),
+        (c["demo_verdict"] in ("go", "caution"),
+         f"demo=basic verdict {c['demo_verdict']} (go or caution)"),
+    ]
+    return all(ok for ok, _ in checks), [f"{'pass' if ok else 'FAIL'}: {line}"
+                                         for ok, line in checks]
+
+
+def gate_numbers(tracker: str) -> dict:
+    """The ship gate's numbers for ``tracker`` (no PD baseline, no walks)."""
+    from twin.evaluate.tracker import aggregate, evaluate_named
+
+    out = {}
+    for split in SPLITS:
+        agg = aggregate(evaluate_named(load_motions(split_folder(split)), tracker)[0])
+        out[f"{split}_tracked_fraction"] = agg["tracked_fraction"]
+        out[f"{split}_success"] = agg["success_rate"]
+    out["real_windows_s"] = float(np.concatenate(list(window_time_up_s(
+        split_folder("real"), tracker, WINDOW_S, WINDOW_EVERY_S).values())).mean())
+    return out
+
+
+def demo_verdict(tracker: str) -> str:
+    import tempfile
+
+    from twin.cli.validate_cmds import demo_motion_path
+    from twin.validate import ValidateConfig, validate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return validate(ValidateConfig(motion=str(demo_motion_path("basic")),
+                                       controller=tracker, out=tmp))["verdict"]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tracker", default="default")
@@ -104,6 +159,8 @@ def main() -> None:
     p.add_argument("--wall-hours", type=float, default=None)
     p.add_argument("--cores", type=int, default=None)
     p.add_argument("--note", default="")
+    p.add_argument("--gate-against", default=None,
+                   help="also score this tracker and print the ship gate against it")
     args = p.parse_args()
     summary = {}
     for split in SPLITS:
@@ -148,6 +205,19 @@ def main() -> None:
               + (" (target <= 35 mm)" if split == "real" else ""))
     print("walks      " + ", ".join(f"{n}: {w['verdict']}" for n, w in walks.items())
           + " (target: go for both)")
+    if args.gate_against:
+        real, proc = summary["real"]["tracker"], summary["procedural"]["tracker"]
+        candidate = {"real_windows_s": summary["real_windows"]["tracker"],
+                     "real_tracked_fraction": real["tracked_fraction"],
+                     "procedural_success": proc["success_rate"],
+                     "procedural_tracked_fraction": proc["tracked_fraction"],
+                     "demo_verdict": demo_verdict(args.tracker)}
+        passed, lines = ship_gate(candidate, gate_numbers(args.gate_against))
+        summary["ship_gate"] = {"against": args.gate_against, "pass": passed, "lines": lines}
+        print(f"\n== ship gate against {args.gate_against}: "
+              f"{'PASS' if passed else 'FAIL'}")
+        for line in lines:
+            print(f"  {line}")
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2))
