@@ -109,16 +109,16 @@ def ship_gate(candidate: dict, shipped: dict) -> tuple[bool, list[str]]:
     c, s = candidate, shipped
     checks = [
         (c["real_windows_s"] > s["real_windows_s"],
-         f"real time up from mid-clip starts {c['real_windows_s']:.3f} s vs "
-         f"{s['real_windows_s']:.3f} s (must be higher)"),
+         (f"real time up from mid-clip starts {c['real_windows_s']:.3f} s vs "
+          f"{s['real_windows_s']:.3f} s (must be higher)")),
         (c["real_tracked_fraction"] >= s["real_tracked_fraction"] - REAL_FRAME0_SLACK,
-         f"real frame-0 tracked fraction {c['real_tracked_fraction']:.3f} vs "
-         f"{s['real_tracked_fraction']:.3f} (at most {REAL_FRAME0_SLACK} lower)"),
+         (f"real frame-0 tracked fraction {c['real_tracked_fraction']:.3f} vs "
+          f"{s['real_tracked_fraction']:.3f} (at most {REAL_FRAME0_SLACK} lower)")),
         ((c["procedural_success"], c["procedural_tracked_fraction"])
          >= (s["procedural_success"], s["procedural_tracked_fraction"]),
-         f"procedural success {c['procedural_success']:.2f} (tracked "
-         f"{c['procedural_tracked_fraction']:.3f}) vs {s['procedural_success']:.2f} "
-         f"({s['procedural_tracked_fraction']:.3f}) (not lower)"),
+         (f"procedural success {c['procedural_success']:.2f} (tracked "
+          f"{c['procedural_tracked_fraction']:.3f}) vs {s['procedural_success']:.2f} "
+          f"({s['procedural_tracked_fraction']:.3f}) (not lower)")),
         (c["demo_verdict"] in ("go", "caution"),
          f"demo=basic verdict {c['demo_verdict']} (go or caution)"),
     ]
