@@ -233,9 +233,10 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     # `twin validate demo=scene`: the walk-to-the-table plan from the cell camera, executed
     # by the shipped tracker. The numbers are what comes out today (main, Dec 2026): the
     # placement lands the reference at the table within 2 cm and the plan itself meets every
-    # predicate, but the tracker drifts off the path (~1 m) and falls (the 16.6M tracker at
-    # 2.86 s, the 34.4M one at 4.54 s), short of the table, so the plan is a no-go and only
-    # clear_of_chair holds in execution.
+    # predicate, but the tracker drifts off the path and ends short of the table (the 16.6M
+    # tracker fell at 2.86 s, the 34.4M one at 4.54 s; the 46.2M one stays up, drifts 0.46 m
+    # and stops 0.42 m from the spot), so the plan is a no-go and only clear_of_chair holds in
+    # execution.
     from twin.cli.main import main
     from twin.cli.validate_cmds import demo_motion_path
 
@@ -266,13 +267,11 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     assert d["at_table"]["detail"]["reference"]["distance_m"] < 0.02
     assert d["reach_box"]["detail"]["reference"]["time_s"] == pytest.approx(5.9, abs=0.2)
     m = report["metrics"]
-    assert m["fell"] and 1.0 < m["fall_time_s"] < 6.0
+    assert not m["fell"] and 0.3 < m["root_drift_max_m"] < 0.6
     assert report["verdict"] == "no-go"
-    assert not d["at_table"]["ok"] and d["at_table"]["distance_m"] > 0.5
+    assert not d["at_table"]["ok"] and d["at_table"]["distance_m"] > 0.3
     assert not d["reach_box"]["ok"] and not d["touch_box"]["ok"]
-    # not touching the chair is met by a robot that falls short of it; when it is not met,
-    # the touch comes after the fall
-    assert d["clear_of_chair"]["ok"] or d["clear_of_chair"]["time_s"] > m["fall_time_s"]
+    assert d["clear_of_chair"]["ok"]  # it stops short of the chair too
     assert "placement: camera" in text and "predicate reach_box (reach): NOT met" in text
     page = (out / "report.html").read_text()
     assert "Placement in the scene" in page and "<td>reach_box</td><td>reach</td>" in page

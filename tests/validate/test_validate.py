@@ -209,7 +209,7 @@ def test_demo_is_a_caution_with_the_shipped_tracker_and_runs_without_torch(tmp_p
                                                                            monkeypatch):
     # README's main command on the base install (no torch: the .pt is read torch-free): the
     # bundled GVHMR demo, retargeted and executed by the shipped learned tracker, passes every
-    # no-go check but comes close to three limits, so it is a caution (exit 0; 2 if strict).
+    # no-go check but comes close to two limits, so it is a caution (exit 0; 2 if strict).
     import sys
 
     from twin.cli.main import main
@@ -229,10 +229,10 @@ def test_demo_is_a_caution_with_the_shipped_tracker_and_runs_without_torch(tmp_p
     status = {c["measure"]: (c["status"], c["where"]) for c in report["checks"]}
     assert status["joint-limit margin (min)"] == ("caution", "right_elbow_joint")
     assert status["torque saturation (share of time)"] == ("caution", "right_wrist_pitch_joint")
-    assert status["foot slip in contact (peak)"][0] == "caution"
+    assert status["foot slip in contact (peak)"][0] == "ok"
     assert m["min_joint_limit_margin_rad"]["right_elbow_joint"] < 0.05
     assert 0.05 < m["torque_saturation_fraction"]["right_wrist_pitch_joint"] < 0.2
-    assert 0.3 < m["foot_slip_max_m_s"] < 1.0
+    assert m["foot_slip_max_m_s"] < 0.3  # 0.15 m/s measured (46.2M tracker)
     text = capsys.readouterr().out
     assert text.startswith("verdict: CAUTION") and "caution: right_elbow_joint" in text
 
