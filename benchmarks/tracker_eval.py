@@ -49,6 +49,12 @@ SPLITS = {"real": ("data/motion_library/heldout_real", "assets/motions/heldout_s
 WINDOW_S, WINDOW_EVERY_S = 3.0, 0.5
 
 
+def real_windows_mean_s(tracker: str) -> float:
+    """Mean seconds up over every mid-clip window of the real held-out split."""
+    return float(np.concatenate(list(window_time_up_s(
+        split_folder("real"), tracker, WINDOW_S, WINDOW_EVERY_S).values())).mean())
+
+
 def split_folder(split: str) -> Path:
     full, small = SPLITS[split]
     return ROOT / full if (ROOT / full).is_dir() else ROOT / small
@@ -135,8 +141,7 @@ def gate_numbers(tracker: str) -> dict:
         agg = aggregate(evaluate_named(load_motions(split_folder(split)), tracker)[0])
         out[f"{split}_tracked_fraction"] = agg["tracked_fraction"]
         out[f"{split}_success"] = agg["success_rate"]
-    out["real_windows_s"] = float(np.concatenate(list(window_time_up_s(
-        split_folder("real"), tracker, WINDOW_S, WINDOW_EVERY_S).values())).mean())
+    out["real_windows_s"] = real_windows_mean_s(tracker)
     return out
 
 
@@ -174,10 +179,8 @@ def main() -> None:
         if args.out:
             write_report(report, Path(args.out) / split, title=f"{split} held-out split")
     t0 = time.perf_counter()
-    summary["real_windows"] = {
-        label: float(np.concatenate(list(window_time_up_s(
-            split_folder("real"), name, WINDOW_S, WINDOW_EVERY_S).values())).mean())
-        for label, name in (("tracker", args.tracker), ("pd_baseline", "pd"))}
+    summary["real_windows"] = {label: real_windows_mean_s(name) for label, name in
+                               (("tracker", args.tracker), ("pd_baseline", "pd"))}
     print(f"\n== real held-out split from mid-clip starts ({WINDOW_S:g}-s windows every "
           f"{WINDOW_EVERY_S:g} s), {time.perf_counter() - t0:.1f} s: mean time up tracker "
           f"{summary['real_windows']['tracker']:.2f} s vs PD "
