@@ -31,8 +31,8 @@ def demo_params() -> dict[str, np.ndarray]:
     # arms down from the T-pose
     body[:, j["left_shoulder"], 2] = -1.25
     body[:, j["right_shoulder"], 2] = 1.25
-    body[:, j["left_elbow"], 1] = 0.2
-    body[:, j["right_elbow"], 1] = -0.2
+    body[:, j["left_elbow"], 1] = -0.2
+    body[:, j["right_elbow"], 1] = 0.2
     # slight knee bend 1-2 s, held, released at 6.5-7.5 s
     bend = 0.25 * (smooth_step(t, 1.0, 2.0) - smooth_step(t, 6.5, 7.5))
     for side in ("left", "right"):
@@ -44,7 +44,7 @@ def demo_params() -> dict[str, np.ndarray]:
     body[:, j["right_shoulder"], 2] = 1.25 * (1 - reach) + 0.3 * reach
     body[:, j["right_shoulder"], 1] = 1.1 * reach  # arm forward
     wave = np.where((t > 3.5) & (t < 5.5), np.sin(2 * np.pi * 1.2 * (t - 3.5)), 0.0)
-    body[:, j["right_elbow"], 1] = -0.2 - 0.6 * reach - 0.35 * reach * wave
+    body[:, j["right_elbow"], 1] = 0.2 + 0.6 * reach + 0.35 * reach * wave
     # root: facing +x in a z-up world, stored y-up like GVHMR; lowered in the knee bend
     rest = mean_shape_rest_joints(HEIGHT_M)
     orient, transl = root_params(np.pi / 2, rest[0, 1] - 0.04 * bend / 0.25, HEIGHT_M)

@@ -52,7 +52,7 @@ LEAN_RAD = 0.2  # forward torso lean in the reach
 GLOBAL_YAW_RAD, GLOBAL_OFFSET_M = 0.7, (0.4, -0.3)  # GVHMR's own global frame
 NOISE_M, NOISE_RAD = 0.01, 0.01  # per-frame camera-frame estimation noise
 # right wrist relative to the pelvis at the end of the reach (world axes, facing +x), m:
-# scaled by the G1's 1.32 m / 1.70 m it lands ~4 cm from the box's near face
+# retargeted (the G1's arm along the human's limb directions) the hand meets the box at 5.7 s
 WRIST_IN_PELVIS_M = np.array([0.50, -0.23, 0.12])
 _J = {n: SMPL_JOINT_NAMES.index(n) - 1 for n in SMPL_JOINT_NAMES[1:22]}
 

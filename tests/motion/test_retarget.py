@@ -127,3 +127,31 @@ def test_missing_joints_are_named(walk):
                       joint_pos_w=human.joint_pos_w[:, keep], joint_quat_wxyz=None)
     with pytest.raises(MotionFormatError, match=r"lacks \['left_wrist'\]"):
         retarget_to_g1(partial)
+
+
+def test_elbows_bend_like_the_human_and_wrists_stay_relaxed(walk):
+    # The wrist target lies the robot's forearm length along the human forearm, so the G1
+    # elbow bends as far, and the same way, as the human's (the walker's elbows are flexed
+    # 0.3 rad); the old scaled-position wrist target was out of the G1 arm's reach
+    # and hyperextended the elbow while the wrist pitch bent ~1.3 rad to stretch.
+    human, res = walk
+    m = res.motion
+
+    def bend_deg(a, b, c):
+        u, v = b - a, c - b
+        cos = np.sum(u * v, -1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+        return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+    body = lambda n: m.body_pos_w[:, m.body_index(n)]  # noqa: E731
+    q = dict(zip(m.joint_names, m.joint_pos.T))
+    for side in ("left", "right"):
+        human_bend = bend_deg(human.joint(f"{side}_shoulder"), human.joint(f"{side}_elbow"),
+                              human.joint(f"{side}_wrist"))
+        robot_bend = bend_deg(body(f"{side}_shoulder_roll_link"), body(f"{side}_elbow_link"),
+                              body(f"{side}_wrist_yaw_link"))
+        assert 15 < human_bend.mean() < 30  # 22 deg: 17 deg flexion on the rest carrying angle
+        assert np.abs(robot_bend - human_bend).max() < 4.0
+        # flexed, not hyperextended: the G1 arm is straight at an elbow angle of ~1.3 rad and
+        # flexes as the angle falls
+        assert q[f"{side}_elbow_joint"].max() < 1.2
+        assert np.abs(q[f"{side}_wrist_pitch_joint"]).max() < 0.4

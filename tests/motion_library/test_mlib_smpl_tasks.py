@@ -69,3 +69,25 @@ def test_catalog_has_smpl_tasks_and_holds_two_out():
     held = [s for s in specs if s.split == "heldout"]
     assert len(train) == 40 and len(held) == 2
     assert not {s.params["seed"] for s in held} & {s.params["seed"] for s in train}
+
+
+def test_elbows_flex_towards_the_front_and_never_hyperextend(clip):
+    # SMPL elbow flexion is +y for the right elbow and -y for the left; the scripts had it
+    # the other way, and the retargeted G1 elbows sat at their hyperextension limit.
+    from twin.motion.procedural.smpl_walk import swing_arms
+
+    el = {side: SMPL_JOINT_NAMES.index(f"{side}_elbow") - 1 for side in ("left", "right")}
+    sign = {"left": -1.0, "right": 1.0}
+    for seed in range(12):
+        body = smpl_task_params(seed, 8.0)["body_pose"].reshape(-1, 21, 3)
+        for side in el:
+            flexion = sign[side] * body[:, el[side], 1]
+            assert flexion.min() >= 0.0 and flexion.max() > 0.04, (seed, side)
+    walk = np.zeros((5, 21, 3))
+    swing_arms(walk)
+    assert all(sign[s] * walk[0, el[s], 1] > 0.1 for s in el)
+    motion, _checks, _used = clip
+    q = dict(zip(motion.joint_names, motion.joint_pos.T))
+    for side in el:  # the G1 arm is straight at an elbow angle of ~1.3 rad
+        assert q[f"{side}_elbow_joint"].max() < 1.3
+        assert np.abs(q[f"{side}_wrist_pitch_joint"]).max() < 0.6

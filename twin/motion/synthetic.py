@@ -41,8 +41,8 @@ def procedural_walk(duration_s: float = 10.0, speed_m_s: float = 1.0, fps: float
     body[:, j["right_shoulder"], 2] = 1.25
     body[:, j["left_shoulder"], 1] = 0.3 * np.sin(phase)  # arm swing opposite the leg
     body[:, j["right_shoulder"], 1] = 0.3 * np.sin(phase)
-    body[:, j["left_elbow"], 1] = 0.3
-    body[:, j["right_elbow"], 1] = -0.3
+    body[:, j["left_elbow"], 1] = -0.3  # flexion: -y for the left elbow, +y for the right
+    body[:, j["right_elbow"], 1] = 0.3
 
     # Root: SMPL faces +z (y up); R_zup turns that to -y, a yaw of 90 deg + heading to +x.
     heading = heading_rad + yaw_rate_rad_s * t

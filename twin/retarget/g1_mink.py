@@ -108,6 +108,7 @@ def g1_geometry(robot: str = "g1", robot_height_m: float = 1.32) -> RobotGeometr
         shoulder_in_torso={s: p(f"{s}_shoulder_roll_link") - p("torso_link")
                            for s in ("left", "right")},
         upper_arm_m=float(np.linalg.norm(p("left_elbow_link") - p("left_shoulder_roll_link"))),
+        forearm_m=float(np.linalg.norm(p("left_wrist_yaw_link") - p("left_elbow_link"))),
         pelvis_height_m=float(p("pelvis")[2] - sole),
         ankle_height_m=float(p("left_ankle_roll_link")[2] - sole),
         height_m=robot_height_m,

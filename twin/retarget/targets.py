@@ -10,10 +10,12 @@ bent knees and pull knee targets ~10 cm off. Targets here are:
 - torso and feet: orientations derived from joint positions (``human_frames``);
 - ankles: horizontal ``s * p``, height above the robot's standing ankle height scaled by
   ``s`` (feet on the floor stay on the floor);
-- wrists: pelvis target + ``s`` * (wrist - pelvis): hands keep their place relative to the
-  body, scaled;
-- knees and elbows: the robot hip / shoulder (from the pelvis and torso targets) plus the
-  robot's thigh / upper-arm length along the human's limb direction (the limb plane).
+- knees, elbows and wrists: the robot hip / shoulder / elbow target plus the robot's thigh /
+  upper-arm / forearm length along the human's limb direction, so the robot bends its
+  elbows as far as the human does. Wrists at the scaled position instead
+  (pelvis + ``s`` * (wrist - pelvis)) lie out of reach of the G1's shorter arm: the IK
+  straightened the elbow into its hyperextension limit and bent the wrist pitch by 1.3 rad
+  to stretch, for a relaxed hanging arm.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class RobotGeometry:
     """Robot link offsets at zero joint angles, standing on z = 0 (x fwd, y left, z up), m.
 
     ``hip_in_pelvis`` / ``shoulder_in_torso``: {"left"/"right": (3,)};
-    ``thigh_m`` / ``upper_arm_m``: knee-from-hip and elbow-from-shoulder lengths;
+    ``thigh_m`` / ``upper_arm_m`` / ``forearm_m``: knee-from-hip, elbow-from-shoulder and
+    hand (wrist yaw link)-from-elbow lengths;
     ``torso_in_pelvis``: torso link origin in the pelvis frame; ``pelvis_height_m`` and
     ``ankle_height_m``: heights above the soles.
     """
@@ -41,6 +44,7 @@ class RobotGeometry:
     torso_in_pelvis: np.ndarray
     shoulder_in_torso: dict[str, np.ndarray]
     upper_arm_m: float
+    forearm_m: float
     pelvis_height_m: float
     ankle_height_m: float
     height_m: float
@@ -95,10 +99,11 @@ def compute_targets(human: HumanMotion, robot: RobotGeometry,
         ankle = j(f"{side}_ankle")
         pos[f"{side}_ankle"] = np.concatenate(
             [s * ankle[:, :2], robot.ankle_height_m + s * (ankle[:, 2:] - ankle_h)], axis=1)
-        pos[f"{side}_wrist"] = pelvis + s * (j(f"{side}_wrist") - pelvis_h)
         hip = pelvis + R_pelvis @ robot.hip_in_pelvis[side]
         pos[f"{side}_knee"] = hip + robot.thigh_m * _unit(j(f"{side}_knee") - j(f"{side}_hip"))
         shoulder = torso + R_torso @ robot.shoulder_in_torso[side]
         pos[f"{side}_elbow"] = shoulder + robot.upper_arm_m * _unit(
             j(f"{side}_elbow") - j(f"{side}_shoulder"))
+        pos[f"{side}_wrist"] = pos[f"{side}_elbow"] + robot.forearm_m * _unit(
+            j(f"{side}_wrist") - j(f"{side}_elbow"))
     return Targets(pos=pos, rot=dict(frames), scale=s, scale_z=s_z)

@@ -20,7 +20,9 @@ from twin.motion.smpl import SMPL_JOINT_NAMES, mean_shape_rest_joints
 
 SMPL_FPS = 30.0
 _J = {n: SMPL_JOINT_NAMES.index(n) - 1 for n in SMPL_JOINT_NAMES[1:22]}  # body_pose rows
-_SIDE_SIGN = {"left": -1.0, "right": 1.0}  # mirror sign of z (abduction) and y rotations
+# mirror sign of z (abduction) and y rotations: elbow flexion (forearm towards the front)
+# is s * (+y); the opposite sign hyperextends the elbow
+_SIDE_SIGN = {"left": -1.0, "right": 1.0}
 
 
 def smooth_step(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
@@ -74,7 +76,7 @@ def smpl_task_params(seed: int, duration_s: float, fps: float = SMPL_FPS,
     body = np.zeros((T, 21, 3))
     for side, s in _SIDE_SIGN.items():
         body[:, _J[f"{side}_shoulder"], 2] = s * rng.uniform(1.05, 1.35)  # arms down
-        body[:, _J[f"{side}_elbow"], 1] = -s * rng.uniform(0.05, 0.6)     # elbow flexion
+        body[:, _J[f"{side}_elbow"], 1] = s * rng.uniform(0.05, 0.6)  # elbow flexion
     bend = np.zeros(T)
     if rng.random() < 0.7:
         start = rng.uniform(0.5, duration_s * 0.4)
@@ -113,8 +115,11 @@ def smpl_task_params(seed: int, duration_s: float, fps: float = SMPL_FPS,
             sh, el = _J[f"{side}_shoulder"], _J[f"{side}_elbow"]
             body[:, sh, 2] = body[:, sh, 2] * (1 - w) + s * (1.25 - 1.25 * abduct) * w
             body[:, sh, 1] += s * forward * w
-            body[:, el, 1] += -s * flex * w + (-s * wave * w if wave is not None else 0.0)
+            body[:, el, 1] += s * flex * w + (s * wave * w if wave is not None else 0.0)
         cursor += rise + hold + fall + rng.uniform(0.0, 0.8)
+    for side, s in _SIDE_SIGN.items():  # a wave swings about a bent elbow, never past straight
+        el = _J[f"{side}_elbow"]
+        body[:, el, 1] = s * np.maximum(s * body[:, el, 1], 0.0)
     pelvis_z = mean_shape_rest_joints(height_m)[0, 1] - knee_bend_drop_m(bend, height_m)
     orient, transl = root_params(float(rng.uniform(-np.pi, np.pi)), pelvis_z, height_m)
     return {"global_orient": orient, "body_pose": body.reshape(T, 63),

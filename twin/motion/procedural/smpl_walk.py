@@ -145,8 +145,8 @@ def swing_arms(body: np.ndarray) -> None:
     body[:, _J["right_shoulder"], 2] = 1.25
     body[:, _J["left_shoulder"], 1] = -0.5 * swing
     body[:, _J["right_shoulder"], 1] = -0.5 * swing
-    body[:, _J["left_elbow"], 1] = 0.25
-    body[:, _J["right_elbow"], 1] = -0.25
+    body[:, _J["left_elbow"], 1] = -0.25
+    body[:, _J["right_elbow"], 1] = 0.25
 
 
 def walk_world(spec: WalkSpec) -> dict[str, np.ndarray | float | dict]:
