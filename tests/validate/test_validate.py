@@ -205,11 +205,11 @@ def test_finetune_makes_a_specialist_first(stand_file, tmp_path):
                                 finetune_env_steps=1024))
 
 
-def test_demo_is_a_caution_with_the_shipped_tracker_and_runs_without_torch(tmp_path, capsys,
-                                                                           monkeypatch):
+def test_demo_is_a_go_with_the_shipped_tracker_and_runs_without_torch(tmp_path, capsys,
+                                                                      monkeypatch):
     # README's main command on the base install (no torch: the .pt is read torch-free): the
-    # bundled GVHMR demo, retargeted and executed by the shipped learned tracker, passes every
-    # no-go check but comes close to two limits, so it is a caution (exit 0; 2 if strict).
+    # bundled GVHMR demo (stand, bend the knees, reach, wave with the elbow), retargeted and
+    # executed by the shipped learned tracker, stays inside every caution band: a go (exit 0).
     import sys
 
     from twin.cli.main import main
@@ -218,23 +218,27 @@ def test_demo_is_a_caution_with_the_shipped_tracker_and_runs_without_torch(tmp_p
     out = tmp_path / "demo"
     assert main(["validate", "demo=basic", "-o", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["verdict"] == "caution", report["reasons"]
-    assert report["input"]["actuator_model"]["gains"] == "stiff"  # what the go/caution covers
+    assert report["verdict"] == "go", report["reasons"]
+    assert report["input"]["actuator_model"]["gains"] == "stiff"  # what the go covers
     assert "not the G1's motor physics" in report["input"]["actuator_model"]["description"]
     assert "actuator model validated: stiff position servos" in \
         (out / "report.html").read_text()
     m = report["metrics"]
     assert not m["fell"] and m["executed_s"] > 7.9
-    assert m["mpjpe_local_mm"] < 30 and m["root_drift_max_m"] < 0.1
-    status = {c["measure"]: (c["status"], c["where"]) for c in report["checks"]}
-    assert status["joint-limit margin (min)"] == ("caution", "right_elbow_joint")
-    assert status["torque saturation (share of time)"] == ("caution", "right_wrist_pitch_joint")
-    assert status["foot slip in contact (peak)"][0] == "ok"
-    assert m["min_joint_limit_margin_rad"]["right_elbow_joint"] < 0.05
-    assert 0.05 < m["torque_saturation_fraction"]["right_wrist_pitch_joint"] < 0.2
-    assert m["foot_slip_max_m_s"] < 0.3  # 0.15 m/s measured (46.2M tracker)
+    # measured with the 46.2M tracker: 13.0 mm, 0.055 m, 0.05 m/s, 0.17 rad, 0.3 %
+    assert m["mpjpe_local_mm"] < 25 and m["root_drift_max_m"] < 0.15
+    assert m["foot_slip_max_m_s"] < 0.2
+    assert min(m["min_joint_limit_margin_rad"].values()) > 0.1
+    assert max(m["torque_saturation_fraction"].values()) < 0.03
+    assert all(c["status"] == "ok" for c in report["checks"]), report["checks"]
+    # the wave is the elbow's (the retargeted reference bends it 0.2-1.1 rad), not the wrist's
+    run = np.load(out / "executed.npz")
+    names = [str(n) for n in run["joint_names"]]
+    elbow = run["joint_pos"][:, names.index("right_elbow_joint")]
+    wrist = run["joint_pos"][:, names.index("right_wrist_pitch_joint")]
+    assert np.ptp(elbow) > 0.6 and np.abs(wrist).max() < 0.5
     text = capsys.readouterr().out
-    assert text.startswith("verdict: CAUTION") and "caution: right_elbow_joint" in text
+    assert text.startswith("verdict: GO")
 
 
 def test_foot_slip_is_the_speed_at_the_contact_not_at_the_ankle():
@@ -259,3 +263,26 @@ def test_foot_slip_is_the_speed_at_the_contact_not_at_the_ankle():
     np.testing.assert_allclose(foot_slip_speeds(contacts, feet, ankle, lin, ang), [0.0, 0.5],
                                atol=1e-12)
     assert np.isnan(foot_slip_speeds(contacts[:1], feet, ankle, lin, ang)[1])
+
+
+def test_foot_slip_counts_loaded_stances_at_their_centre_of_pressure():
+    """A foot turning at 3 rad/s on its toe, which carries 300 N while the heel grazes the
+    floor with 0.1 N, does not slip: the point is the centre of pressure (the plain mean of
+    the two contacts would move at 0.26 m/s). A foot tapping the floor with 7 N (under
+    ``min_load_n``) is not standing, so its speed is no slip (NaN)."""
+    from twin.sim.backend import WORLD_BODY, Contact
+    from twin.validate.execute import foot_slip_speeds
+
+    feet = ("left_ankle_roll_link", "right_ankle_roll_link")
+    ankle = np.array([[0.0, 0.1, 0.05], [0.0, -0.1, 0.05]])
+    toe, heel = np.array([0.12, 0.1, 0.0]), np.array([-0.05, 0.1, 0.0])
+    ang = np.array([[0.0, 0.0, 3.0], [0.0, 0.0, 0.0]])  # left: yawing about its toe
+    lin = np.array([-np.cross(ang[0], toe - ankle[0]), [0.3, 0.0, 0.0]])
+    contacts = [Contact("f", "s", WORLD_BODY, feet[0], toe, 300.0, 0.0),
+                Contact("f", "s", WORLD_BODY, feet[0], heel, 0.1, 0.0),
+                Contact("f", "s", WORLD_BODY, feet[1], np.array([0.0, -0.1, 0.0]), 7.0, 0.0)]
+    speeds = foot_slip_speeds(contacts, feet, ankle, lin, ang, min_load_n=34.0)
+    assert speeds[0] == pytest.approx(3.0 * 0.17 * 0.1 / 300.1, rel=1e-6)  # CoP 0.06 mm off
+    assert speeds[0] < 1e-3 < np.linalg.norm(np.cross(ang[0], 0.5 * (heel - toe)))
+    assert np.isnan(speeds[1])
+    assert foot_slip_speeds(contacts, feet, ankle, lin, ang)[1] == pytest.approx(0.3)

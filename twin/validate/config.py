@@ -20,6 +20,9 @@ class Thresholds:
     joint_limit_margin_rad: float = 0.0  # closer than this to a limit counts as a violation
     foot_slip_m_s: float = 0.15  # mean horizontal foot speed while in floor contact
     foot_slip_peak_m_s: float = 1.0  # peak horizontal foot speed while in floor contact
+    # a foot carrying less than this share of the robot's weight is brushing or tapping the
+    # floor, not standing on it: its speed is not a slip
+    foot_slip_min_load_fraction: float = 0.1
     self_collision_steps: int = 5  # self-contact in more control steps than this
 
 

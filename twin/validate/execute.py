@@ -98,6 +98,8 @@ def _rollout(task, policy, cfg: ValidateConfig,
     feet = b.body_index(["left_ankle_roll_link", "right_ankle_roll_link"])
     foot_names = ("left_ankle_roll_link", "right_ankle_roll_link")
     robot_bodies = _robot_bodies(b, task.robot.root_body_name)
+    weight_n = 9.81 * float(b.body_mass(b.body_index(sorted(robot_bodies))).sum())
+    slip_min_load_n = th.foot_slip_min_load_fraction * weight_n
     objects = [o.name for o in b.scene_config.objects]
     object_ids = b.body_index(objects) if objects else np.zeros(0, dtype=np.int64)
     rows: dict[str, list] = {k: [] for k in (
@@ -122,7 +124,8 @@ def _rollout(task, policy, cfg: ValidateConfig,
         qpos = b.get_qpos()[0]
         lin, ang = b.body_vel_w(feet)
         step_contacts = b.contacts(0)
-        slip = foot_slip_speeds(step_contacts, foot_names, b.body_pos_w(feet)[0], lin[0], ang[0])
+        slip = foot_slip_speeds(step_contacts, foot_names, b.body_pos_w(feet)[0], lin[0], ang[0],
+                                slip_min_load_n)
         tilt = float(tilt_rad(b.body_quat_wxyz(torso)[0, 0]))
         rows["qpos"].append(qpos)
         rows["joint_pos"].append(qpos[task.qpos_idx])
@@ -193,16 +196,21 @@ def _robot_bodies(backend, root: str) -> frozenset[str]:
 
 
 def foot_slip_speeds(contacts, foot_names: tuple[str, ...], foot_pos_w: np.ndarray,
-                     lin_vel_w: np.ndarray, ang_vel_w: np.ndarray) -> np.ndarray:
-    """(feet,) horizontal speed (m/s) of each foot's material point at the centre of its floor
-    contacts, NaN for a foot off the floor. The point, not the ankle: a foot rolling onto its
-    toe or heel moves its ankle while its contact stays put, and that is not a slip."""
+                     lin_vel_w: np.ndarray, ang_vel_w: np.ndarray,
+                     min_load_n: float = 0.0) -> np.ndarray:
+    """(feet,) horizontal speed (m/s) of each foot's material point at its centre of pressure
+    on the floor, NaN for a foot off the floor or carrying less than ``min_load_n`` (a brush
+    or a tap, not a stance). The point, not the ankle: a foot rolling onto its toe or heel
+    moves its ankle while its contact stays put, and that is not a slip."""
     speeds = np.full(len(foot_names), np.nan)
     for k, name in enumerate(foot_names):
-        points = [c.pos_w for c in contacts
-                  if {c.body1, c.body2} == {name, WORLD_BODY}]
-        if points:
-            r = np.mean(points, axis=0) - foot_pos_w[k]
+        touching = [c for c in contacts if {c.body1, c.body2} == {name, WORLD_BODY}]
+        load_n = sum(c.force_normal_n for c in touching)
+        if touching and load_n >= min_load_n:
+            weights = (np.array([c.force_normal_n for c in touching]) if load_n > 0
+                       else np.ones(len(touching)))
+            cop = np.average([c.pos_w for c in touching], axis=0, weights=weights)
+            r = cop - foot_pos_w[k]
             v = lin_vel_w[k] + np.cross(ang_vel_w[k], r)
             speeds[k] = float(np.hypot(v[0], v[1]))
     return speeds
