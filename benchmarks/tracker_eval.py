@@ -125,8 +125,7 @@ def ship_gate(candidate: dict, shipped: dict) -> tuple[bool, list[str]]:
          (f"procedural success {c['procedural_success']:.2f} (tracked "
           f"{c['procedural_tracked_fraction']:.3f}) vs {s['procedural_success']:.2f} "
           f"({s['procedural_tracked_fraction']:.3f}) (not lower)")),
-        (c["demo_verdict"] in ("go", "caution"),
-         f"demo=basic verdict {c['demo_verdict']} (go or caution)"),
+        (c["demo_verdict"] == "go", f"demo=basic verdict {c['demo_verdict']} (must stay a go)"),
     ]
     return all(ok for ok, _ in checks), [f"{'pass' if ok else 'FAIL'}: {line}"
                                          for ok, line in checks]
