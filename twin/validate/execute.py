@@ -14,6 +14,7 @@ import numpy as np
 
 from twin.measures import tilt_rad
 from twin.motion.robot_motion import RobotMotion
+from twin.robots.g1 import G1_FOOT_BODY_NAMES
 from twin.sim.backend import WORLD_BODY
 from twin.validate.config import ValidateConfig
 
@@ -95,8 +96,8 @@ def _rollout(task, policy, cfg: ValidateConfig,
     obs = task.observe()
     J = len(task.body_joint_names)
     torso = b.body_index(["torso_link"])
-    feet = b.body_index(["left_ankle_roll_link", "right_ankle_roll_link"])
-    foot_names = ("left_ankle_roll_link", "right_ankle_roll_link")
+    foot_names = G1_FOOT_BODY_NAMES
+    feet = b.body_index(list(foot_names))
     robot_bodies = _robot_bodies(b, task.robot.root_body_name)
     weight_n = 9.81 * float(b.body_mass(b.body_index(sorted(robot_bodies))).sum())
     slip_min_load_n = th.foot_slip_min_load_fraction * weight_n

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from twin.measures import local_position_errors_m
+from twin.robots.g1 import G1_FOOT_BODY_NAMES
 from twin.sim.backend import WORLD_BODY
 from twin.validate.config import Predicate, ValidateConfig
 from twin.validate.execute import ExecutionLog
 
-FOOT_BODIES = ("left_ankle_roll_link", "right_ankle_roll_link")
+FOOT_BODIES = G1_FOOT_BODY_NAMES  # the order of ExecutionLog.foot_speed_in_contact
 SATURATION_FRACTION_OF_LIMIT = 0.99  # |tau| at or above this share of the limit = saturated
 
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from twin.retarget.kinematics import qpos_addresses, robot_model
 from twin.robots import get
+from twin.robots.g1 import G1_FOOT_BODY_NAMES
 
-FEET = ("left_ankle_roll_link", "right_ankle_roll_link")
+FEET = G1_FOOT_BODY_NAMES
 HANDS = ("left_wrist_yaw_link", "right_wrist_yaw_link")
 
 
