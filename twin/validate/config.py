@@ -10,7 +10,8 @@ from twin.motion.checks import PlanBounds
 
 @dataclass
 class Thresholds:
-    """A plan is no-go when any of these is exceeded (or the robot falls)."""
+    """A plan is no-go when any of these is exceeded (or the robot falls);
+    ``foot_slip_min_load_fraction`` says which floor contacts the slip limits count."""
 
     fall_pelvis_height_m: float = 0.35  # pelvis below this = fallen
     fall_tilt_rad: float = 1.2  # torso tilt from vertical beyond this = fallen
