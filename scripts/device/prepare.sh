@@ -23,8 +23,9 @@ G1=$(python -c "from twin.robots.assets import menagerie_dir; print(menagerie_di
 tar cJf .dev/g1.tar.xz -C "$(dirname "$G1")" unitree_g1/g1.xml unitree_g1/g1_with_hands.xml \
   unitree_g1/LICENSE unitree_g1/assets
 python -m twin.motion.pack pack "$LIB" .dev/library.tar.xz
-cp "$RUN/checkpoints/latest.zip" "$RUN/checkpoints/latest_obs_rms.npz" "$RUN/config.yaml" .dev/run/
-[ -f "$RUN/lineage.json" ] && cp "$RUN/lineage.json" .dev/run/
+# lineage.json (written at a run's start) keeps the tracker's env-step count whole there
+cp "$RUN/checkpoints/latest.zip" "$RUN/checkpoints/latest_obs_rms.npz" "$RUN/config.yaml" \
+  "$RUN/lineage.json" .dev/run/
 total=$(( $(du -sb .dev | cut -f1) + $(git ls-files -z | xargs -0 cat | wc -c) ))
 echo "upload: $(( total / 1048576 )) MiB of 64 (tracked files + .dev)"
 [ $total -lt 67108864 ] || { echo "error: over the 64 MiB upload limit" >&2; exit 1; }

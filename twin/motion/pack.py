@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r.bytes_in / 1e6:.1f} MB -> {r.bytes_out / 1e6:.1f} MB")
         else:
             print(f"unpacked {unpack(args.archive, args.dst)} clips into {args.dst}")
-    except (OSError, ValueError, tarfile.TarError, KeyError) as exc:
+    except (OSError, ValueError, tarfile.TarError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -43,7 +43,8 @@ class ExecutionLog:
     joint_limits: np.ndarray  # (J, 2)
     tilt_rad: np.ndarray  # (T,) torso tilt from vertical
     contacts: list[list[tuple[str, str, float]]]  # per step: (body1, body2, normal force N)
-    foot_speed_in_contact: np.ndarray  # (T, 2) horizontal speed at floor contact; NaN in the air
+    # (T, 2) horizontal speed at floor contact, feet in G1_FOOT_BODY_NAMES order; NaN in the air
+    foot_speed_in_contact: np.ndarray
     object_pos_w: dict[str, np.ndarray] = field(default_factory=dict)  # (T, 3) per object
     hand_targets: np.ndarray | None = None  # (T, 14) Dex3-1
     hand_joint_names: tuple[str, ...] = ()

@@ -19,7 +19,6 @@ from twin.sim.backend import WORLD_BODY
 from twin.validate.config import Predicate, ValidateConfig
 from twin.validate.execute import ExecutionLog
 
-FOOT_BODIES = G1_FOOT_BODY_NAMES  # the order of ExecutionLog.foot_speed_in_contact
 SATURATION_FRACTION_OF_LIMIT = 0.99  # |tau| at or above this share of the limit = saturated
 
 
@@ -109,7 +108,7 @@ def compute_metrics(log: ExecutionLog, cfg: ValidateConfig, duration_s: float) -
     peak_time = peak_body = None
     if slip.size:
         k, foot = np.unravel_index(np.nanargmax(np.where(finite, slip_t, -1.0)), slip_t.shape)
-        peak_time, peak_body = float((k + 1) / fps), FOOT_BODIES[int(foot)]
+        peak_time, peak_body = float((k + 1) / fps), G1_FOOT_BODY_NAMES[int(foot)]
     local_step = local.mean(axis=1)
     return Metrics(
         duration_s=duration_s, executed_s=T / fps, fell=log.fall_step is not None,
@@ -166,7 +165,7 @@ def _contacts(steps: list, log: ExecutionLog, cfg: ValidateConfig
                 seen_self.add("|".join(sorted((b1, b2))))
             elif r1 or r2:
                 body, other = (b1, b2) if r1 else (b2, b1)
-                if other == WORLD_BODY and body in FOOT_BODIES:
+                if other == WORLD_BODY and body in G1_FOOT_BODY_NAMES:
                     continue  # feet on the floor
                 if other in allowed_objects:
                     continue  # touching what the task is about
