@@ -82,6 +82,9 @@ class TrackerTrainConfig:
     reward: dict = field(default_factory=dict)
     num_envs: int = 32
     num_threads: int | None = None
+    # rollout worker processes, each with num_envs / num_workers envs (twin.train.sharded);
+    # 1 = the envs in this process
+    num_workers: int = 1
     total_env_steps: int = 2_000_000
     seed: int = 0
     init: str | None = None
@@ -233,11 +236,12 @@ def _ppo_class():
         symmetry = None  # a twin.train.symmetry.TaskMirror: mirrored samples join the update
 
         def _excluded_save_params(self) -> list[str]:
-            return [*super()._excluded_save_params(), "symmetry"]
+            return [*super()._excluded_save_params(), "symmetry", "_split"]
 
         def train(self) -> None:
             import torch
 
+            t_update = time.perf_counter()
             rollout_threads = torch.get_num_threads()
             if self.update_threads:
                 torch.set_num_threads(self.update_threads)
@@ -262,6 +266,24 @@ def _ppo_class():
                 self.rollout_buffer.__dict__.pop("get", None)
             if isinstance(self.lr_schedule, KLAdaptiveLR):
                 self.lr_schedule.update(self.logger.name_to_value.get("train/approx_kl"))
+            self._time_split(t_update, time.perf_counter())
+
+        _split = None  # [updates, rollout s, update s, end of the last update]
+
+        def _time_split(self, start: float, end: float, every: int = 50) -> None:
+            """Log, every ``every`` updates, where the wall time went (rollout vs update)."""
+            if self._split is None:
+                self._split = [0, 0.0, 0.0, start]
+            s = self._split
+            s[0] += 1
+            s[1] += start - s[3]
+            s[2] += end - start
+            s[3] = end
+            if s[0] == every:
+                n = every * self.n_steps * self.n_envs
+                log.info("last %d updates: rollout %.0f s, update %.0f s (%.0f env-steps/s)",
+                         every, s[1], s[2], n / (s[1] + s[2]))
+                self._split = [0, 0.0, 0.0, end]
 
         def _mirrored_minibatches(self):
             """A replacement for the rollout buffer's ``get``: each minibatch followed by
@@ -459,14 +481,12 @@ def load_run_config(run: str | Path) -> TrackerTrainConfig:
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
 
 
-def make_env(cfg: TrackerTrainConfig):
-    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
-
-    from twin.envs.sb3 import SB3VecEnv
+def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
+    """``num_envs`` tracking envs of ``cfg`` in this process (clips, DR, clip weights)."""
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv, profile_action_scale
     from twin.envs.tracking.terms import TrackingRewardConfig
 
-    venv = G1MotionTrackingVectorEnv(training_motions(cfg), num_envs=cfg.num_envs,
+    venv = G1MotionTrackingVectorEnv(training_motions(cfg), num_envs=num_envs,
                                      robot=cfg.robot,
                                      action_mode=cfg.action_mode, dr=dr_setting(cfg),
                                      action_scale=profile_action_scale(
@@ -479,7 +499,37 @@ def make_env(cfg: TrackerTrainConfig):
         counts = venv.task.library.weight_clips(dict(cfg.clip_weights))
         log.info("clip weights: %s", ", ".join(f"{p} x{cfg.clip_weights[p]:g} ({n} clips)"
                                                for p, n in counts.items()))
-    sb3 = VecNormalize(VecMonitor(SB3VecEnv(venv)), norm_obs=True, norm_reward=True,
+    return venv
+
+
+def make_env(cfg: TrackerTrainConfig):
+    """The envs to train on, wrapped for SB3 (monitor, normalisation), and a vector env of
+    this process whose ``task`` describes them (with ``num_workers`` > 1 a one-env copy:
+    the training envs live in the workers)."""
+    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+
+    from twin.envs.sb3 import SB3VecEnv
+
+    if cfg.num_workers > 1:
+        from twin.train.sharded import ShardedVecEnv, shard_sizes
+
+        shard_sizes(cfg.num_envs, cfg.num_workers)  # refuses a bad split before any spawn
+        inner = None
+        try:
+            venv = build_vector_env(cfg, 1)  # refuses bad clips with their own message
+            inner = ShardedVecEnv(cfg, cfg.num_workers, venv.single_observation_space,
+                                  venv.single_action_space)
+            inner.wait_ready()
+        except BaseException:
+            if inner is not None:
+                inner.close()
+            raise
+        log.info("rollouts in %d worker processes (%s envs)", cfg.num_workers,
+                 "+".join(map(str, inner.sizes)))
+    else:
+        venv = build_vector_env(cfg, cfg.num_envs)
+        inner = SB3VecEnv(venv)
+    sb3 = VecNormalize(VecMonitor(inner), norm_obs=True, norm_reward=True,
                        clip_obs=10.0, gamma=cfg.ppo.gamma)
     return venv, sb3
 
