@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import signal
 import traceback
 from dataclasses import replace
 from typing import Any
@@ -35,6 +36,11 @@ def shard_sizes(num_envs: int, num_workers: int) -> list[int]:
 
 
 def _worker(conn, cfg, num_envs: int) -> None:
+    # Ctrl-C and `timeout` signal the whole process group; the parent alone decides when to
+    # stop (it finishes the step, writes its checkpoint, then closes us). A parent that dies
+    # without closing us ends our recv() with EOFError.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         from twin.envs.sb3 import SB3VecEnv
         from twin.train.tracker import build_vector_env
@@ -59,8 +65,8 @@ def _worker(conn, cfg, num_envs: int) -> None:
                 env.close()
                 conn.send(("ok", None))
                 break
-    except (EOFError, KeyboardInterrupt):
-        pass  # the parent went away or is stopping: nothing to report to
+    except EOFError:
+        pass  # the parent went away: nothing to report to
     except BaseException as e:  # noqa: BLE001
         conn.send(("error", _one_line(e)))
     finally:
