@@ -46,10 +46,12 @@ def _worker(conn, cfg, num_envs: int) -> None:
         from twin.train.tracker import build_vector_env
 
         env = SB3VecEnv(build_vector_env(cfg, num_envs))
-        conn.send(("ready", None))
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", _one_line(e)))
+        _send_or_quit(conn, ("error", _one_line(e)))
         conn.close()
+        return
+    if not _send_or_quit(conn, ("ready", None)):
+        env.close()
         return
     try:
         while True:
@@ -65,12 +67,21 @@ def _worker(conn, cfg, num_envs: int) -> None:
                 env.close()
                 conn.send(("ok", None))
                 break
-    except EOFError:
+    except (EOFError, BrokenPipeError):
         pass  # the parent went away: nothing to report to
     except BaseException as e:  # noqa: BLE001
-        conn.send(("error", _one_line(e)))
+        _send_or_quit(conn, ("error", _one_line(e)))
     finally:
         conn.close()
+
+
+def _send_or_quit(conn, message) -> bool:
+    """Send to the parent; False when it is gone (stopped before we were ready)."""
+    try:
+        conn.send(message)
+        return True
+    except (BrokenPipeError, EOFError, OSError):
+        return False
 
 
 def _one_line(e: BaseException) -> str:
