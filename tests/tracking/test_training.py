@@ -112,6 +112,21 @@ def test_missing_motions_is_a_clear_error():
         load_train_config([])
 
 
+def test_keys_inside_open_dict_fields_need_no_plus():
+    """``reward``, ``dr_terms`` and ``clip_weights`` hold keys the schema does not list;
+    Hydra alone refuses ``reward.x=...`` there without a ``+``."""
+    cfg = load_train_config(["motions=x.npz", "reward.anchor_pos.weight=2.0",
+                             "dr_terms.friction_scale=null", "clip_weights={amp_*: 2}",
+                             "+reward.action_rate=0.01"])
+    assert cfg.reward == {"anchor_pos": {"weight": 2.0}, "action_rate": 0.01}
+    assert cfg.dr_terms == {"friction_scale": None} and cfg.clip_weights == {"amp_*": 2.0}
+    from twin.envs.tracking.terms import TrackingRewardConfig
+
+    with pytest.raises(ValueError, match=r"reward: unknown terms \['nope'\]"):
+        TrackingRewardConfig.from_overrides(load_train_config(["motions=x.npz",
+                                                               "reward.nope=1"]).reward)
+
+
 def test_unknown_tracker_name():
     with pytest.raises(FileNotFoundError, match="no shipped tracker 'nope'"):
         TrackingController.load("nope")
@@ -379,7 +394,7 @@ def test_reward_overrides_reach_the_training_env(tmp_path):
     save_robot_motion(wave_motion(T=60), tmp_path / "wave.npz")
     base = [f"motions={tmp_path / 'wave.npz'}", "num_envs=2", "dr=false"]
     rewards, actions = {}, np.random.default_rng(0).normal(0, 0.5, (5, 2, 29))
-    for label, extra in (("default", []), ("off", ["+reward.action_rate=0"])):
+    for label, extra in (("default", []), ("off", ["reward.action_rate=0"])):
         venv, sb3 = make_env(load_train_config(base + extra))
         assert venv.task.reward_cfg.action_rate == (0.1 if label == "default" else 0.0)
         venv.reset(seed=3)

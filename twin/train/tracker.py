@@ -115,7 +115,8 @@ def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
     from twin.scene.config import configs_dir
 
     # ``motion=FILE`` (one clip, the per-clip fine-tuning spelling) means ``motions=FILE``
-    overrides = [("motions=" + o[len("motion="):]) if o.startswith("motion=") else o
+    overrides = [_open_dict_override(("motions=" + o[len("motion="):])
+                                     if o.startswith("motion=") else o)
                  for o in overrides or []]
     with initialize_config_dir(str(configs_dir() / "train"), version_base=None):
         cfg = compose(config_name="tracker", overrides=overrides)
@@ -124,6 +125,18 @@ def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
         raise ValueError("train tracker: motions is required (motions=PATH to a RobotMotion "
                          ".npz, a folder or a glob)")
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
+
+
+# config fields that are open dicts (their keys are not in the schema): Hydra refuses
+# `reward.action_rate=0.01` there unless told to add (`+`) or add-or-override (`++`)
+OPEN_DICT_FIELDS = ("reward", "dr_terms", "clip_weights")
+
+
+def _open_dict_override(item: str) -> str:
+    key = item.partition("=")[0]
+    if key.split(".")[0] in OPEN_DICT_FIELDS and "=" in item:
+        return "++" + item
+    return item
 
 
 def init_lineage(cfg: TrackerTrainConfig, run: Path) -> dict:
