@@ -204,7 +204,9 @@ def main() -> None:
               f"{b['tracked_fraction']:.3f}" + (" (target >= 0.97)" if split == "real" else "")
               + f"; local MPJPE {a['mpjpe_local_mm']:.1f} mm (common window "
               f"{a['mpjpe_local_common_mm']:.1f} vs PD {b['mpjpe_local_common_mm']:.1f})"
-              + (" (target <= 35 mm)" if split == "real" else ""))
+              + (" (target <= 35 mm)" if split == "real" else "")
+              + f"; root drift at the last tracked frame {a['root_drift_m']:.2f} m vs PD "
+              f"{b['root_drift_m']:.2f}")
     print("walks      " + ", ".join(f"{n}: {w['verdict']}" for n, w in walks.items())
           + " (target: go for both)")
     if args.gate_against:

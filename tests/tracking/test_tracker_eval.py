@@ -67,8 +67,10 @@ def test_cli_scores_pd_by_name_and_writes_json_and_markdown(tmp_path):
     assert report["tracker"]["source"] == "stiff-PD replay of the reference"
     assert clip["success"] and clip["tracked_fraction"] == 1.0
     assert clip["first_termination_s"] is None and 0 < clip["mpjpe_local_mm"] < 15
+    assert 0 <= clip["root_drift_m"] < 0.02  # a squat in place: the pelvis stays over its spot
     md = (tmp_path / "ev/report.md").read_text()
     assert "| heldout_small_squat | tracker | yes | 1.000 | - |" in md
+    assert f"| {clip['root_drift_m']:.2f} |" in md.splitlines()[-1]  # the root drift column
 
 
 def test_window_time_up_plays_every_window_from_its_own_start(clips):

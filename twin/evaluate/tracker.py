@@ -265,17 +265,19 @@ def _fmt_t(c: dict) -> str:
 
 def format_table(report: dict) -> str:
     rows = [f"{'controller':12s} {'clip':32s} {'ok':>3s} {'tracked':>7s} {'first termination':>22s} "
-            f"{'local mm':>9s} {'common':>7s} {'global mm':>10s} {'joint rad':>9s}"]
+            f"{'local mm':>9s} {'common':>7s} {'global mm':>10s} {'joint rad':>9s} {'drift m':>7s}"]
     for name in report:
         for c in report[name]["clips"]:
             rows.append(f"{name:12s} {c['clip'][:32]:32s} {'yes' if c['success'] else 'no':>3s} "
                         f"{c['tracked_fraction']:7.2f} {_fmt_t(c)[:22]:>22s} "
                         f"{c['mpjpe_local_mm']:9.1f} {c['mpjpe_local_common_mm']:7.1f} "
-                        f"{c['mpjpe_global_mm']:10.1f} {c['joint_error_rad']:9.3f}")
+                        f"{c['mpjpe_global_mm']:10.1f} {c['joint_error_rad']:9.3f} "
+                        f"{c['root_drift_m']:7.2f}")
         a = report[name]["aggregate"]
         rows.append(f"{name:12s} {'ALL':32s} {a['success_rate']:3.2f} {a['tracked_fraction']:7.2f} "
                     f"{'':>22s} {a['mpjpe_local_mm']:9.1f} {a['mpjpe_local_common_mm']:7.1f} "
-                    f"{a['mpjpe_global_mm']:10.1f} {a['joint_error_rad']:9.3f}")
+                    f"{a['mpjpe_global_mm']:10.1f} {a['joint_error_rad']:9.3f} "
+                    f"{a['root_drift_m']:7.2f}")
     return "\n".join(rows)
 
 
@@ -283,19 +285,22 @@ def format_markdown(report: dict, title: str = "Tracker evaluation") -> str:
     """The report as Markdown: an aggregate table, then one row per clip and controller."""
     lines = [f"# {title}", "",
              "MPJPE over the tracked frames, and over the common window (the first frames every "
-             "controller tracked, so a faster fall cannot score better).", "",
+             "controller tracked, so a faster fall cannot score better). Root drift: the "
+             "pelvis's horizontal distance from the reference's at the last tracked frame "
+             "(no termination checks it).", "",
              "| controller | source | gains | success | tracked fraction | mean tracked s | "
              "local MPJPE mm | local MPJPE common mm | global MPJPE mm | global common mm | "
-             "joint err rad |", "|" + "---|" * 11]
+             "joint err rad | root drift m |", "|" + "---|" * 12]
     for name, r in report.items():
         a = r["aggregate"]
         lines.append(f"| {name} | {r['source']} | {r['gains']} | {a['success_rate']:.2f} | "
                      f"{a['tracked_fraction']:.3f} | {a['tracked_s']:.2f} | "
                      f"{a['mpjpe_local_mm']:.1f} | {a['mpjpe_local_common_mm']:.1f} | "
                      f"{a['mpjpe_global_mm']:.1f} | {a['mpjpe_global_common_mm']:.1f} | "
-                     f"{a['joint_error_rad']:.3f} |")
+                     f"{a['joint_error_rad']:.3f} | {a['root_drift_m']:.2f} |")
     lines += ["", "| clip | controller | success | tracked fraction | first termination | "
-              "local mm | local common mm | global mm | common window s |", "|" + "---|" * 9]
+              "local mm | local common mm | global mm | common window s | root drift m |",
+              "|" + "---|" * 10]
     names = list(report)
     for i in range(len(report[names[0]]["clips"])):
         for name in names:
@@ -303,7 +308,8 @@ def format_markdown(report: dict, title: str = "Tracker evaluation") -> str:
             lines.append(f"| {c['clip']} | {name} | {'yes' if c['success'] else 'no'} | "
                          f"{c['tracked_fraction']:.3f} | {_fmt_t(c)} | "
                          f"{c['mpjpe_local_mm']:.1f} | {c['mpjpe_local_common_mm']:.1f} | "
-                         f"{c['mpjpe_global_mm']:.1f} | {c['common_window_s']:.2f} |")
+                         f"{c['mpjpe_global_mm']:.1f} | {c['common_window_s']:.2f} | "
+                         f"{c['root_drift_m']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
