@@ -51,6 +51,11 @@ def test_tracking_terms_are_gaussian_kernels_and_ordered_checks():
     assert t2["anchor_pos"][0] == 2.0 and total_reward(t2)[0] == 2.0 + 0.5 + 4.0
     reasons = termination_reasons(e, TerminationThresholds())
     assert list(reasons) == ["anchor_height", "ee_height"]  # height wins over tilt and ee
+    e["anchor_xy_m"] = np.array([0.6, 0.6])
+    e["ee_height_m"] = np.array([0.3, 0.0])
+    assert list(termination_reasons(e, TerminationThresholds())) == ["anchor_height", ""]
+    drift = TerminationThresholds.from_overrides({"anchor_xy_m": 0.5})
+    assert list(termination_reasons(e, drift)) == ["anchor_height", "anchor_xy"]
 
 
 REACH_GOLDEN = Path(__file__).resolve().parent / "golden" / "panda_reach_rollout.json"

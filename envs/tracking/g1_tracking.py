@@ -41,7 +41,8 @@ Randomizations: clip and start frame (failure-weighted 1-s bins, reference state
 Success Conditions: ``info["is_success"]`` is True at the end of the clip when the episode
     was not terminated. Terminations (``info["termination"]``): ``anchor_height`` (|z err| >
     0.25 m), ``tilt`` (projected-gravity z err > 0.8), ``ee_height`` (an ankle or wrist |z
-    err| > 0.25 m), ``nan`` (divergence). Truncation when the clip ends.
+    err| > 0.25 m), ``anchor_xy`` (horizontal anchor error over ``thresholds.anchor_xy_m``; off
+    by default), ``nan`` (divergence). Truncation when the clip ends.
 """
 
 from __future__ import annotations
@@ -464,6 +465,7 @@ class G1TrackingTask(BatchedTask):
             "anchor_pos_m": np.linalg.norm(a - ra, axis=1),
             "anchor_ori_rad": quat_angle(quat_mul(quat_conjugate(raq), aq)),
             "anchor_height_m": np.abs(a[:, 2] - ra[:, 2]),
+            "anchor_xy_m": np.linalg.norm(a[:, :2] - ra[:, :2], axis=1),
             "tilt": np.abs(projected_gravity(aq)[:, 2] - projected_gravity(raq)[:, 2]),
             "ee_height_m": np.abs(pos[:, self.ee_idx, 2] - r_pos[:, self.ee_idx, 2]).max(axis=1),
             "body_pos_m": np.linalg.norm(pos - rel_pos, axis=-1),  # (N, B)

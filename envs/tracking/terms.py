@@ -85,6 +85,29 @@ class TerminationThresholds:
     anchor_height_m: float = 0.25
     tilt: float = 0.8  # |projected gravity z difference| of the anchor
     ee_height_m: float = 0.25
+    # horizontal distance of the anchor from the reference's, m; None = unchecked (as in
+    # BeyondMimic, whose rewards alone pull the robot along the reference's path)
+    anchor_xy_m: float | None = None
+
+    @classmethod
+    def from_overrides(cls, overrides: dict | None) -> TerminationThresholds:
+        """The defaults with ``overrides`` applied, e.g. ``{"anchor_xy_m": 0.5}``."""
+        fields = cls.__dataclass_fields__
+        unknown = sorted(set(overrides or {}) - set(fields))
+        if unknown:
+            raise ValueError(f"terminations: unknown thresholds {unknown}; expected some of "
+                             f"{sorted(fields)}")
+        out = {}
+        for key, value in (overrides or {}).items():
+            ok = value is None if key == "anchor_xy_m" else False
+            ok = ok or (not isinstance(value, bool) and isinstance(value, (int, float))
+                        and np.isfinite(value) and value > 0)
+            if not ok:
+                raise ValueError(f"terminations.{key}: expected a number > 0"
+                                 + (" or null" if key == "anchor_xy_m" else "")
+                                 + f", got {value!r}")
+            out[key] = None if value is None else float(value)
+        return cls(**out)
 
 
 def _kernel(k: Kernel, err_sq: np.ndarray) -> np.ndarray:
@@ -124,8 +147,10 @@ def joint_limit_overshoot(joint_pos: np.ndarray, limits: np.ndarray) -> np.ndarr
 
 def termination_reasons(e: dict[str, np.ndarray], th: TerminationThresholds) -> np.ndarray:
     """(N,) reason per env ('' = none); when several hold, the later checks win:
-    ``anchor_height`` over ``tilt`` over ``ee_height``."""
+    ``anchor_height`` over ``tilt`` over ``ee_height`` over ``anchor_xy``."""
     reasons = np.full(len(e["anchor_height_m"]), "", dtype=object)
+    if th.anchor_xy_m is not None:
+        reasons[e["anchor_xy_m"] > th.anchor_xy_m] = "anchor_xy"
     reasons[e["ee_height_m"] > th.ee_height_m] = "ee_height"
     reasons[e["tilt"] > th.tilt] = "tilt"
     reasons[e["anchor_height_m"] > th.anchor_height_m] = "anchor_height"

@@ -411,6 +411,35 @@ def test_reward_overrides_reach_the_training_env(tmp_path):
     assert first.sum() >= 6 and penalty[first].min() > 0.4  # a penalty that can be missed
 
 
+def test_a_drift_termination_ends_episodes_that_fall_behind(tmp_path):
+    """``terminations.anchor_xy_m``: off by default; set, an episode whose torso is farther
+    than that from the reference's (horizontally) ends with reason ``anchor_xy``."""
+    from test_g1_tracking_env import wave_motion
+
+    from twin.envs.tracking.terms import TerminationThresholds
+    from twin.train.tracker import make_env
+
+    save_robot_motion(wave_motion(T=60), tmp_path / "wave.npz")
+    base = [f"motions={tmp_path / 'wave.npz'}", "num_envs=2", "dr=false"]
+    venv, sb3 = make_env(load_train_config(base))
+    assert venv.task.thresholds == TerminationThresholds()
+    assert venv.task.thresholds.anchor_xy_m is None
+    sb3.close()
+    venv, sb3 = make_env(load_train_config(base + ["terminations.anchor_xy_m=0.004"]))
+    venv.reset(seed=3)
+    reasons = []
+    for a in np.random.default_rng(0).normal(0, 2.0, (25, 2, 29)):
+        _, _, term, _, info = venv.step(a)
+        reasons += list(info["final_info"]["termination"][term]) if term.any() else []
+    sb3.close()
+    assert "anchor_xy" in reasons
+    with pytest.raises(ValueError, match=r"terminations.anchor_xy_m: expected a number > 0 "
+                                         r"or null, got -1"):
+        make_env(load_train_config(base + ["terminations.anchor_xy_m=-1"]))
+    with pytest.raises(ValueError, match=r"terminations: unknown thresholds \['drift'\]"):
+        make_env(load_train_config(base + ["terminations.drift=1"]))
+
+
 def _benchmark(name: str):
     import importlib.util
     from pathlib import Path

@@ -80,6 +80,8 @@ class TrackerTrainConfig:
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     # TrackingRewardConfig overrides, e.g. {action_rate: 0.01} or {body_pos: {weight: 2.0}}
     reward: dict = field(default_factory=dict)
+    # TerminationThresholds overrides, e.g. {anchor_xy_m: 0.5}: end episodes that fall behind
+    terminations: dict = field(default_factory=dict)
     num_envs: int = 32
     num_threads: int | None = None
     # rollout worker processes, each with num_envs / num_workers envs (twin.train.sharded);
@@ -129,7 +131,7 @@ def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
 
 # config fields that are open dicts (their keys are not in the schema): Hydra refuses
 # `reward.action_rate=0.01` there unless told to add (`+`) or add-or-override (`++`)
-OPEN_DICT_FIELDS = ("reward", "dr_terms", "clip_weights")
+OPEN_DICT_FIELDS = ("reward", "terminations", "dr_terms", "clip_weights")
 
 
 def _open_dict_override(item: str) -> str:
@@ -175,7 +177,8 @@ def tracker_metadata(task, cfg: TrackerTrainConfig, env_steps: int, lineage: dic
                   "total_env_steps": int(env_steps) + int(lineage["init_total_env_steps"]),
                   "motions": cfg.motions, "seed": cfg.seed,
                   "clips": list(task.library.names), "collision": task.collision,
-                  "dr": asdict(task.dr) if task.dr is not None else None},
+                  "dr": asdict(task.dr) if task.dr is not None else None,
+                  "terminations": asdict(task.thresholds)},
     )
 
 
@@ -497,7 +500,7 @@ def load_run_config(run: str | Path) -> TrackerTrainConfig:
 def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
     """``num_envs`` tracking envs of ``cfg`` in this process (clips, DR, clip weights)."""
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv, profile_action_scale
-    from twin.envs.tracking.terms import TrackingRewardConfig
+    from twin.envs.tracking.terms import TerminationThresholds, TrackingRewardConfig
 
     venv = G1MotionTrackingVectorEnv(training_motions(cfg), num_envs=num_envs,
                                      robot=cfg.robot,
@@ -507,7 +510,9 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      proprio=cfg.proprio_obs,
                                      num_threads=cfg.num_threads, collision=cfg.collision,
-                                     reward=TrackingRewardConfig.from_overrides(cfg.reward))
+                                     reward=TrackingRewardConfig.from_overrides(cfg.reward),
+                                     thresholds=TerminationThresholds.from_overrides(
+                                         dict(cfg.terminations)))
     if cfg.clip_weights:
         counts = venv.task.library.weight_clips(dict(cfg.clip_weights))
         log.info("clip weights: %s", ", ".join(f"{p} x{cfg.clip_weights[p]:g} ({n} clips)"
