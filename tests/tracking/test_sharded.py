@@ -2,6 +2,8 @@
 process do, a run trains and resumes through them, and a bad split or a broken worker is
 one clear error."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,16 @@ def test_shards_step_like_one_process(wave):
     np.testing.assert_array_equal(one[0][:first_fail + 1], two[0][:first_fail + 1])
     for a, b in zip(one[1:], two[1:]):
         np.testing.assert_array_equal(a[:first_fail + 1], b[:first_fail + 1])
+
+
+def test_workers_start_with_one_blas_thread(monkeypatch):
+    from twin.train.sharded import THREAD_POOL_VARS, single_threaded_children
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with single_threaded_children():
+        assert all(os.environ[k] == "1" for k in THREAD_POOL_VARS)
+    assert os.environ["OMP_NUM_THREADS"] == "4" and "OPENBLAS_NUM_THREADS" not in os.environ
 
 
 def test_shard_sizes():

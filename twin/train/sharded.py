@@ -14,8 +14,10 @@ instead of pickled across; augmentation is seeded, so every shard trains on the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
+import os
 import signal
 import traceback
 from dataclasses import replace
@@ -33,6 +35,26 @@ def shard_sizes(num_envs: int, num_workers: int) -> list[int]:
         raise ValueError(f"num_workers: expected 1..num_envs ({num_envs}), got {num_workers}")
     base, extra = divmod(num_envs, num_workers)
     return [base + (k < extra) for k in range(num_workers)]
+
+
+# read by numpy's OpenBLAS, OpenMP and MKL when a process starts
+THREAD_POOL_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def single_threaded_children():
+    """Processes started inside get one BLAS/OpenMP thread each: N workers would otherwise
+    each start a pool as wide as the machine (15 x 16 threads on a 16-core machine)."""
+    saved = {k: os.environ.get(k) for k in THREAD_POOL_VARS}
+    os.environ.update({k: "1" for k in THREAD_POOL_VARS})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _worker(conn, cfg, num_envs: int) -> None:
@@ -100,13 +122,14 @@ class ShardedVecEnv(VecEnv):
         shard_cfg = replace(cfg, num_threads=cfg.num_threads or 1)
         ctx = mp.get_context("spawn")
         self.conns, self.procs = [], []
-        for n in self.sizes:
-            parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker, args=(child, shard_cfg, n), daemon=True)
-            p.start()
-            child.close()
-            self.conns.append(parent)
-            self.procs.append(p)
+        with single_threaded_children():
+            for n in self.sizes:
+                parent, child = ctx.Pipe()
+                p = ctx.Process(target=_worker, args=(child, shard_cfg, n), daemon=True)
+                p.start()
+                child.close()
+                self.conns.append(parent)
+                self.procs.append(p)
         self._seed: int | None = None
         self._closed = False
 
