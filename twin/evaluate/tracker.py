@@ -244,13 +244,21 @@ def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: 
     from twin.envs.tracking.g1_tracking import load_motions
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
+    windows = [(clip, clip_windows(clip, horizon_s, every_s)) for clip in clips]
     out = {}
-    for clip in clips:
-        parts = clip_windows(clip, horizon_s, every_s)
-        if parts:
-            results, _ = evaluate_named(parts, controller, num_threads)
-            out[clip.clip_name()] = np.array([r.frames_tracked / clip.fps for r in results])
-    return out
+    # one task per frame rate (one model compile, one batch) instead of one per clip
+    for fps in dict.fromkeys(clip.fps for clip in clips):
+        batch = [(clip, parts) for clip, parts in windows if clip.fps == fps and parts]
+        if not batch:
+            continue
+        results, _ = evaluate_named([p for _, parts in batch for p in parts], controller,
+                                    num_threads)
+        k = 0
+        for clip, parts in batch:
+            out[clip.clip_name()] = np.array([r.frames_tracked / clip.fps
+                                              for r in results[k:k + len(parts)]])
+            k += len(parts)
+    return {clip.clip_name(): out[clip.clip_name()] for clip, parts in windows if parts}
 
 
 def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
