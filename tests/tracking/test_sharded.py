@@ -70,6 +70,28 @@ def test_workers_start_with_one_blas_thread(monkeypatch):
     assert os.environ["OMP_NUM_THREADS"] == "4" and "OPENBLAS_NUM_THREADS" not in os.environ
 
 
+def test_a_parent_that_exits_without_closing_its_workers_does_not_hang(wave, tmp_path):
+    """Workers leave the parent's process group (so `timeout` and Ctrl-C reach only the
+    parent) yet still end when the parent exits without closing them."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "leave.py"
+    script.write_text(
+        "from twin.train.tracker import load_train_config, make_env\n"
+        "if __name__ == '__main__':\n"
+        f"    _, env = make_env(load_train_config(['motions={wave}', 'num_envs=2', "
+        "'num_workers=2']))\n"
+        "    inner = env.venv.venv\n"
+        "    inner.reset()\n"
+        "    print('pgids', sorted({__import__('os').getpgid(p.pid) for p in inner.procs} - "
+        "{__import__('os').getpgrp()}).__len__())\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "pgids 2" in out.stdout  # each worker in a group of its own
+
+
 def test_shard_sizes():
     assert shard_sizes(10, 3) == [4, 3, 3] and shard_sizes(4, 4) == [1, 1, 1, 1]
     with pytest.raises(ValueError, match=r"num_workers: expected 1..num_envs \(4\), got 5"):

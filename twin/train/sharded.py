@@ -59,10 +59,12 @@ def single_threaded_children():
 
 def _worker(conn, cfg, num_envs: int) -> None:
     # Ctrl-C and `timeout` signal the whole process group; the parent alone decides when to
-    # stop (it finishes the step, writes its checkpoint, then closes us). A parent that dies
-    # without closing us ends our recv() with EOFError.
+    # stop (it finishes the step, writes its checkpoint, then closes us), so we leave its
+    # group. Its own SIGTERM (Process.terminate at exit) still ends us, and a parent that
+    # dies without closing us ends our recv() with EOFError.
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         from twin.envs.sb3 import SB3VecEnv
         from twin.train.tracker import build_vector_env
