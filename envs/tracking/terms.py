@@ -57,12 +57,7 @@ class TrackingRewardConfig:
             raise ValueError(f"reward: unknown terms {unknown}; expected some of {sorted(fields)}")
 
         def number(key: str, value, positive: bool = False) -> float:
-            bad = (isinstance(value, bool) or not isinstance(value, (int, float))
-                   or not np.isfinite(value) or (positive and value <= 0))
-            if bad:
-                what = "a number > 0" if positive else "a number"
-                raise ValueError(f"reward.{key}: expected {what}, got {value!r}")
-            return float(value)
+            return _checked_number(f"reward.{key}", value, positive)
 
         base, out = cls(), {}
         for name, value in (overrides or {}).items():
@@ -97,17 +92,19 @@ class TerminationThresholds:
         if unknown:
             raise ValueError(f"terminations: unknown thresholds {unknown}; expected some of "
                              f"{sorted(fields)}")
-        out = {}
-        for key, value in (overrides or {}).items():
-            ok = value is None if key == "anchor_xy_m" else False
-            ok = ok or (not isinstance(value, bool) and isinstance(value, (int, float))
-                        and np.isfinite(value) and value > 0)
-            if not ok:
-                raise ValueError(f"terminations.{key}: expected a number > 0"
-                                 + (" or null" if key == "anchor_xy_m" else "")
-                                 + f", got {value!r}")
-            out[key] = None if value is None else float(value)
-        return cls(**out)
+        return cls(**{key: None if value is None and key == "anchor_xy_m" else
+                      _checked_number(f"terminations.{key}", value, positive=True,
+                                      null_ok=key == "anchor_xy_m")
+                      for key, value in (overrides or {}).items()})
+
+
+def _checked_number(where: str, value, positive: bool = False, null_ok: bool = False) -> float:
+    """``value`` as a float, or one line naming ``where`` and what was expected."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not np.isfinite(value) or (positive and value <= 0)):
+        what = ("a number > 0" if positive else "a number") + (" or null" if null_ok else "")
+        raise ValueError(f"{where}: expected {what}, got {value!r}")
+    return float(value)
 
 
 def _kernel(k: Kernel, err_sq: np.ndarray) -> np.ndarray:

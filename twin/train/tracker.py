@@ -512,7 +512,7 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
                                      num_threads=cfg.num_threads, collision=cfg.collision,
                                      reward=TrackingRewardConfig.from_overrides(cfg.reward),
                                      thresholds=TerminationThresholds.from_overrides(
-                                         dict(cfg.terminations)))
+                                         cfg.terminations))
     if cfg.clip_weights:
         counts = venv.task.library.weight_clips(dict(cfg.clip_weights))
         log.info("clip weights: %s", ", ".join(f"{p} x{cfg.clip_weights[p]:g} ({n} clips)"
