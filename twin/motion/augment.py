@@ -154,6 +154,12 @@ def augmented_name(base: str, k: int) -> str:
     return f"{base}__aug{k}"
 
 
+def base_clip_name(name: str) -> str:
+    """The clip an augmented copy was made from (``name`` itself for an original clip)."""
+    head, sep, k = name.rpartition("__aug")
+    return head if sep and k.isdigit() else name
+
+
 def augmented_names(base: str, copies: int) -> list[str]:
     """Names of a clip's augmented copies."""
     return [augmented_name(base, k) for k in range(copies)]

@@ -5,7 +5,8 @@ observation with the teacher's action, fit the student's actor to all labels so 
 Used to turn a mirror-averaged tracker (two network passes, ``twin.train.symmetry``) into one
 network that is (nearly) its own mirror image, so that symmetric PPO (``ppo.symmetry``) can
 start from it: each observation also enters with its mirror image and the teacher's action
-for it.
+for it. And to merge per-clip specialists into the generalist (``distill_specialists``): each
+clip's observations are labelled by its specialist, the other clips' by the generalist.
 """
 
 from __future__ import annotations
@@ -38,16 +39,32 @@ class DistillConfig:
 def collect(motions, actor, task_kwargs: dict, steps: int, num_envs: int, seed: int
             ) -> np.ndarray:
     """(steps, D) raw observations visited by ``actor`` (obs -> action) in the training task."""
+    return collect_with_clips(motions, lambda obs, _clip: actor(obs), task_kwargs, steps,
+                              num_envs, seed)[0]
+
+
+def collect_with_clips(motions, actor, task_kwargs: dict, steps: int, num_envs: int, seed: int,
+                       clip_weights: dict[str, float] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, D) raw observations visited by ``actor`` (obs, clip names -> action) in the
+    training task, and (steps,) the name of the clip each row's env was playing.
+    ``clip_weights``: sampling weights by name pattern, as ``clip_weights`` in training."""
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv
 
     env = G1MotionTrackingVectorEnv(motions, num_envs=num_envs, dr=True, **task_kwargs)
+    lib = env.task.library
+    if clip_weights:
+        lib.weight_clips(clip_weights)
+    names = np.asarray(lib.names)
     obs, _ = env.reset(seed=seed)
-    out = []
+    out, clips = [], []
     for _ in range(max(1, steps // num_envs)):
+        playing = names[env.task.clip]
         out.append(obs)
-        obs, *_ = env.step(actor(obs))
+        clips.append(playing)
+        obs, *_ = env.step(actor(obs, playing))
     env.close()
-    return np.concatenate(out).astype(np.float64)
+    return np.concatenate(out).astype(np.float64), np.concatenate(clips)
 
 
 def fit_actor(student, obs: np.ndarray, target: np.ndarray, cfg: DistillConfig
@@ -147,3 +164,86 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
     return {"losses": losses, "student_vs_teacher_rms": rms(student(last) - teacher(last)),
             "student_mirror_gap_rms": mirror_gap(student),
             "network_mirror_gap_rms": mirror_gap(net.network)}
+
+
+def distill_specialists(generalist: str | Path, specialists: dict[str, str | Path], motions,
+                        dst: str | Path, cfg: DistillConfig = DistillConfig(),
+                        specialist_weight: float = 1.0) -> dict:
+    """Write ``dst``: the tracker file ``generalist`` (critic and all) with its actor fitted by
+    DAgger to per-clip teachers: ``specialists[clip]`` (a tracker file) labels the observations
+    of that training clip and of its augmented copies, the generalist those of every other
+    clip. The first round rolls out the teachers, later rounds the student; a mirror-averaged
+    generalist also learns every observation's mirror image with the mirrored label.
+    ``specialist_weight`` multiplies how often the specialists' clips are sampled. Returns the
+    per-round fit losses, the share of rows each teacher labelled and the student's RMS
+    distance (action units) from its teachers on the last round's observations, per teacher."""
+    from dataclasses import replace
+
+    from twin.controllers.tracking_policy import TrackingController, tracker_path
+    from twin.envs.tracking.g1_tracking import load_motions, tracker_task_kwargs
+    from twin.motion.augment import base_clip_name
+    from twin.train.export import write_tracker_arrays
+    from twin.train.symmetry import mirror_maps
+
+    gen = TrackingController.load(generalist)
+    meta = gen.metadata
+    teachers = {name: TrackingController.load(path) for name, path in specialists.items()}
+    for name, t in teachers.items():
+        m = t.metadata
+        if (m.obs_layout, m.joint_names, m.action_mode, m.gains, m.action_scale) != (
+                meta.obs_layout, meta.joint_names, meta.action_mode, meta.gains,
+                meta.action_scale):
+            raise ValueError(f"{specialists[name]}: specialist for {name!r} runs another task "
+                             f"than the generalist {generalist} (observations, joints, action "
+                             "mode, gains or action scale differ); expected a fine-tune of it")
+    clips = load_motions(motions)
+    known = {base_clip_name(c.clip_name("clip")) for c in clips}
+    unknown = sorted(set(teachers) - known)
+    if unknown:
+        raise ValueError(f"specialists for {unknown}: no such training clip in {motions}")
+    maps = mirror_maps(meta) if meta.mirror_average else None
+
+    def label(obs: np.ndarray, clip_names: np.ndarray) -> np.ndarray:
+        base = np.array([base_clip_name(str(n)) for n in clip_names])
+        y = gen(obs).astype(np.float64)
+        for name, t in teachers.items():
+            rows = base == name
+            if rows.any():
+                y[rows] = t(obs[rows])
+        return y
+
+    student = gen
+    weights = {name: specialist_weight for name in teachers} if specialist_weight != 1 else None
+    task = tracker_task_kwargs(meta)
+    X, Y, losses = [], [], []
+    for r in range(cfg.rounds):
+        actor = label if r == 0 else (lambda o, _c, s=student: s(o))
+        obs, names = collect_with_clips(clips, actor, task, cfg.steps, cfg.num_envs,
+                                        cfg.seed + r, weights)
+        y = label(obs, names)
+        X.append(obs)
+        Y.append(y)
+        if maps is not None:
+            X.append(obs[..., maps.obs_source] * maps.obs_sign)
+            Y.append(y[..., maps.action_source] * maps.action_sign)
+        w, loss = fit_actor(student, np.concatenate(X), np.concatenate(Y), cfg)
+        student = student.with_weights(w)
+        losses.append(loss)
+        log.info("distil round %d: %d observations, loss %.4g", r, sum(map(len, X)), loss)
+    base = np.array([base_clip_name(str(n)) for n in names])
+    owner = np.where(np.isin(base, list(teachers)), base, "generalist")
+    gap = student(obs) - y
+    report = {"losses": losses,
+              "rows": {k: float(np.mean(owner == k)) for k in ["generalist", *teachers]},
+              "student_vs_teacher_rms": {k: float(np.sqrt(np.mean(gap[owner == k] ** 2)))
+                                         for k in ["generalist", *teachers] if (owner == k).any()}}
+    with np.load(tracker_path(generalist), allow_pickle=False) as z:
+        arrays = dict(z)
+    for i, (W, b) in enumerate(student.weights):
+        arrays[f"W{i}"], arrays[f"b{i}"] = W.astype(np.float32), b.astype(np.float32)
+    training = {**meta.training, "distilled": {
+        "generalist": str(generalist), "specialists": {k: str(v) for k, v in specialists.items()},
+        "rounds": cfg.rounds, "env_steps_per_round": cfg.steps}}
+    arrays["metadata"] = np.array(replace(meta, training=training).to_json())
+    write_tracker_arrays(dst, arrays)
+    return report
