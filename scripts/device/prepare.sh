@@ -4,10 +4,12 @@
 # wheels twin needs there, the G1 model files, the packed training library and the run's
 # checkpoint. Then, with the device tool: run `bash scripts/device/train.sh SECONDS` with
 # carry [".dev"]. See docs/tracker.md, "Training on a lent machine".
-#   usage: bash scripts/device/prepare.sh RUN_DIR [LIBRARY_DIR]
+# RUN_DIR `none` carries no run (for scripts/device/specialists.sh, which starts from the
+# shipped tracker in the checkout).
+#   usage: bash scripts/device/prepare.sh RUN_DIR|none [LIBRARY_DIR]
 set -euo pipefail
-RUN=${1:?usage: prepare.sh RUN_DIR [LIBRARY_DIR]}; LIB=${2:-data/motion_library/train}
-[ -f "$RUN/checkpoints/latest.zip" ] || { echo "error: $RUN/checkpoints/latest.zip: no checkpoint to resume" >&2; exit 1; }
+RUN=${1:?usage: prepare.sh RUN_DIR|none [LIBRARY_DIR]}; LIB=${2:-data/motion_library/train}
+[ "$RUN" = none ] || [ -f "$RUN/checkpoints/latest.zip" ] || { echo "error: $RUN/checkpoints/latest.zip: no checkpoint to resume" >&2; exit 1; }
 grep -qx "/.dev/" .git/info/exclude 2>/dev/null || echo "/.dev/" >> .git/info/exclude
 rm -rf .dev && mkdir -p .dev/whl .dev/run
 v() { python -c "import importlib.metadata as m; print(m.version('$1'))"; }
@@ -24,8 +26,8 @@ tar cJf .dev/g1.tar.xz -C "$(dirname "$G1")" unitree_g1/g1.xml unitree_g1/g1_wit
   unitree_g1/LICENSE unitree_g1/assets
 python -m twin.motion.pack pack "$LIB" .dev/library.tar.xz
 # lineage.json (written at a run's start) keeps the tracker's env-step count whole there
-cp "$RUN/checkpoints/latest.zip" "$RUN/checkpoints/latest_obs_rms.npz" "$RUN/config.yaml" \
-  "$RUN/lineage.json" .dev/run/
+[ "$RUN" = none ] || cp "$RUN/checkpoints/latest.zip" "$RUN/checkpoints/latest_obs_rms.npz" \
+  "$RUN/config.yaml" "$RUN/lineage.json" .dev/run/
 total=$(( $(du -sb .dev | cut -f1) + $(git ls-files -z | xargs -0 cat | wc -c) ))
 echo "upload: $(( total / 1048576 )) MiB of 64 (tracked files + .dev)"
 [ $total -lt 67108864 ] || { echo "error: over the 64 MiB upload limit" >&2; exit 1; }

