@@ -174,9 +174,10 @@ def distill_specialists(generalist: str | Path, specialists: dict[str, str | Pat
     of that training clip and of its augmented copies, the generalist those of every other
     clip. The first round rolls out the teachers, later rounds the student; a mirror-averaged
     generalist also learns every observation's mirror image with the mirrored label.
-    ``specialist_weight`` multiplies how often the specialists' clips are sampled. Returns the
-    per-round fit losses, the share of rows each teacher labelled and the student's RMS
-    distance (action units) from its teachers on the last round's observations, per teacher."""
+    ``specialist_weight`` multiplies how often the specialists' clips (by name) are sampled.
+    Returns the per-round fit losses, the share of rows each teacher labelled and the
+    student's RMS distance (action units) from its teachers on the last round's observations,
+    per teacher."""
     from dataclasses import replace
 
     from twin.controllers.tracking_policy import TrackingController, tracker_path
@@ -203,13 +204,16 @@ def distill_specialists(generalist: str | Path, specialists: dict[str, str | Pat
         raise ValueError(f"specialists for {unknown}: no such training clip in {motions}")
     maps = mirror_maps(meta) if meta.mirror_average else None
 
-    def label(obs: np.ndarray, clip_names: np.ndarray) -> np.ndarray:
+    def owner(clip_names: np.ndarray) -> np.ndarray:  # the teacher of each row's clip
         base = np.array([base_clip_name(str(n)) for n in clip_names])
+        return np.where(np.isin(base, list(teachers)), base, "generalist")
+
+    def label(obs: np.ndarray, clip_names: np.ndarray) -> np.ndarray:
+        who = owner(clip_names)
         y = gen(obs).astype(np.float64)
         for name, t in teachers.items():
-            rows = base == name
-            if rows.any():
-                y[rows] = t(obs[rows])
+            if (who == name).any():
+                y[who == name] = t(obs[who == name])
         return y
 
     student = gen
@@ -230,13 +234,11 @@ def distill_specialists(generalist: str | Path, specialists: dict[str, str | Pat
         student = student.with_weights(w)
         losses.append(loss)
         log.info("distil round %d: %d observations, loss %.4g", r, sum(map(len, X)), loss)
-    base = np.array([base_clip_name(str(n)) for n in names])
-    owner = np.where(np.isin(base, list(teachers)), base, "generalist")
-    gap = student(obs) - y
+    who, gap = owner(names), student(obs) - y
     report = {"losses": losses,
-              "rows": {k: float(np.mean(owner == k)) for k in ["generalist", *teachers]},
-              "student_vs_teacher_rms": {k: float(np.sqrt(np.mean(gap[owner == k] ** 2)))
-                                         for k in ["generalist", *teachers] if (owner == k).any()}}
+              "rows": {k: float(np.mean(who == k)) for k in ["generalist", *teachers]},
+              "student_vs_teacher_rms": {k: float(np.sqrt(np.mean(gap[who == k] ** 2)))
+                                         for k in ["generalist", *teachers] if (who == k).any()}}
     with np.load(tracker_path(generalist), allow_pickle=False) as z:
         arrays = dict(z)
     for i, (W, b) in enumerate(student.weights):
