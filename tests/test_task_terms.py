@@ -41,7 +41,7 @@ def test_tracking_terms_are_gaussian_kernels_and_ordered_checks():
          "body_pos_m": np.zeros((2, 3)), "body_ori_rad": np.zeros((2, 3)),
          "body_lin_vel": np.zeros((2, 3)), "body_ang_vel": np.zeros((2, 3)),
          "anchor_height_m": np.array([0.3, 0.0]), "tilt": np.array([0.9, 0.0]),
-         "ee_height_m": np.array([0.3, 0.3])}
+         "ee_height_m": np.array([0.3, 0.3]), "foot_slip_sq": np.array([0.0, 4.0])}
     a = np.zeros((2, 4))
     terms = reward_terms(e, a, a + 1.0, np.zeros(2), TrackingRewardConfig())
     assert terms["anchor_pos"][0] == 0.5 and terms["anchor_pos"][1] == 0.5 * np.exp(-1.0)
@@ -49,6 +49,10 @@ def test_tracking_terms_are_gaussian_kernels_and_ordered_checks():
     cfg = replace(TrackingRewardConfig(), anchor_pos=Kernel(2.0, 0.3))
     t2 = reward_terms(e, a, a, np.zeros(2), cfg)
     assert t2["anchor_pos"][0] == 2.0 and total_reward(t2)[0] == 2.0 + 0.5 + 4.0
+    assert total_reward(t2)[1] == total_reward(reward_terms(  # foot slip is off by default
+        {**e, "foot_slip_sq": np.zeros(2)}, a, a, np.zeros(2), cfg))[1]
+    slip = replace(cfg, foot_slip=0.05)
+    assert reward_terms(e, a, a, np.zeros(2), slip)["foot_slip"].tolist() == [0.0, -0.2]
     reasons = termination_reasons(e, TerminationThresholds())
     assert list(reasons) == ["anchor_height", "ee_height"]  # height wins over tilt and ee
     e["anchor_xy_m"] = np.array([0.6, 0.6])

@@ -7,13 +7,21 @@ one definition of a body's tilt and of the body-local frame that local MPJPE is 
   the root's heading frame (yaw only), so errors ignore where the robot is and which way it
   faces but keep its lean.
 - ``local_mpjpe_m``: per-frame mean distance between two bodies' sets in those frames.
+- ``sole_slip_sq``: squared horizontal speed of each sole point near the floor (the training
+  reward's stand-in for ``twin validate``'s contact-point foot slip).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from twin.rotations import projected_gravity, quat_apply_inverse, quat_from_yaw, yaw_from_quat
+from twin.rotations import (
+    projected_gravity,
+    quat_apply,
+    quat_apply_inverse,
+    quat_from_yaw,
+    yaw_from_quat,
+)
 
 
 def tilt_rad(quat_wxyz: np.ndarray) -> np.ndarray:
@@ -35,3 +43,16 @@ def local_position_errors_m(pos_w: np.ndarray, root_quat_wxyz: np.ndarray,
     """(N, B) body-local position errors, m (mean over bodies = local MPJPE)."""
     return np.linalg.norm(root_yaw_frame_positions(pos_w, root_quat_wxyz)
                           - root_yaw_frame_positions(ref_pos_w, ref_root_quat_wxyz), axis=-1)
+
+
+def sole_slip_sq(pos_w: np.ndarray, quat_wxyz: np.ndarray, lin_vel_w: np.ndarray,
+                 ang_vel_w: np.ndarray, sole_b: np.ndarray, near_floor_m: float = 0.02
+                 ) -> np.ndarray:
+    """(..., K) squared horizontal speed, (m/s)^2, of the point ``sole_b`` (body frame) of K
+    foot bodies (origin ``pos_w``, orientation ``quat_wxyz``, origin velocity ``lin_vel_w``,
+    angular velocity ``ang_vel_w``, all world frame) where that point is within
+    ``near_floor_m`` of z = 0, else 0."""
+    r = quat_apply(quat_wxyz, np.broadcast_to(sole_b, pos_w.shape))
+    v = lin_vel_w + np.cross(ang_vel_w, r)
+    on_floor = (pos_w[..., 2] + r[..., 2]) < near_floor_m
+    return np.where(on_floor, v[..., 0] ** 2 + v[..., 1] ** 2, 0.0)

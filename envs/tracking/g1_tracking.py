@@ -84,6 +84,7 @@ from twin.envs.tracking.terms import (
 )
 from twin.envs.vector import TwinVectorEnv
 
+from twin.measures import sole_slip_sq
 from twin.motion.robot_motion import RobotMotion, load_robot_motion
 from twin.motion.rotations import quat_from_rotvec
 from twin.robots.g1 import (
@@ -255,6 +256,7 @@ class G1TrackingTask(BatchedTask):
         self.obs_body_idx = np.array([self.body_names.index(n)
                                       for n in observations.key_bodies], dtype=np.int64)
         self.ee_idx = np.array([self.body_names.index(n) for n in EE_BODIES])
+        self.foot_idx = np.array([self.body_names.index(n) for n in G1_FOOT_BODY_NAMES])
         self.holding_offset_rad = (self._holding_offsets() if action_mode == "reference_holding"
                                    else None)
         self.default_q = spec.default_joint_pos_array(self.body_joint_names)
@@ -461,6 +463,7 @@ class G1TrackingTask(BatchedTask):
         rel_pos = offset[:, None] + quat_apply(yaw_q, r_pos - ra[:, None])
         rel_quat = quat_mul(yaw_q, r_quat)
         qpos = b.get_qpos()
+        feet = self.foot_idx
         return {
             "anchor_pos_m": np.linalg.norm(a - ra, axis=1),
             "anchor_ori_rad": quat_angle(quat_mul(quat_conjugate(raq), aq)),
@@ -474,6 +477,8 @@ class G1TrackingTask(BatchedTask):
             "body_ang_vel": np.linalg.norm(ang - quat_apply(yaw_q, lib.body_ang_vel_w[f]), axis=-1),
             "joint_pos_rad": np.abs(qpos[:, self.qpos_idx] - lib.joint_pos[f]),
             "body_pos_global_m": np.linalg.norm(pos - r_pos, axis=-1),
+            "foot_slip_sq": sole_slip_sq(pos[:, feet], quat[:, feet], lin[:, feet],
+                                         ang[:, feet], np.array(G1_SOLE_CENTER_B)).sum(axis=1),
         }
 
     def _evaluate(self):

@@ -36,6 +36,8 @@ class TrackingRewardConfig:
     body_ang_vel: mean squared key-body angular velocity error, rad/s.
     action_rate: penalty weight on the squared change of the action.
     joint_limit: penalty weight on the summed joint-limit overshoot, rad.
+    foot_slip: penalty weight on the summed squared horizontal speed, (m/s)^2, of the soles
+        on the floor (off by default; what ``twin validate``'s foot-slip limits measure).
     """
 
     anchor_pos: Kernel = field(default_factory=lambda: Kernel(0.5, 0.3))
@@ -46,6 +48,7 @@ class TrackingRewardConfig:
     body_ang_vel: Kernel = field(default_factory=lambda: Kernel(1.0, 3.14))
     action_rate: float = 0.1
     joint_limit: float = 10.0
+    foot_slip: float = 0.0
 
     @classmethod
     def from_overrides(cls, overrides: dict | None) -> TrackingRewardConfig:
@@ -124,6 +127,7 @@ def reward_terms(e: dict[str, np.ndarray], action: np.ndarray, prev_action: np.n
         "body_ang_vel": _kernel(cfg.body_ang_vel, np.mean(e["body_ang_vel"] ** 2, axis=1)),
         "action_rate": -(cfg.action_rate * np.sum((action - prev_action) ** 2, axis=1)),
         "joint_limit": -(cfg.joint_limit * joint_overshoot_rad),
+        "foot_slip": -(cfg.foot_slip * e["foot_slip_sq"]),
     }
 
 
