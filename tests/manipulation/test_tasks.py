@@ -230,7 +230,21 @@ def test_success_terms_match_stored_oracle_episodes():
     recorded = f"recorded with mujoco {want['mujoco_version']}, running {mujoco.__version__}"
     for e in PANDA_IDS + G1_IDS:
         assert want[e]["is_success"][-1], e  # the episode reaches the success branch
-        assert got[e] == want[e], f"{e} ({recorded})"
+        assert_same_episode(got[e], want[e], f"{e} ({recorded})")
+
+
+def assert_same_episode(got: dict, want: dict, where: str) -> None:
+    """Rewards, terminations, successes and steps bit for bit; the diagnostic distances to
+    1 mm. Floating point is not the same on every CPU: the Panda episodes' distances differ in
+    the last of their 12 stored decimals between two machines (0.392557082608 vs ...609), the
+    G1 hand-contact ones by up to 0.11 mm (G1PickCube), with the same rewards and steps."""
+    assert {k: v for k, v in got.items() if k != "diag"} == \
+        {k: v for k, v in want.items() if k != "diag"}, where
+    assert len(got["diag"]) == len(want["diag"]), where
+    for g, w in zip(got["diag"], want["diag"]):
+        assert g.keys() == w.keys(), where
+        np.testing.assert_allclose([g[k] for k in w], [w[k] for k in w], rtol=0, atol=1e-3,
+                                   err_msg=where)
 
 
 def test_success_thresholds_are_a_typed_config():
@@ -243,7 +257,8 @@ def test_success_thresholds_are_a_typed_config():
     strict = oracle_rollout("twin/PandaPickCube-v0", success={"held_radius_m": 0.005})
     k = len(want["reward"]) - 1  # the preset's success chunk (tcp distance 9.4 mm)
     assert want["diag"][k]["tcp_dist_m"] > 0.005 and want["reward"][k] == 1.0
-    assert strict["diag"][:k + 1] == want["diag"] and strict["reward"][:k + 1] == [0.0] * (k + 1)
+    assert strict["reward"][:k + 1] == [0.0] * (k + 1)
+    assert_same_episode({"diag": strict["diag"][:k + 1]}, {"diag": want["diag"]}, "strict")
     assert PandaPickCubeTask.success_default == LiftSuccess(lift_m=0.05, held_radius_m=0.03)
     with pytest.raises(ValueError, match=r"PandaPickCubeTask success: unknown fields \['lift'\]"):
         gym.make("twin/PandaPickCube-v0", obs_mode="state", success={"lift": 0.1})
