@@ -43,11 +43,22 @@ def collect(motions, actor, task_kwargs: dict, steps: int, num_envs: int, seed: 
                               num_envs, seed)[0]
 
 
+def mirror_obs(obs: np.ndarray, maps) -> np.ndarray:
+    """The observations' left-right mirror images (``maps``: a tracker's ``MirrorMaps``)."""
+    return obs[..., maps.obs_source] * maps.obs_sign
+
+
+def mirror_action(action: np.ndarray, maps) -> np.ndarray:
+    """The actions' left-right mirror images."""
+    return action[..., maps.action_source] * maps.action_sign
+
+
 def collect_with_clips(motions, actor, task_kwargs: dict, steps: int, num_envs: int, seed: int,
                        clip_weights: dict[str, float] | None = None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(steps, D) raw observations visited by ``actor`` (obs, clip names -> action) in the
-    training task, and (steps,) the name of the clip each row's env was playing.
+    training task, (steps,) the name of the clip each row's env was playing and (steps, J)
+    the actions taken.
     ``clip_weights``: sampling weights by name pattern, as ``clip_weights`` in training."""
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv
 
@@ -57,14 +68,16 @@ def collect_with_clips(motions, actor, task_kwargs: dict, steps: int, num_envs: 
         lib.weight_clips(clip_weights)
     names = np.asarray(lib.names)
     obs, _ = env.reset(seed=seed)
-    out, clips = [], []
+    out, clips, actions = [], [], []
     for _ in range(max(1, steps // num_envs)):
         playing = names[env.task.clip]
         out.append(obs)
         clips.append(playing)
-        obs, *_ = env.step(actor(obs, playing))
+        actions.append(actor(obs, playing))
+        obs, *_ = env.step(actions[-1])
     env.close()
-    return np.concatenate(out).astype(np.float64), np.concatenate(clips)
+    return (np.concatenate(out).astype(np.float64), np.concatenate(clips),
+            np.concatenate(actions).astype(np.float64))
 
 
 def fit_actor(student, obs: np.ndarray, target: np.ndarray, cfg: DistillConfig
@@ -134,15 +147,12 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
     clips = load_motions(motions)
     task = tracker_task_kwargs(meta)
 
-    def mirror_obs(o):
-        return o[..., maps.obs_source] * maps.obs_sign
-
     seen: list[np.ndarray] = []
     losses = []
     for r in range(cfg.rounds):
         actor = teacher if r == 0 else student
         obs = collect(clips, actor, task, cfg.steps, cfg.num_envs, cfg.seed + r)
-        seen += [obs, mirror_obs(obs)]
+        seen += [obs, mirror_obs(obs, maps)]
         all_obs = np.concatenate(seen)
         weights, loss = fit_actor(student, all_obs, teacher(all_obs), cfg)
         student = student.with_weights(weights)
@@ -151,7 +161,7 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
     last = seen[-2]
 
     def mirror_gap(f) -> float:  # RMS of f(obs) minus the mirror image of f(mirrored obs)
-        return rms(f(last) - f(mirror_obs(last))[..., maps.action_source] * maps.action_sign)
+        return rms(f(last) - mirror_action(f(mirror_obs(last, maps)), maps))
 
     rms = lambda d: float(np.sqrt(np.mean(d ** 2)))  # noqa: E731
     W = {f"W{i}": w.astype(np.float32) for i, (w, _) in enumerate(student.weights)}
@@ -222,14 +232,14 @@ def distill_specialists(generalist: str | Path, specialists: dict[str, str | Pat
     X, Y, losses = [], [], []
     for r in range(cfg.rounds):
         actor = label if r == 0 else (lambda o, _c, s=student: s(o))
-        obs, names = collect_with_clips(clips, actor, task, cfg.steps, cfg.num_envs,
-                                        cfg.seed + r, weights)
-        y = label(obs, names)
+        obs, names, acted = collect_with_clips(clips, actor, task, cfg.steps, cfg.num_envs,
+                                               cfg.seed + r, weights)
+        y = acted if r == 0 else label(obs, names)  # the first round acted on the labels
         X.append(obs)
         Y.append(y)
         if maps is not None:
-            X.append(obs[..., maps.obs_source] * maps.obs_sign)
-            Y.append(y[..., maps.action_source] * maps.action_sign)
+            X.append(mirror_obs(obs, maps))
+            Y.append(mirror_action(y, maps))
         w, loss = fit_actor(student, np.concatenate(X), np.concatenate(Y), cfg)
         student = student.with_weights(w)
         losses.append(loss)
