@@ -12,7 +12,9 @@
 3. clips written to ``out_dir/{train,heldout}/NAME.npz``, small compacted copies of chosen
    held-out clips to ``heldout_small_dir``, and the manifest (names, categories, generator
    parameters, split, durations, SHA-1 of each file and of its content, physical checks,
-   timings) to ``manifest``.
+   timings) to ``out_dir/manifest.json``, and to the committed ``manifest`` when the library
+   itself changed (not for hashes and timings alone: a rebuild on another CPU rounds the
+   generated clips' last float32 bits differently).
 """
 
 from __future__ import annotations
@@ -145,6 +147,46 @@ def same_motion(a, b) -> bool:
                     for k in keys))
 
 
+# Fields that differ between two builds of the same clips on different machines: timings,
+# the zip files' bytes, and the generated clips' last float32 bits (IK and planners run in
+# float64 and round differently on another CPU).
+BUILD_ONLY_TOP = ("timing_s",)
+BUILD_ONLY_CLIP = ("sha1", "content_sha1")
+
+
+def manifest_identity(manifest: dict) -> dict:
+    """The manifest less its machine-dependent fields: what a rebuild must reproduce."""
+    ident = {k: v for k, v in manifest.items() if k not in BUILD_ONLY_TOP}
+    clips = []
+    for clip in manifest.get("clips", []):
+        c = {k: v for k, v in clip.items() if k not in BUILD_ONLY_CLIP}
+        if "small_copy" in c:
+            c["small_copy"] = {k: v for k, v in c["small_copy"].items() if k != "sha1"}
+        clips.append(c)
+    ident["clips"] = clips
+    return ident
+
+
+def write_manifest(manifest: dict, committed: Path, build_copy: Path) -> bool:
+    """Write this build's manifest to ``build_copy`` (next to the clips) and to the committed
+    ``committed`` unless that one already describes the same library (equal but for
+    ``BUILD_ONLY_*`` fields), so a rebuild on another machine leaves the checkout clean.
+    Returns whether ``committed`` was rewritten."""
+    text = json.dumps(manifest, indent=1, sort_keys=False) + "\n"
+    build_copy.parent.mkdir(parents=True, exist_ok=True)
+    build_copy.write_text(text)
+    if committed.exists():
+        try:
+            old = json.loads(committed.read_text())
+        except ValueError:
+            old = None
+        if old is not None and manifest_identity(old) == manifest_identity(manifest):
+            return False
+    committed.parent.mkdir(parents=True, exist_ok=True)
+    committed.write_text(text)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(REPO / "configs/motion_library/default.yaml"))
@@ -252,10 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         "skipped": skipped,
         "clips": sorted(entries, key=lambda e: (e["split"], e["name"])),
     }
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n")
-    log.info("wrote %d clips (%s) in %.0f s procedural + %.0f s real; manifest %s",
-             len(entries), counts, proc_wall, real_wall, manifest_path)
+    build_copy = out_dir / "manifest.json"
+    rewritten = write_manifest(manifest, manifest_path, build_copy)
+    log.info("wrote %d clips (%s) in %.0f s procedural + %.0f s real; manifest %s (%s)",
+             len(entries), counts, proc_wall, real_wall, build_copy,
+             f"also {manifest_path}" if rewritten else
+             f"{manifest_path} kept: same clips, differing only in timings and hashes")
     return 0
 
 

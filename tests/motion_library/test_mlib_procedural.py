@@ -188,3 +188,37 @@ def test_mlib_rebuild_keeps_a_small_copy_whose_motion_is_the_same():
     assert build.same_motion(a, replace(a, joint_pos=noisy))
     assert not build.same_motion(a, replace(a, joint_pos=a.joint_pos + 1e-4))
     assert not build.same_motion(a, load_robot_motion(SMALL / "heldout_small_squat.npz"))
+
+
+def test_mlib_rebuild_keeps_the_committed_manifest_unless_the_library_changed(tmp_path):
+    """Another machine's build differs in timings and file/content hashes only: the committed
+    manifest stays as it is (a clean checkout after setup) and the build's own copy holds this
+    machine's hashes; a changed clip (here its duration) rewrites the committed one."""
+    import copy
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_motion_library",
+                                                  REPO / "scripts/build_motion_library.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    shipped = json.loads((REPO / "assets/motions/library_manifest.json").read_text())
+    committed, copy_path = tmp_path / "committed.json", tmp_path / "data/manifest.json"
+    committed.write_text(json.dumps(shipped))
+    before = committed.read_text()
+
+    rebuilt = copy.deepcopy(shipped)
+    rebuilt["timing_s"]["procedural_wall"] += 40.0
+    for clip in rebuilt["clips"]:
+        clip["sha1"] = clip["content_sha1"] = "0" * 40
+        if "small_copy" in clip:
+            clip["small_copy"]["sha1"] = "1" * 40
+    assert not build.write_manifest(rebuilt, committed, copy_path)
+    assert committed.read_text() == before
+    assert json.loads(copy_path.read_text())["clips"][0]["sha1"] == "0" * 40
+
+    rebuilt["clips"][0]["duration_s"] += 0.02
+    assert build.write_manifest(rebuilt, committed, copy_path)
+    assert json.loads(committed.read_text())["clips"][0]["duration_s"] == \
+        rebuilt["clips"][0]["duration_s"]
+    committed.write_text("{not json")
+    assert build.write_manifest(rebuilt, committed, copy_path)
