@@ -13,8 +13,8 @@
    held-out clips to ``heldout_small_dir``, and the manifest (names, categories, generator
    parameters, split, durations, SHA-1 of each file and of its content, physical checks,
    timings) to ``out_dir/manifest.json``, and to the committed ``manifest`` when the library
-   itself changed (not for hashes and timings alone: a rebuild on another CPU rounds the
-   generated clips' last float32 bits differently).
+   itself changed (not for timings and generated clips' hashes alone: a rebuild on another
+   CPU rounds their last float32 bits differently).
 """
 
 from __future__ import annotations
@@ -148,10 +148,16 @@ def same_motion(a, b) -> bool:
 
 
 # Fields that differ between two builds of the same clips on different machines: timings,
-# the zip files' bytes, and the generated clips' last float32 bits (IK and planners run in
-# float64 and round differently on another CPU).
+# and the hashes of clips twin generates (procedural, retargeted: planners and IK run in
+# float64 and round the last float32 bits differently on another CPU). Clips copied from a
+# package keep their hashes on every machine, so theirs still count.
 BUILD_ONLY_TOP = ("timing_s",)
 BUILD_ONLY_CLIP = ("sha1", "content_sha1")
+
+
+def is_generated(clip: dict) -> bool:
+    """Made by twin's code (``generator`` names a twin module), not copied from a file."""
+    return str(clip.get("generator", "")).startswith("twin.")
 
 
 def manifest_identity(manifest: dict) -> dict:
@@ -159,6 +165,9 @@ def manifest_identity(manifest: dict) -> dict:
     ident = {k: v for k, v in manifest.items() if k not in BUILD_ONLY_TOP}
     clips = []
     for clip in manifest.get("clips", []):
+        if not is_generated(clip):
+            clips.append(clip)
+            continue
         c = {k: v for k, v in clip.items() if k not in BUILD_ONLY_CLIP}
         if "small_copy" in c:
             c["small_copy"] = {k: v for k, v in c["small_copy"].items() if k != "sha1"}

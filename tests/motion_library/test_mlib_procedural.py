@@ -191,9 +191,10 @@ def test_mlib_rebuild_keeps_a_small_copy_whose_motion_is_the_same():
 
 
 def test_mlib_rebuild_keeps_the_committed_manifest_unless_the_library_changed(tmp_path):
-    """Another machine's build differs in timings and file/content hashes only: the committed
-    manifest stays as it is (a clean checkout after setup) and the build's own copy holds this
-    machine's hashes; a changed clip (here its duration) rewrites the committed one."""
+    """Another machine's build differs in timings and the generated clips' file/content
+    hashes only: the committed manifest stays as it is (a clean checkout after setup) and the
+    build's own copy holds this machine's hashes; a changed clip (its duration, or the content
+    of a clip copied from a package) rewrites the committed one."""
     import copy
     import importlib.util
 
@@ -208,13 +209,23 @@ def test_mlib_rebuild_keeps_the_committed_manifest_unless_the_library_changed(tm
 
     rebuilt = copy.deepcopy(shipped)
     rebuilt["timing_s"]["procedural_wall"] += 40.0
-    for clip in rebuilt["clips"]:
+    generated = [c for c in rebuilt["clips"] if build.is_generated(c)]
+    copied = [c for c in rebuilt["clips"] if not build.is_generated(c)]
+    assert len(generated) >= 150 and len(copied) >= 10  # mocap and holosoma clips are copied
+    for clip in generated:
         clip["sha1"] = clip["content_sha1"] = "0" * 40
         if "small_copy" in clip:
             clip["small_copy"]["sha1"] = "1" * 40
     assert not build.write_manifest(rebuilt, committed, copy_path)
     assert committed.read_text() == before
     assert json.loads(copy_path.read_text())["clips"][0]["sha1"] == "0" * 40
+
+    copied[0]["content_sha1"] = "2" * 40
+    assert build.write_manifest(rebuilt, committed, copy_path)
+    committed.write_text(before)
+    copied[0]["content_sha1"] = json.loads(before)["clips"][rebuilt["clips"].index(copied[0])][
+        "content_sha1"]
+    assert not build.write_manifest(rebuilt, committed, copy_path)
 
     rebuilt["clips"][0]["duration_s"] += 0.02
     assert build.write_manifest(rebuilt, committed, copy_path)
