@@ -104,6 +104,14 @@ class MirrorMaps:
         return dict(zip(self.KEYS, (self.obs_source, self.obs_sign, self.action_source,
                                     self.action_sign)))
 
+    def mirror_obs(self, obs: np.ndarray) -> np.ndarray:
+        """The observations' left-right mirror images."""
+        return obs[..., self.obs_source] * self.obs_sign
+
+    def mirror_action(self, action: np.ndarray) -> np.ndarray:
+        """The actions' left-right mirror images."""
+        return action[..., self.action_source] * self.action_sign
+
 
 class TrackingController:
     """obs (N, D) float32 -> joint-position action (N, J), deterministic (the actor mean;
@@ -182,6 +190,6 @@ class TrackingController:
         a = self.network(obs)
         if self.mirror is not None:
             m = self.mirror
-            obs_m = np.asarray(obs, dtype=np.float64)[..., m.obs_source] * m.obs_sign
-            a = 0.5 * (a + self.network(obs_m)[..., m.action_source] * m.action_sign)
+            obs_m = m.mirror_obs(np.asarray(obs, dtype=np.float64))
+            a = 0.5 * (a + m.mirror_action(self.network(obs_m)))
         return a.astype(np.float32)

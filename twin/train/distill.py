@@ -43,16 +43,6 @@ def collect(motions, actor, task_kwargs: dict, steps: int, num_envs: int, seed: 
                               num_envs, seed)[0]
 
 
-def mirror_obs(obs: np.ndarray, maps) -> np.ndarray:
-    """The observations' left-right mirror images (``maps``: a tracker's ``MirrorMaps``)."""
-    return obs[..., maps.obs_source] * maps.obs_sign
-
-
-def mirror_action(action: np.ndarray, maps) -> np.ndarray:
-    """The actions' left-right mirror images."""
-    return action[..., maps.action_source] * maps.action_sign
-
-
 def collect_with_clips(motions, actor, task_kwargs: dict, steps: int, num_envs: int, seed: int,
                        clip_weights: dict[str, float] | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,7 +142,7 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
     for r in range(cfg.rounds):
         actor = teacher if r == 0 else student
         obs = collect(clips, actor, task, cfg.steps, cfg.num_envs, cfg.seed + r)
-        seen += [obs, mirror_obs(obs, maps)]
+        seen += [obs, maps.mirror_obs(obs)]
         all_obs = np.concatenate(seen)
         weights, loss = fit_actor(student, all_obs, teacher(all_obs), cfg)
         student = student.with_weights(weights)
@@ -161,7 +151,7 @@ def distill_mirror_average(src: str | Path, motions, dst: str | Path,
     last = seen[-2]
 
     def mirror_gap(f) -> float:  # RMS of f(obs) minus the mirror image of f(mirrored obs)
-        return rms(f(last) - mirror_action(f(mirror_obs(last, maps)), maps))
+        return rms(f(last) - maps.mirror_action(f(maps.mirror_obs(last))))
 
     rms = lambda d: float(np.sqrt(np.mean(d ** 2)))  # noqa: E731
     W = {f"W{i}": w.astype(np.float32) for i, (w, _) in enumerate(student.weights)}
@@ -238,8 +228,8 @@ def distill_specialists(generalist: str | Path, specialists: dict[str, str | Pat
         X.append(obs)
         Y.append(y)
         if maps is not None:
-            X.append(mirror_obs(obs, maps))
-            Y.append(mirror_action(y, maps))
+            X.append(maps.mirror_obs(obs))
+            Y.append(maps.mirror_action(y))
         w, loss = fit_actor(student, np.concatenate(X), np.concatenate(Y), cfg)
         student = student.with_weights(w)
         losses.append(loss)
