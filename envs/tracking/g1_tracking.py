@@ -34,7 +34,8 @@ Randomizations: clip and start frame (failure-weighted 1-s bins, reference state
     U(-0.01, 0.01) rad, friction of every geom (floor included) x U(0.5, 1.25), asked of the
     backend as a scale (``SimBackend.set_friction_scale``: how contacts combine two geoms'
     friction is the backend's), torso CoM shift U(+-0.025, +-0.05, +-0.05) m, pushes (pelvis
-    velocity kicks up to 0.5 m/s every 1-3 s). The events are functions in
+    velocity kicks up to 0.5 m/s every 1-3 s); optional additive uniform noise on the actor's
+    observation terms (``obs_noise``, per term, e.g. ``BEYONDMIMIC_OBS_NOISE``). The events are functions in
     ``twin.envs.tracking.events``, the observation terms in ``twin.envs.tracking.observations``
     (``TrackingObservationConfig``: window and which terms), the reward and termination terms
     in ``twin.envs.tracking.terms``.
@@ -71,6 +72,7 @@ from twin.envs.tracking.observations import (
     ObsInputs,
     TrackingObservationConfig,
     compute_observation,
+    obs_noise_half_ranges,
     observation_layout,
     proprio_terms_of,
 )
@@ -191,7 +193,8 @@ class G1TrackingTask(BatchedTask):
                  reward: TrackingRewardConfig = TrackingRewardConfig(),
                  observations: TrackingObservationConfig | None = None,
                  action_scale: Sequence[float] | None = None,
-                 proprio: Sequence[str] | None = None):
+                 proprio: Sequence[str] | None = None,
+                 obs_noise: dict[str, float] | None = None):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
         cfg = load_scene_config(scene, [f"robot={robot}", f"gains={gains}"])
@@ -286,6 +289,10 @@ class G1TrackingTask(BatchedTask):
                        bodies=len(self.body_names))
         self.obs_layout, self.critic_layout = observation_layout(observations, dims)
         self.actor_obs_dim = sum(k for _, k in self.obs_layout)
+        # training-only corruption of the actor's part (None: the true values)
+        self.obs_noise_half_range = (obs_noise_half_ranges(self.obs_layout, dict(obs_noise))
+                                     if obs_noise else None)
+        self.obs_noise_rng = np.random.default_rng()
         dim = self.actor_obs_dim + sum(k for _, k in self.critic_layout)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
         self.action_space = gym.spaces.Box(-10.0, 10.0, (J,), np.float32)
@@ -441,7 +448,18 @@ class G1TrackingTask(BatchedTask):
             obs_body_idx=self.obs_body_idx, ref_joint_pos_rad=lib.joint_pos[fw],
             ref_joint_vel=lib.joint_vel[fw], ref_body_pos_w=lib.body_pos_w[fw],
             ref_body_quat_wxyz=lib.body_quat_wxyz[fw])
-        return compute_observation(self.obs_cfg, x)
+        obs = compute_observation(self.obs_cfg, x)
+        h = self.obs_noise_half_range
+        if h is not None:
+            obs[:, :len(h)] += (self.obs_noise_rng.uniform(-1.0, 1.0, (len(obs), len(h)))
+                                * h).astype(np.float32)
+        return obs
+
+    def seed(self, env_ids: np.ndarray, seeds: list[int | None]) -> None:
+        super().seed(env_ids, seeds)
+        given = [int(s) for s in seeds if s is not None]
+        if given:
+            self.obs_noise_rng = np.random.default_rng(given)
 
     def _time_out(self) -> np.ndarray:
         return self.t >= self.library.clip_len[self.clip] - 1

@@ -16,6 +16,10 @@ Three groups, concatenated in this order into one float32 vector:
 
 The layout (``observation_layout``) names every slice: ``name``, ``ref[+k].name`` and
 ``critic.name``; the shipped tracker's metadata stores it, so names and order are fixed.
+
+Training may corrupt the actor's part with additive uniform noise per term
+(``obs_noise_half_ranges``; BeyondMimic's actor is trained so); the critic's part and every
+evaluation see the true values.
 """
 
 from __future__ import annotations
@@ -264,6 +268,41 @@ def observation_layout(cfg: TrackingObservationConfig, dims: ObsDims
         actor += [(f"ref[+{k}].{n}", REFERENCE_TERMS[n].size(dims)) for n in cfg.reference]
     critic = [(f"critic.{n}", CRITIC_TERMS[n].size(dims)) for n in cfg.critic]
     return tuple(actor), tuple(critic)
+
+
+# BeyondMimic's actor observation noise, U(-h, h) per term (its ranges; projected gravity,
+# which its actor does not read, legged_gym's). Reference terms carry the prefix ``ref_``.
+BEYONDMIMIC_OBS_NOISE: dict[str, float] = {
+    "base_lin_vel_b": 0.5, "base_ang_vel_b": 0.2, "projected_gravity_b": 0.05,
+    "joint_pos_rel": 0.01, "joint_vel": 0.5,
+    "ref_anchor_pos_in_robot_anchor": 0.25, "ref_anchor_rot6d_in_robot_anchor": 0.05,
+}
+
+
+def obs_noise_half_ranges(layout: tuple[tuple[str, int], ...],
+                          noise: dict[str, float]) -> np.ndarray:
+    """(D,) half range of the additive uniform noise on each column of an actor ``layout``:
+    ``noise[term]`` for a proprio term, ``noise["ref_" + term]`` for a reference term (at
+    every window offset), 0 elsewhere. Names of no observation term are refused; terms this
+    layout does not read corrupt nothing."""
+    terms = set(PROPRIO_TERMS) | {"ref_" + n for n in REFERENCE_TERMS}
+    unknown = sorted(set(noise) - terms)
+    if unknown:
+        raise ValueError(f"obs_noise: {unknown} are not actor observation terms; expected "
+                         f"some of {sorted(terms)}")
+    bad = {k: v for k, v in noise.items() if not (np.isfinite(v) and v >= 0)}
+    if bad:
+        raise ValueError(f"obs_noise: half ranges must be finite and >= 0, got {bad}")
+    cols = []
+    for name, width in layout:
+        if name.startswith("critic."):
+            h = 0.0
+        elif name.startswith("ref["):
+            h = noise.get("ref_" + name.split("].", 1)[1], 0.0)
+        else:
+            h = noise.get(name, 0.0)
+        cols.append(np.full(width, float(h)))
+    return np.concatenate(cols) if cols else np.zeros(0)
 
 
 def compute_observation(cfg: TrackingObservationConfig, x: ObsInputs) -> np.ndarray:

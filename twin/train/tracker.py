@@ -82,6 +82,10 @@ class TrackerTrainConfig:
     reward: dict = field(default_factory=dict)
     # TerminationThresholds overrides, e.g. {anchor_xy_m: 0.5}: end episodes that fall behind
     terminations: dict = field(default_factory=dict)
+    # additive uniform noise on the actor's observation terms while training, half range per
+    # term (reference terms prefixed ref_), e.g. {joint_vel: 0.5}; `beyondmimic: 1` adds
+    # BeyondMimic's ranges (observations.BEYONDMIMIC_OBS_NOISE), which other keys override
+    obs_noise: dict = field(default_factory=dict)
     num_envs: int = 32
     num_threads: int | None = None
     # rollout worker processes, each with num_envs / num_workers envs (twin.train.sharded);
@@ -131,7 +135,7 @@ def load_train_config(overrides: list[str] | None = None) -> TrackerTrainConfig:
 
 # config fields that are open dicts (their keys are not in the schema): Hydra refuses
 # `reward.action_rate=0.01` there unless told to add (`+`) or add-or-override (`++`)
-OPEN_DICT_FIELDS = ("reward", "terminations", "dr_terms", "clip_weights")
+OPEN_DICT_FIELDS = ("reward", "terminations", "dr_terms", "clip_weights", "obs_noise")
 
 
 def _open_dict_override(item: str) -> str:
@@ -497,6 +501,19 @@ def load_run_config(run: str | Path) -> TrackerTrainConfig:
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
 
 
+def obs_noise_of(cfg: TrackerTrainConfig) -> dict[str, float] | None:
+    """The actor observation noise ``cfg.obs_noise`` asks for (term -> half range), None
+    for none; ``beyondmimic: 1`` expands to BeyondMimic's ranges, other keys override them."""
+    from twin.envs.tracking.observations import BEYONDMIMIC_OBS_NOISE
+
+    asked = dict(cfg.obs_noise or {})
+    preset = asked.pop("beyondmimic", 0)
+    if preset not in (0, 1, True, False):
+        raise ValueError(f"obs_noise.beyondmimic: expected 0 or 1, got {preset!r}")
+    noise = {**(BEYONDMIMIC_OBS_NOISE if preset else {}), **{k: float(v) for k, v in asked.items()}}
+    return {k: v for k, v in noise.items() if v > 0} or None
+
+
 def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
     """``num_envs`` tracking envs of ``cfg`` in this process (clips, DR, clip weights)."""
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv, profile_action_scale
@@ -508,11 +525,13 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
                                      action_scale=profile_action_scale(
                                          cfg.robot, cfg.gains, cfg.action_scale_factor),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
-                                     proprio=cfg.proprio_obs,
+                                     proprio=cfg.proprio_obs, obs_noise=obs_noise_of(cfg),
                                      num_threads=cfg.num_threads, collision=cfg.collision,
                                      reward=TrackingRewardConfig.from_overrides(cfg.reward),
                                      thresholds=TerminationThresholds.from_overrides(
                                          cfg.terminations))
+    if venv.task.obs_noise_half_range is not None:
+        log.info("actor observation noise (uniform half ranges): %s", obs_noise_of(cfg))
     if cfg.clip_weights:
         counts = venv.task.library.weight_clips(dict(cfg.clip_weights))
         log.info("clip weights: %s", ", ".join(f"{p} x{cfg.clip_weights[p]:g} ({n} clips)"
