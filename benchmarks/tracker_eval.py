@@ -11,12 +11,15 @@ are printed last.
 
     python benchmarks/tracker_eval.py [--tracker default|PATH.npz] [--out DIR]
         [--history assets/tracker/history.csv --wall-hours H --cores N --note TEXT]
-        [--gate-against default]
+        [--gate-against default] [--rollouts 8]
 
 ``--history`` appends one row to the tracker campaign's learning curve: total env-steps
 (from the tracker's metadata, its init's included), wall hours and cores spent, and both
 splits' numbers. ``--gate-against`` also scores that tracker (the shipped one) and prints
 the campaign's ship gate (docs/tracker.md, "The campaign") for ``--tracker`` against it.
+``--rollouts K`` (default 8) also plays the real split K more times with seeded sensor noise
+(``twin.evaluate.tracker.noisy_policy``) and reports the means of its frame-0 tracked
+fraction and mid-clip windows; the gate compares those means, both trackers scored alike.
 """
 
 from __future__ import annotations
@@ -49,10 +52,30 @@ SPLITS = {"real": ("data/motion_library/heldout_real", "assets/motions/heldout_s
 WINDOW_S, WINDOW_EVERY_S = 3.0, 0.5
 
 
-def real_windows_mean_s(tracker: str) -> float:
-    """Mean seconds up over every mid-clip window of the real held-out split."""
+def real_windows_mean_s(tracker: str, noise_seed: int | None = None) -> float:
+    """Mean seconds up over every mid-clip window of the real held-out split (``noise_seed``:
+    one seeded noisy rollout, ``twin.evaluate.tracker.noisy_policy``)."""
     return float(np.concatenate(list(window_time_up_s(
-        split_folder("real"), tracker, WINDOW_S, WINDOW_EVERY_S).values())).mean())
+        split_folder("real"), tracker, WINDOW_S, WINDOW_EVERY_S,
+        noise_seed=noise_seed).values())).mean())
+
+
+def real_rollouts(tracker: str, rollouts: int) -> dict[str, list[float]]:
+    """The real split's frame-0 tracked fraction and mid-clip windows' mean time up over
+    ``rollouts`` seeded noisy rollouts (seeds 0, 1, ...): one rollout is a noisy score."""
+    from twin.evaluate.tracker import aggregate, evaluate_named
+
+    clips = load_motions(split_folder("real"))
+    frame0 = [aggregate(evaluate_named(clips, tracker, noise_seed=k)[0])["tracked_fraction"]
+              for k in range(rollouts)]
+    windows = [real_windows_mean_s(tracker, noise_seed=k) for k in range(rollouts)]
+    return {"tracked_fraction": frame0, "windows_s": windows}
+
+
+def rollout_line(r: dict[str, list[float]]) -> str:
+    f, w = np.array(r["tracked_fraction"]), np.array(r["windows_s"])
+    return (f"frame-0 tracked fraction {f.mean():.3f} (sd {f.std():.3f}), mid-clip windows "
+            f"{w.mean():.3f} s (sd {w.std():.3f}) over {len(f)} noisy rollouts")
 
 
 def split_folder(split: str) -> Path:
@@ -106,6 +129,8 @@ def validate_walks(tracker: str) -> dict[str, dict]:
 
 # The ship gate (docs/tracker.md): real frame-0 tracked fraction may drop at most this much
 REAL_FRAME0_SLACK = 0.02
+# seeded noisy rollouts whose means the gate compares (twin.evaluate.tracker.noisy_policy)
+ROLLOUTS = 8
 
 
 def ship_gate(candidate: dict, shipped: dict) -> tuple[bool, list[str]]:
@@ -131,8 +156,9 @@ def ship_gate(candidate: dict, shipped: dict) -> tuple[bool, list[str]]:
                                          for ok, line in checks]
 
 
-def gate_numbers(tracker: str) -> dict:
-    """The ship gate's numbers for ``tracker`` (no PD baseline, no walks)."""
+def gate_numbers(tracker: str, rollouts: int = 0) -> dict:
+    """The ship gate's numbers for ``tracker`` (no PD baseline, no walks); with
+    ``rollouts`` the real split's two are means over that many noisy rollouts."""
     from twin.evaluate.tracker import aggregate, evaluate_named
 
     out = {}
@@ -141,6 +167,11 @@ def gate_numbers(tracker: str) -> dict:
         out[f"{split}_tracked_fraction"] = agg["tracked_fraction"]
         out[f"{split}_success"] = agg["success_rate"]
     out["real_windows_s"] = real_windows_mean_s(tracker)
+    if rollouts:
+        r = real_rollouts(tracker, rollouts)
+        out["real_tracked_fraction"] = float(np.mean(r["tracked_fraction"]))
+        out["real_windows_s"] = float(np.mean(r["windows_s"]))
+        out["rollouts"] = r
     return out
 
 
@@ -165,6 +196,9 @@ def main() -> None:
     p.add_argument("--note", default="")
     p.add_argument("--gate-against", default=None,
                    help="also score this tracker and print the ship gate against it")
+    p.add_argument("--rollouts", type=int, default=ROLLOUTS,
+                   help="seeded noisy rollouts averaged for the real split's frame-0 and "
+                        "window numbers (the gate's; 0: the noise-free rollout alone)")
     args = p.parse_args()
     summary = {}
     for split in SPLITS:
@@ -184,6 +218,11 @@ def main() -> None:
           f"{WINDOW_EVERY_S:g} s), {time.perf_counter() - t0:.1f} s: mean time up tracker "
           f"{summary['real_windows']['tracker']:.2f} s vs PD "
           f"{summary['real_windows']['pd_baseline']:.2f} s")
+    if args.rollouts:
+        t0 = time.perf_counter()
+        summary["real_rollouts"] = real_rollouts(args.tracker, args.rollouts)
+        print(f"\n== real held-out split, {time.perf_counter() - t0:.1f} s: "
+              + rollout_line(summary["real_rollouts"]))
     walks = validate_walks(args.tracker)
     summary["walks"] = walks
     print("\n== GVHMR-layout walk plans through twin validate")
@@ -211,15 +250,23 @@ def main() -> None:
           + " (target: go for both)")
     if args.gate_against:
         real, proc = summary["real"]["tracker"], summary["procedural"]["tracker"]
-        candidate = {"real_windows_s": summary["real_windows"]["tracker"],
-                     "real_tracked_fraction": real["tracked_fraction"],
+        rolled = summary.get("real_rollouts")
+        candidate = {"real_windows_s": (float(np.mean(rolled["windows_s"])) if rolled
+                                        else summary["real_windows"]["tracker"]),
+                     "real_tracked_fraction": (float(np.mean(rolled["tracked_fraction"]))
+                                               if rolled else real["tracked_fraction"]),
                      "procedural_success": proc["success_rate"],
                      "procedural_tracked_fraction": proc["tracked_fraction"],
                      "demo_verdict": demo_verdict(args.tracker)}
-        passed, lines = ship_gate(candidate, gate_numbers(args.gate_against))
-        summary["ship_gate"] = {"against": args.gate_against, "pass": passed, "lines": lines}
-        print(f"\n== ship gate against {args.gate_against}: "
-              f"{'PASS' if passed else 'FAIL'}")
+        shipped = gate_numbers(args.gate_against, args.rollouts)
+        passed, lines = ship_gate(candidate, shipped)
+        summary["ship_gate"] = {"against": args.gate_against, "pass": passed, "lines": lines,
+                                "rollouts": args.rollouts}
+        print(f"\n== ship gate against {args.gate_against}"
+              + (f" (real numbers: means of {args.rollouts} noisy rollouts)"
+                 if args.rollouts else "") + f": {'PASS' if passed else 'FAIL'}")
+        if args.rollouts:
+            print(f"  {args.gate_against}: {rollout_line(shipped['rollouts'])}")
         for line in lines:
             print(f"  {line}")
     if args.out:
@@ -232,7 +279,9 @@ def main() -> None:
 HISTORY_COLUMNS = ("date", "tracker", "env_steps", "wall_hours", "cores", "real_success",
                    "real_tracked_fraction", "real_local_mpjpe_mm",
                    "real_local_mpjpe_common_mm", "procedural_success",
-                   "procedural_tracked_fraction", "real_window_time_up_s", "note")
+                   "procedural_tracked_fraction", "real_window_time_up_s", "note",
+                   "rollouts", "real_tracked_fraction_rollouts",
+                   "real_window_time_up_s_rollouts")
 
 
 def append_history(path: Path, args, summary: dict) -> None:
@@ -251,6 +300,12 @@ def append_history(path: Path, args, summary: dict) -> None:
            "procedural_tracked_fraction": round(proc["tracked_fraction"], 3),
            "real_window_time_up_s": round(summary["real_windows"]["tracker"], 2),
            "note": args.note}
+    rolled = summary.get("real_rollouts")
+    if rolled:
+        row |= {"rollouts": len(rolled["windows_s"]),
+                "real_tracked_fraction_rollouts": round(float(np.mean(
+                    rolled["tracked_fraction"])), 3),
+                "real_window_time_up_s_rollouts": round(float(np.mean(rolled["windows_s"])), 2)}
     write_history_row(path, row)
     print(f"appended to {path}: {row}")
 

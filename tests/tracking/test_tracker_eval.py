@@ -88,3 +88,40 @@ def test_window_time_up_plays_every_window_from_its_own_start(clips):
     up = window_time_up_s([w1, short], "pd", horizon_s=1.0, every_s=0.5)
     assert list(up) == ["w1"]  # the short clip has no window
     np.testing.assert_allclose(up["w1"], 49 / 50)
+
+
+def test_noisy_rollouts_perturb_the_actor_terms_by_seed_within_the_sensor_ranges():
+    """``noise_seed``: the actor reads its observation with 1 % of BeyondMimic's training
+    noise, the same for the same seed; the critic's columns and noise-free terms untouched."""
+    import numpy as np
+
+    from twin.envs.tracking.observations import BEYONDMIMIC_OBS_NOISE, obs_noise_half_ranges
+    from twin.evaluate.tracker import ROLLOUT_NOISE_SCALE, noisy_policy
+
+    layout = (("base_ang_vel_b", 3), ("joint_vel", 29), ("last_action", 29),
+              ("ref[+1].anchor_pos_in_robot_anchor", 3))
+
+    class Echo:  # a controller that acts out what it reads
+        metadata = type("M", (), {"obs_layout": layout})()
+
+        def __call__(self, obs):
+            return obs.copy()
+
+    obs = np.ones((4, 64 + 5), dtype=np.float32)  # 5 columns past the actor's: critic
+    h = ROLLOUT_NOISE_SCALE * obs_noise_half_ranges(layout, BEYONDMIMIC_OBS_NOISE)
+    seen = noisy_policy(Echo(), 0)(obs) - obs
+    assert np.all(np.abs(seen[:, :64]) <= h + 1e-6) and np.abs(seen[:, 3:32]).max() > 0.004
+    assert np.all(seen[:, 32:61] == 0) and np.all(seen[:, 64:] == 0)  # last action, critic
+    np.testing.assert_array_equal(noisy_policy(Echo(), 0)(obs) - obs, seen)
+    assert not np.array_equal(noisy_policy(Echo(), 1)(obs) - obs, seen)
+
+
+def test_a_seeded_noisy_rollout_of_the_shipped_tracker_still_holds_a_standing_clip(clips):
+    from twin.evaluate.tracker import evaluate_named
+
+    plain, _ = evaluate_named(clips, "default")
+    noisy, _ = evaluate_named(clips, "default", noise_seed=3)
+    assert [r.success for r in plain] == [r.success for r in noisy] == [True, True]
+    # different inputs, different (close) motions
+    assert noisy[0].mpjpe_local_mm != plain[0].mpjpe_local_mm
+    assert abs(noisy[0].mpjpe_local_mm - plain[0].mpjpe_local_mm) < 5.0
