@@ -94,8 +94,8 @@ def test_noisy_rollouts_perturb_the_actor_terms_by_seed_within_the_sensor_ranges
     """``noise_seed``: the actor reads its observation with 1 % of BeyondMimic's training
     noise, the same for the same seed; the critic's columns and noise-free terms untouched."""
     import numpy as np
-
     from twin.envs.tracking.observations import BEYONDMIMIC_OBS_NOISE, obs_noise_half_ranges
+
     from twin.evaluate.tracker import ROLLOUT_NOISE_SCALE, noisy_policy
 
     layout = (("base_ang_vel_b", 3), ("joint_vel", 29), ("last_action", 29),
