@@ -166,12 +166,13 @@ def gate_numbers(tracker: str, rollouts: int = 0) -> dict:
         agg = aggregate(evaluate_named(load_motions(split_folder(split)), tracker)[0])
         out[f"{split}_tracked_fraction"] = agg["tracked_fraction"]
         out[f"{split}_success"] = agg["success_rate"]
-    out["real_windows_s"] = real_windows_mean_s(tracker)
     if rollouts:
         r = real_rollouts(tracker, rollouts)
         out["real_tracked_fraction"] = float(np.mean(r["tracked_fraction"]))
         out["real_windows_s"] = float(np.mean(r["windows_s"]))
         out["rollouts"] = r
+    else:
+        out["real_windows_s"] = real_windows_mean_s(tracker)
     return out
 
 
