@@ -36,9 +36,9 @@ Randomizations: clip and start frame (failure-weighted 1-s bins, reference state
     friction is the backend's), torso CoM shift U(+-0.025, +-0.05, +-0.05) m, pushes (pelvis
     velocity kicks up to 0.5 m/s every 1-3 s); optional additive uniform noise on the actor's
     observation terms (``obs_noise``, per term, e.g. ``BEYONDMIMIC_OBS_NOISE``). The events
-    are functions in ``twin.envs.tracking.events``, the observation terms in ``twin.envs.tracking.observations``
-    (``TrackingObservationConfig``: window and which terms), the reward and termination terms
-    in ``twin.envs.tracking.terms``.
+    are functions in ``twin.envs.tracking.events``, the observation terms in
+    ``twin.envs.tracking.observations`` (``TrackingObservationConfig``: window and which
+    terms), the reward and termination terms in ``twin.envs.tracking.terms``.
 Success Conditions: ``info["is_success"]`` is True at the end of the clip when the episode
     was not terminated. Terminations (``info["termination"]``): ``anchor_height`` (|z err| >
     0.25 m), ``tilt`` (projected-gravity z err > 0.8), ``ee_height`` (an ankle or wrist |z
