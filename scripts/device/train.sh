@@ -23,7 +23,8 @@ timeout -s TERM $T python3 "${PROF[@]}" -m twin.cli.main \
   augment.copies=2 collision=no_self ppo.update_dtype=bfloat16 action_mode=reference_holding \
   symmetric_policy=true \
   "proprio_obs=[base_lin_vel_b,base_ang_vel_b,projected_gravity_b,joint_pos_rel,joint_vel,last_action]" \
-  reward.foot_slip=1.0 val_motions=null progress=false "$@" 2>&1 | tee $OUT/train.log
+  reward.foot_slip=1.0 ppo.learning_rate_min=2e-6 ppo.desired_kl=0.004 val_motions=null \
+  progress=false "$@" 2>&1 | tee $OUT/train.log
 echo "train rc ${PIPESTATUS[0]}; $(( $(date +%s) - t0 )) s in all"
 cp $W/run/checkpoints/latest.zip $W/run/checkpoints/latest_obs_rms.npz $W/run/tracker.npz \
   $W/run/progress.json $W/run/config.yaml $OUT/
