@@ -71,6 +71,7 @@ from twin.envs.tracking.observations import (
     ObsDims,
     ObsInputs,
     TrackingObservationConfig,
+    add_obs_noise,
     compute_observation,
     obs_noise_half_ranges,
     observation_layout,
@@ -449,10 +450,8 @@ class G1TrackingTask(BatchedTask):
             ref_joint_vel=lib.joint_vel[fw], ref_body_pos_w=lib.body_pos_w[fw],
             ref_body_quat_wxyz=lib.body_quat_wxyz[fw])
         obs = compute_observation(self.obs_cfg, x)
-        h = self.obs_noise_half_range
-        if h is not None:
-            obs[:, :len(h)] += (self.obs_noise_rng.uniform(-1.0, 1.0, (len(obs), len(h)))
-                                * h).astype(np.float32)
+        if self.obs_noise_half_range is not None:
+            add_obs_noise(obs, self.obs_noise_half_range, self.obs_noise_rng)
         return obs
 
     def seed(self, env_ids: np.ndarray, seeds: list[int | None]) -> None:

@@ -305,6 +305,13 @@ def obs_noise_half_ranges(layout: tuple[tuple[str, int], ...],
     return np.concatenate(cols) if cols else np.zeros(0)
 
 
+def add_obs_noise(obs: np.ndarray, half_range: np.ndarray, rng: np.random.Generator) -> None:
+    """Add U(-h, h) noise in place to the first ``len(half_range)`` (the actor's) columns of
+    float32 observations ``obs`` (N, D)."""
+    obs[:, :len(half_range)] += (rng.uniform(-1.0, 1.0, (len(obs), len(half_range)))
+                                 * half_range).astype(np.float32)
+
+
 def compute_observation(cfg: TrackingObservationConfig, x: ObsInputs) -> np.ndarray:
     """(N, D) float32 observation: proprio terms, the reference window offset by offset,
     then the critic terms (computed in float64, cast once)."""

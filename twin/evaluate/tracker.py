@@ -153,7 +153,11 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
 def noisy_policy(ctrl, noise_seed: int) -> Callable[[np.ndarray], np.ndarray]:
     """``ctrl`` reading observations with seeded sensor noise on its actor terms:
     U(-h, h) per column, h = ``ROLLOUT_NOISE_SCALE`` x BeyondMimic's training range."""
-    from twin.envs.tracking.observations import BEYONDMIMIC_OBS_NOISE, obs_noise_half_ranges
+    from twin.envs.tracking.observations import (
+        BEYONDMIMIC_OBS_NOISE,
+        add_obs_noise,
+        obs_noise_half_ranges,
+    )
 
     h = ROLLOUT_NOISE_SCALE * obs_noise_half_ranges(ctrl.metadata.obs_layout,
                                                     BEYONDMIMIC_OBS_NOISE)
@@ -161,8 +165,7 @@ def noisy_policy(ctrl, noise_seed: int) -> Callable[[np.ndarray], np.ndarray]:
 
     def act(obs: np.ndarray) -> np.ndarray:
         noisy = np.array(obs, dtype=np.float32, copy=True)
-        noisy[:, :len(h)] += (rng.uniform(-1.0, 1.0, (len(noisy), len(h))) * h).astype(
-            np.float32)
+        add_obs_noise(noisy, h, rng)
         return ctrl(noisy)
 
     return act
