@@ -534,3 +534,29 @@ def test_unset_terms_and_symmetry_follow_the_init_tracker(residual_tracker):
     assert resolved(f"init={residual_tracker}", "symmetric_policy=false") == (False, None)
     assert resolved(f"init={residual_tracker}", "ppo.symmetry=true")[0] is False
     assert resolved() == (False, None)
+
+
+def test_ppo_std_sets_the_exploration_std_and_nothing_else(tmp_path, residual_tracker):
+    """ppo.std sets every action's exploration std as a run starts and again as it resumes
+    (at the campaign's learning rate the learned std no longer moves); the mean policy is
+    the init tracker's. A non-positive std is refused before anything is written."""
+    clip = "assets/motions/heldout_small/heldout_small_squat.npz"
+    common = [f"motions={clip}", f"init={residual_tracker}", f"run_dir={tmp_path}",
+              "num_envs=2", "total_env_steps=0", "symmetric_policy=false"]
+    frozen = TrackingController.load(residual_tracker)
+    def std(path):
+        return np.exp(np.load(path)["log_std"])
+
+    assert not np.allclose(std(residual_tracker), 0.25)
+    train(load_train_config(common + ["ppo.std=0.25"]), progress_bar=False)
+    tuned = TrackingController.load(tmp_path / "tracker.npz")
+    np.testing.assert_allclose(std(tmp_path / "tracker.npz"), 0.25, rtol=1e-6)
+    obs = np.random.default_rng(5).normal(size=(4, 518)).astype(np.float32)
+    np.testing.assert_allclose(tuned(obs), frozen.network(obs), atol=1e-5)
+    assert (tmp_path / "checkpoints" / "latest.zip").exists()
+    train(load_train_config(common + ["ppo.std=0.1"]), progress_bar=False)  # resumes
+    np.testing.assert_allclose(std(tmp_path / "tracker.npz"), 0.1, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"^ppo.std: expected a positive number"):
+        train(load_train_config(common[:2] + [f"run_dir={tmp_path / 'bad'}", "num_envs=2",
+                                             "ppo.std=0"]), progress_bar=False)
+    assert not (tmp_path / "bad").exists()
