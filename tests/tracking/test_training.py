@@ -544,6 +544,7 @@ def test_ppo_std_sets_the_exploration_std_and_nothing_else(tmp_path, residual_tr
     common = [f"motions={clip}", f"init={residual_tracker}", f"run_dir={tmp_path}",
               "num_envs=2", "total_env_steps=0", "symmetric_policy=false"]
     frozen = TrackingController.load(residual_tracker)
+
     def std(path):
         return np.exp(np.load(path)["log_std"])
 

@@ -237,8 +237,8 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     # tracker fell at 2.86 s, the 34.4M one at 4.54 s, the 46.2M one stayed up 0.36 m from the
     # spot; the 51.9M one drifted 0.61 m off the path into the chair and fell at 4.84 s; the
     # 61.4M one stays up, clear of the chair, and ends 0.38 m short of the table, the 70.3M one
-    # 0.45 m short, the 81.3M one 0.33 m, the 96.6M one 0.21 m, the 111.2M one 0.22 m), so the plan is a no-go and no
-    # predicate but the plan's own is met in execution.
+    # 0.45 m short, the 81.3M one 0.33 m, the 96.6M one 0.21 m, the 111.2M one 0.22 m), so the
+    # plan is a no-go and no predicate but the plan's own is met in execution.
     from twin.cli.main import main
     from twin.cli.validate_cmds import demo_motion_path
 
