@@ -78,7 +78,7 @@ def test_warm_start_reads_the_critic_layout_the_file_stores(trained, tmp_path):
     np.savez(tmp_path / "swapped.npz", **swapped)
     model = PPO.load(root / "run" / "checkpoints" / "latest.zip", device="cpu")
     actor_layout = TrackingController.load(out).metadata.obs_layout
-    mean, var = load_into_sb3(model, tmp_path / "swapped.npz", actor_layout, tuple(layout))
+    mean, _var = load_into_sb3(model, tmp_path / "swapped.npz", actor_layout, tuple(layout))
     np.testing.assert_allclose(mean[d:], arrays["critic_obs_mean"], rtol=1e-6)
     w0 = next(m for m in model.policy.mlp_extractor.value_net.modules()
               if isinstance(m, torch.nn.Linear)).weight.detach().numpy()
@@ -212,6 +212,16 @@ def test_validator_keeps_the_best_snapshot(tmp_path, residual_tracker):
     rows = [json.loads(x) for x in (tmp_path / "val.jsonl").read_text().splitlines()]
     assert [r["env_steps"] for r in rows] == [1000, 2000]
     assert (tmp_path / "snapshots" / "tracker_000002000.npz").exists()
+    # other clips: their scores are not compared with the squat's, so the best restarts
+    both = str(Path(squat).parent)  # the squat and a walk
+    other = Validator(TrackerTrainConfig(motions=squat, val_motions=both,
+                                         run_dir=str(tmp_path)), tmp_path)
+    assert other.best is None and other.val_set != v.val_set
+    third = other(frozen, 3000)
+    assert third["clips"] == 2 and third["best"] == 3000
+    assert (tmp_path / "best.npz").read_bytes() == (
+        tmp_path / "snapshots" / "tracker_000003000.npz").read_bytes()
+    assert Validator(cfg, tmp_path).best["env_steps"] == 1000  # the squat's rows still count
 
 
 def test_symmetric_tracker_initialises_the_asymmetric_critic_unchanged(tmp_path, residual_tracker):
@@ -362,7 +372,7 @@ def test_a_signal_stops_training_with_a_checkpoint(trained, tmp_path):
     import sys
     import time
 
-    root, overrides, _ = trained
+    _root, overrides, _ = trained
     run = tmp_path / "run"
     args = [o for o in overrides if not o.startswith(("run_dir", "total_env_steps",
                                                          "checkpoint_every"))]
@@ -415,8 +425,8 @@ def test_a_drift_termination_ends_episodes_that_fall_behind(tmp_path):
     """``terminations.anchor_xy_m``: off by default; set, an episode whose torso is farther
     than that from the reference's (horizontally) ends with reason ``anchor_xy``."""
     from test_g1_tracking_env import wave_motion
-
     from twin.envs.tracking.terms import TerminationThresholds
+
     from twin.train.tracker import make_env
 
     save_robot_motion(wave_motion(T=60), tmp_path / "wave.npz")

@@ -12,13 +12,14 @@ model for training (``twin.sim.mujoco_collision``). Each checkpoint also writes
 
 With ``val_motions`` set, every ``val_every_env_steps`` the current policy plays those clips
 once (as ``twin eval tracker`` does); the scores go to ``run_dir/val.jsonl``, a snapshot to
-``run_dir/snapshots/`` and the best one so far (success rate, then lower local MPJPE) to
-``run_dir/best.npz``. PPO on a generalist tracker oscillates between checkpoints, so the last
+``run_dir/snapshots/`` and the best one so far on the same clips (success rate, then
+tracked fraction, then lower local MPJPE) to ``run_dir/best.npz``. PPO on a generalist tracker oscillates between checkpoints, so the last
 one is not necessarily the one to ship.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 from omegaconf import OmegaConf
@@ -223,7 +225,7 @@ class StopOnSignal:
         self.requested: str | None = None
         self._previous: dict = {}
 
-    def __enter__(self) -> StopOnSignal:
+    def __enter__(self) -> Self:
         if threading.current_thread() is threading.main_thread():
             self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
@@ -366,10 +368,10 @@ def ppo_hyperparameters(p: PPOConfig, learning_rate: float | None = None) -> dic
     """The PPO keyword arguments of a config; on resume they replace the checkpoint's."""
     lr = KLAdaptiveLR(p.learning_rate if learning_rate is None else learning_rate,
                       p.desired_kl, p.learning_rate_min, p.learning_rate_max)
-    return dict(n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
-                learning_rate=lr, gamma=p.gamma, gae_lambda=p.gae_lambda,
-                clip_range=p.clip_range, ent_coef=p.ent_coef, vf_coef=p.vf_coef,
-                max_grad_norm=p.max_grad_norm, target_kl=p.target_kl)
+    return {"n_steps": p.n_steps, "batch_size": p.batch_size, "n_epochs": p.n_epochs,
+            "learning_rate": lr, "gamma": p.gamma, "gae_lambda": p.gae_lambda,
+            "clip_range": p.clip_range, "ent_coef": p.ent_coef, "vf_coef": p.vf_coef,
+            "max_grad_norm": p.max_grad_norm, "target_kl": p.target_kl}
 
 
 def set_exploration_std(model, std: float) -> None:
@@ -638,8 +640,8 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
             make_symmetric(model, env, mirror.obs)
     else:
         p = cfg.ppo
-        policy_kwargs = dict(net_arch=dict(pi=list(cfg.net_arch), vf=list(cfg.net_arch)),
-                             activation_fn=torch.nn.ELU, log_std_init=p.log_std_init)
+        policy_kwargs = {"net_arch": {"pi": list(cfg.net_arch), "vf": list(cfg.net_arch)},
+                         "activation_fn": torch.nn.ELU, "log_std_init": p.log_std_init}
         policy = "MlpPolicy"
         if cfg.symmetric_policy:
             from twin.train.symmetric_policy import SymmetricActorCriticPolicy
@@ -757,7 +759,11 @@ class Validator:
         self.clips = load_motions(cfg.val_motions)
         self.run = run
         self.log = run / "val.jsonl"
-        self.best = _best_so_far(self.log)
+        self.val_set = val_set_id(m.clip_name(f"clip{k}") for k, m in enumerate(self.clips))
+        self.best = _best_so_far(self.log, self.val_set)
+        if self.best is None and self.log.exists():
+            log.info("validation clips differ from the earlier rows of %s: the best restarts",
+                     self.log)
 
     def __call__(self, tracker_npz: Path, env_steps: int) -> dict:
         import shutil
@@ -774,7 +780,7 @@ class Validator:
         row = {"env_steps": env_steps, "success_rate": agg["success_rate"],
                "tracked_fraction": agg["tracked_fraction"],
                "mpjpe_local_mm": agg["mpjpe_local_mm"], "clips": agg["clips"],
-               "failed": [r.clip for r in results if not r.success],
+               "failed": [r.clip for r in results if not r.success], "val_set": self.val_set,
                "snapshot": str(snap), "seconds": round(time.perf_counter() - t0, 1)}
         if self.best is None or _val_key(row) > _val_key(self.best):
             self.best = row
@@ -795,10 +801,18 @@ def _val_key(row: dict) -> tuple[float, float, float]:
     return (row["success_rate"], row.get("tracked_fraction", 0.0), -row["mpjpe_local_mm"])
 
 
-def _best_so_far(log_path: Path) -> dict | None:
+def val_set_id(clip_names) -> str:
+    """Names the set of validation clips: scores on different sets are not compared."""
+    return hashlib.sha1("\n".join(sorted(clip_names)).encode()).hexdigest()[:12]
+
+
+def _best_so_far(log_path: Path, val_set: str) -> dict | None:
+    """The best row scored on the same clips (rows written before sets were recorded
+    have no ``val_set`` and are not compared)."""
     if not log_path.exists():
         return None
     rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("val_set") == val_set]
     return max(rows, key=_val_key) if rows else None
 
 
