@@ -571,3 +571,38 @@ def test_ppo_std_sets_the_exploration_std_and_nothing_else(tmp_path, residual_tr
         train(load_train_config(common[:2] + [f"run_dir={tmp_path / 'bad'}", "num_envs=2",
                                              "ppo.std=0"]), progress_bar=False)
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_wider_net_arch_starts_as_the_init_tracker(tmp_path, residual_tracker):
+    """From init=, a net_arch with the same depth and wider layers starts as the same policy
+    (the new units' outgoing weights are zero) and trains its new units; a narrower or
+    deeper one is refused in one line before anything is written."""
+    clip = "assets/motions/heldout_small/heldout_small_squat.npz"
+    common = [f"motions={clip}", f"init={residual_tracker}", "num_envs=2",
+              "symmetric_policy=false"]
+    frozen = TrackingController.load(residual_tracker)
+    assert [w.shape[0] for w, _ in frozen.weights[:-1]] == [512, 256, 128]
+    run = tmp_path / "wide"
+    train(load_train_config(common + [f"run_dir={run}", "total_env_steps=0",
+                                      "net_arch=[640,320,160]"]), progress_bar=False)
+    wide = TrackingController.load(run / "tracker.npz")
+    assert [w.shape[0] for w, _ in wide.weights[:-1]] == [640, 320, 160]
+    obs = np.random.default_rng(7).normal(size=(16, 518)).astype(np.float32)
+    np.testing.assert_allclose(wide(obs), frozen.network(obs), atol=1e-5)
+    with np.load(run / "tracker.npz") as z:
+        # what the new units feed the stored ones: zero; what they read: fresh weights
+        assert np.abs(z["W1"][:256, 512:]).max() == 0.0 and np.abs(z["W3"][:, 128:]).max() == 0
+        assert np.abs(z["W0"][512:]).max() > 0.01 and np.abs(z["W1"][256:]).max() > 0.01
+        assert np.abs(z["critic_W3"][:, 128:]).max() == 0.0
+    train(load_train_config(common + [f"run_dir={run}", "total_env_steps=256",
+                                      "net_arch=[640,320,160]"]),
+          progress_bar=False)  # resumes: one update reaches the new units
+    with np.load(run / "tracker.npz") as z:
+        assert np.abs(z["W1"][:256, 512:]).max() > 0.0
+    with pytest.raises(ValueError, match=r"the run trained with net_arch=\[640, 320, 160\]"):
+        train(load_train_config(common + [f"run_dir={run}"]), progress_bar=False)
+    for bad in ("[256,256,128]", "[512,256,128,64]"):
+        with pytest.raises(ValueError, match=r"hidden layers \[512, 256, 128\], the policy has"):
+            train(load_train_config(common + [f"run_dir={tmp_path / 'bad'}",
+                                              f"net_arch={bad}"]), progress_bar=False)
+        assert not (tmp_path / "bad" / "checkpoints" / "latest.zip").exists()

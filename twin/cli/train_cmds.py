@@ -32,7 +32,7 @@ _MEANINGS = {
     "seed": "random seed (>= 0)",
     "run_dir": "output folder; re-running with the same one resumes",
     "checkpoint_every_env_steps": "env-steps between checkpoints (tracker.npz/.onnx too)",
-    "net_arch": "hidden layer sizes of actor and critic",
+    "net_arch": "hidden layer sizes of actor and critic (from init=: as many, as wide or wider)",
     "critic_obs": "asymmetric actor-critic: the value net also reads privileged state",
     "symmetric_policy": "true: a left-right symmetric policy (action and value averaged with "
                         "their mirror images'); exports a mirror-averaged tracker (null = "

@@ -7,6 +7,7 @@ The exported actor includes observation normalisation, so that ``TrackingControl
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from torch import nn
 
 from twin.controllers.tracking_policy import TrackerMetadata, TrackingController
 
+log = logging.getLogger(__name__)
 
 Layout = tuple[tuple[str, int], ...]
 
@@ -141,9 +143,11 @@ def load_into_sb3(model, tracker_path: str | Path, actor_layout: Layout,
     old_critic = _stored_critic_layout(arrays) if stored else ()
     actor = _linears(model.policy.mlp_extractor.policy_net) + [model.policy.action_net]
     critic = _linears(model.policy.mlp_extractor.value_net) + [model.policy.value_net]
-    if int(arrays["num_layers"]) != len(actor):
-        raise ValueError(f"{tracker_path}: {int(arrays['num_layers'])} layers, the policy has "
-                         f"{len(actor)}; use the same net_arch")
+    stored_widths = [int(arrays[f"W{i}"].shape[0]) for i in range(int(arrays["num_layers"]) - 1)]
+    widths = [layer.out_features for layer in actor[:-1]]
+    if len(stored_widths) != len(widths) or any(a > b for a, b in zip(stored_widths, widths)):
+        raise ValueError(f"{tracker_path}: hidden layers {stored_widths}, the policy has "
+                         f"{widths}; use net_arch with as many layers, each at least as wide")
     lost = [n for n, _ in old_actor if n not in dict(actor_layout)]
     if lost:
         raise ValueError(f"init {tracker_path}: its actor reads {lost}, which this config's "
@@ -153,24 +157,34 @@ def load_into_sb3(model, tracker_path: str | Path, actor_layout: Layout,
     c_new, c_old = _column_map(tuple(old_actor) + old_critic, full_new)
 
     def copy_first(layer: nn.Linear, w: np.ndarray, new_cols, old_cols) -> None:
-        layer.weight.zero_()
-        layer.weight[:, torch.as_tensor(new_cols)] = torch.as_tensor(w[:, old_cols])
+        rows = w.shape[0]  # units beyond them (a wider net_arch) keep their fresh weights
+        layer.weight[:rows] = 0.0
+        layer.weight[:rows, torch.as_tensor(new_cols)] = torch.as_tensor(w[:, old_cols])
+
+    def copy_widened(layer: nn.Linear, w: np.ndarray) -> None:
+        # New units read the layer below through fresh weights, but what they feed up starts
+        # at zero, so the network computes the stored function and the new units can learn.
+        rows, cols = w.shape
+        layer.weight[:rows, cols:] = 0.0
+        layer.weight[:rows, :cols] = torch.as_tensor(w)
+
+    def copy_net(layers: list[nn.Linear], prefix: str, new_cols, old_cols) -> None:
+        for i, layer in enumerate(layers):
+            w = arrays[f"{prefix}W{i}"]
+            if i == 0:
+                copy_first(layer, w, new_cols, old_cols)
+            else:
+                copy_widened(layer, w)
+            layer.bias[:w.shape[0]] = torch.as_tensor(arrays[f"{prefix}b{i}"])
 
     with torch.no_grad():
-        for i, layer in enumerate(actor):
-            if i == 0:
-                copy_first(layer, arrays["W0"], a_new, a_old)
-            else:
-                layer.weight.copy_(torch.as_tensor(arrays[f"W{i}"]))
-            layer.bias.copy_(torch.as_tensor(arrays[f"b{i}"]))
+        copy_net(actor, "", a_new, a_old)
         if "critic_W0" in arrays:
-            for i, layer in enumerate(critic):
-                if i == 0:
-                    copy_first(layer, arrays["critic_W0"], c_new, c_old)
-                else:
-                    layer.weight.copy_(torch.as_tensor(arrays[f"critic_W{i}"]))
-                layer.bias.copy_(torch.as_tensor(arrays[f"critic_b{i}"]))
+            copy_net(critic, "critic_", c_new, c_old)
             model.policy.log_std.copy_(torch.as_tensor(arrays["log_std"]))
+    if stored_widths != widths:
+        log.info("network widened from %s to %s: the new units start with zero outgoing "
+                 "weights (the same policy)", stored_widths, widths)
     old_mean = arrays["obs_mean"].astype(np.float64)
     old_var = arrays["obs_var"].astype(np.float64)
     if stored:

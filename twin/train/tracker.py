@@ -462,8 +462,8 @@ def training_motions(cfg: TrackerTrainConfig) -> list:
 
 
 def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
-    """A resumed run's network only makes sense with the action scale and observation it
-    was trained with."""
+    """A resumed run's network only makes sense with the action scale, observation and
+    layer sizes it was trained with."""
     if not saved_yaml.exists():
         return
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
@@ -476,6 +476,10 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
             raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
                              f"the same value (asked {asked}) or start a new run_dir with "
                              f"init=")
+    if "net_arch" in saved and list(saved["net_arch"]) != list(cfg.net_arch):
+        raise ValueError(f"{saved_yaml}: the run trained with net_arch={saved['net_arch']}; "
+                         f"resume with the same (asked {list(cfg.net_arch)}) or start a new "
+                         f"run_dir with init= (a wider one starts as the same policy)")
 
 
 def rescale_action_head(model, init_scale, new_scale) -> None:
