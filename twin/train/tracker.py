@@ -13,8 +13,8 @@ model for training (``twin.sim.mujoco_collision``). Each checkpoint also writes
 With ``val_motions`` set, every ``val_every_env_steps`` the current policy plays those clips
 once (as ``twin eval tracker`` does); the scores go to ``run_dir/val.jsonl``, a snapshot to
 ``run_dir/snapshots/`` and the best one so far on the same clips (success rate, then
-tracked fraction, then lower local MPJPE) to ``run_dir/best.npz``. PPO on a generalist tracker oscillates between checkpoints, so the last
-one is not necessarily the one to ship.
+tracked fraction, then lower local MPJPE) to ``run_dir/best.npz``. PPO on a generalist
+tracker oscillates between checkpoints, so the last one is not necessarily the one to ship.
 """
 
 from __future__ import annotations
