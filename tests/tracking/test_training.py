@@ -606,3 +606,20 @@ def test_a_wider_net_arch_starts_as_the_init_tracker(tmp_path, residual_tracker)
             train(load_train_config(common + [f"run_dir={tmp_path / 'bad'}",
                                               f"net_arch={bad}"]), progress_bar=False)
         assert not (tmp_path / "bad" / "checkpoints" / "latest.zip").exists()
+
+
+def test_resume_refuses_a_network_other_than_the_runs(tmp_path):
+    """Every key that shapes the network is fixed for a resumed run; a run whose saved
+    config predates a key counts as having trained with the key's default."""
+    from twin.train.tracker import check_resume_config
+
+    m = "motions=assets/motions/heldout_small"
+    saved = tmp_path / "config.yaml"
+    saved.write_text("action_mode: reference_holding\n")  # older than net_arch
+    check_resume_config(load_train_config([m, "action_mode=reference_holding"]), saved)
+    with pytest.raises(ValueError, match=r"config.yaml: the run trained with "
+                                         r"net_arch=\[512, 256, 128\]; .*asked \[768, 384, 192\]"):
+        check_resume_config(load_train_config([m, "action_mode=reference_holding",
+                                               "net_arch=[768,384,192]"]), saved)
+    with pytest.raises(ValueError, match=r"the run trained with action_mode=reference_holding"):
+        check_resume_config(load_train_config([m]), saved)

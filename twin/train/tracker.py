@@ -26,7 +26,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Self
 
@@ -467,19 +467,20 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     if not saved_yaml.exists():
         return
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
-    for key in ("action_scale_factor", "proprio_obs", "action_mode", "symmetric_policy"):
-        before = saved.get(key, getattr(TrackerTrainConfig, key))  # runs older than the key
+    fixed = ("action_scale_factor", "proprio_obs", "action_mode", "symmetric_policy", "net_arch")
+    defaults = {f.name: f.default_factory() if f.default is MISSING else f.default
+                for f in fields(TrackerTrainConfig) if f.name in fixed}
+    for key in fixed:
+        before = saved.get(key, defaults[key])  # runs older than the key
         asked = getattr(cfg, key)
         if key == "symmetric_policy":  # None (unset, no init) trains as False
             before, asked = bool(before), bool(asked)
+        if isinstance(asked, (list, tuple)):
+            before, asked = list(before), list(asked)
         if before != asked:
             raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
                              f"the same value (asked {asked}) or start a new run_dir with "
                              f"init=")
-    if "net_arch" in saved and list(saved["net_arch"]) != list(cfg.net_arch):
-        raise ValueError(f"{saved_yaml}: the run trained with net_arch={saved['net_arch']}; "
-                         f"resume with the same (asked {list(cfg.net_arch)}) or start a new "
-                         f"run_dir with init= (a wider one starts as the same policy)")
 
 
 def rescale_action_head(model, init_scale, new_scale) -> None:
