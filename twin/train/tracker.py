@@ -475,8 +475,6 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
         asked = getattr(cfg, key)
         if key == "symmetric_policy":  # None (unset, no init) trains as False
             before, asked = bool(before), bool(asked)
-        if isinstance(before, (list, tuple)) and isinstance(asked, (list, tuple)):
-            before, asked = list(before), list(asked)
         if before != asked:
             raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
                              f"the same value (asked {asked}) or start a new run_dir with "
