@@ -107,6 +107,38 @@ def test_resume_continues_from_checkpoint(trained):
     assert progress["env_steps"] == 3072  # 2048 earlier + 1024 now, not 3072 fresh
 
 
+def test_a_resumed_run_takes_a_fixed_rate_from_the_config(trained, tmp_path):
+    """``ppo.desired_kl=null ppo.learning_rate=X`` on resume trains at X, not at the rate the
+    KL rule had adapted to; with the rule on, the adapted rate carries over."""
+    import shutil
+
+    from stable_baselines3.common.save_util import load_from_zip_file
+
+    root, overrides, _ = trained
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    start = json.loads((run / "progress.json").read_text())["env_steps"]
+    over = [o for o in overrides if not o.startswith(("run_dir", "total_env_steps"))]
+    over += [f"run_dir={run}", f"total_env_steps={start + 256}",
+             "ppo.desired_kl=null", "ppo.learning_rate=7e-7"]
+    train(load_train_config(over), progress_bar=False)
+    lr = load_from_zip_file(run / "checkpoints" / "latest.zip", device="cpu")[0]["lr_schedule"]
+    assert lr.value == pytest.approx(7e-7) and lr.desired_kl is None
+
+
+def test_resumed_rate_carries_over_inside_the_configs_bounds():
+    from twin.train.tracker import PPOConfig, resumed_learning_rate
+
+    adapted = KLAdaptiveLR(2e-6, desired_kl=0.004, lr_min=2e-6, lr_max=1e-2)
+    campaign = PPOConfig(desired_kl=0.004, learning_rate_min=2e-6)
+    assert resumed_learning_rate(adapted, campaign) == 2e-6
+    assert resumed_learning_rate(adapted, PPOConfig(learning_rate_min=5e-6)) == 5e-6
+    assert resumed_learning_rate(adapted, PPOConfig(learning_rate_max=1e-6)) == 1e-6
+    fixed = PPOConfig(desired_kl=None, learning_rate=4e-7)
+    assert resumed_learning_rate(adapted, fixed) == 4e-7
+    assert resumed_learning_rate(None, PPOConfig(learning_rate=3e-5)) == 3e-5
+
+
 def test_missing_motions_is_a_clear_error():
     with pytest.raises(ValueError, match="motions is required"):
         load_train_config([])

@@ -214,6 +214,15 @@ class KLAdaptiveLR:
             self.value = min(self.lr_max, self.value * 1.5)
 
 
+def resumed_learning_rate(saved, p: PPOConfig) -> float:
+    """The rate a resumed run goes on with: an adapted rate carries over (``saved``, the
+    checkpoint's KLAdaptiveLR), inside the config's [learning_rate_min, learning_rate_max];
+    a fixed one (``desired_kl: null``) is the config's ``learning_rate``."""
+    if p.desired_kl is None or not isinstance(saved, KLAdaptiveLR):
+        return p.learning_rate
+    return min(max(saved.value, p.learning_rate_min), p.learning_rate_max)
+
+
 class StopOnSignal:
     """While entered (in the main thread), SIGINT and SIGTERM ask training to stop after the
     current env step; ``train`` then writes its checkpoint as at the end of a run, so
@@ -633,9 +642,8 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
         from stable_baselines3.common.save_util import load_from_zip_file
 
         saved = load_from_zip_file(latest, device="cpu", load_data=True)[0].get("lr_schedule")
-        resume_lr = saved.value if isinstance(saved, KLAdaptiveLR) else None
         model = PPO.load(latest, env=env, device="cpu", tensorboard_log=str(run / "tb"),
-                         **ppo_hyperparameters(cfg.ppo, resume_lr))
+                         **ppo_hyperparameters(cfg.ppo, resumed_learning_rate(saved, cfg.ppo)))
         restore_normalization(env, ckpt)
         if cfg.symmetric_policy:
             from twin.train.symmetric_policy import make_symmetric
