@@ -109,7 +109,7 @@ def test_resume_continues_from_checkpoint(trained):
 
 def test_a_resumed_run_takes_a_fixed_rate_from_the_config(trained, tmp_path):
     """``ppo.desired_kl=null ppo.learning_rate=X`` on resume trains at X, not at the rate the
-    KL rule had adapted to; with the rule on, the adapted rate carries over."""
+    KL rule had adapted to (the carry-over with the rule on: the test below)."""
     import shutil
 
     from stable_baselines3.common.save_util import load_from_zip_file
