@@ -80,3 +80,61 @@ def test_training_config_adds_augmented_copies():
     assert clips[1].source["augment"]["seed"] == 5
     assert len(training_motions(load_train_config([f"motions={CLIP}",
                                                    "augment.copies=0"]))) == 1
+
+
+def test_performer_variation_changes_tempo_posture_and_arm_swing_only(clip):
+    from twin.robots import get
+
+    quiet = dict(copies=1, foot_tilt_deg=0, height_offset_m=0, root_drift_mps=0, time_warp=0,
+                 root_jitter_m=0, joint_jitter_rad=0)
+    names = list(get(clip.robot).joint_names)
+    col = [clip.joint_names.index(j) for j in names]
+    legs = [i for i, j in enumerate(names) if any(k in j for k in ("hip", "knee", "ankle"))]
+    arms = [i for i, j in enumerate(names) if "shoulder" in j or "elbow" in j]
+    base = clip.joint_pos[:, col]
+
+    fast = augment_motion(clip, AugmentConfig(**quiet, speed_scale=0.15), seed=2)
+    ratio = clip.duration_s / fast.duration_s
+    assert 0.85 - 0.01 < ratio < 1.15 + 0.01 and abs(ratio - 1) > 0.01
+    # a constant tempo: frame k of the copy is the original at frame k * speed, one speed
+    k = np.arange(fast.num_frames)
+    hip = fast.joint_pos[:, fast.joint_names.index(names[legs[0]])]
+
+    def misfit(speed):
+        return np.abs(np.interp(k * speed, np.arange(clip.num_frames), base[:, legs[0]])
+                      - hip).max()
+
+    speeds = np.linspace(0.85, 1.15, 30001)
+    best = speeds[np.argmin([misfit(v) for v in speeds])]
+    assert misfit(best) < 1e-4 and abs(best - ratio) < 0.01
+
+    pose = augment_motion(clip, AugmentConfig(**quiet, posture_rad=0.1), seed=2)
+    d = pose.joint_pos[:, col] - base
+    np.testing.assert_allclose(d[:, legs], 0.0, atol=1e-12)
+    upper = [i for i in range(len(names)) if i not in legs]
+    off = d[:, upper]
+    # one constant offset per waist/arm joint within +-0.1 rad (joint limits may clip it)
+    assert np.ptp(off, axis=0).max() < 1e-9 and np.abs(off).max() <= 0.1 + 1e-12
+    assert np.abs(off).max() > 0.05
+
+    swing = augment_motion(clip, AugmentConfig(**quiet, arm_swing_scale=0.3), seed=2)
+    s = swing.joint_pos[:, col]
+    np.testing.assert_allclose(s[:, legs + [12, 13, 14]], base[:, legs + [12, 13, 14]],
+                               atol=1e-12)
+    moving = base[:, arms].std(axis=0) > 0.01
+    factor = s[:, arms].std(axis=0)[moving] / base[:, arms].std(axis=0)[moving]
+    assert 0.7 - 1e-6 <= factor.min() and factor.max() <= 1.3 + 1e-6
+    assert np.ptp(factor) < 1e-6 and abs(factor[0] - 1) > 0.02  # one factor for both arms
+    np.testing.assert_allclose(s[:, arms].mean(axis=0), base[:, arms].mean(axis=0), atol=1e-9)
+
+
+def test_performer_variation_off_leaves_every_other_artefact_as_it_was(clip):
+    cfg = AugmentConfig(copies=1)
+    a = augment_motion(clip, cfg, seed=4)
+    b = augment_motion(clip, AugmentConfig(copies=1, posture_rad=0.1), seed=4)
+    np.testing.assert_array_equal(a.root_pos_w, b.root_pos_w)
+    assert a.num_frames == b.num_frames
+    with pytest.raises(ValueError, match=r"augment.speed_scale: is 0.95; expected < 0.9"):
+        AugmentConfig(speed_scale=0.95)
+    with pytest.raises(ValueError, match=r"augment.posture_rad: is -0.1; expected a finite"):
+        AugmentConfig(posture_rad=-0.1)

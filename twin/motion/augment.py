@@ -10,6 +10,12 @@ output), just not physically clean.
 
 All noises are seeded; slow artefacts are sums of random sinusoids (periods 1-4 s), fast
 jitter is white noise smoothed over three frames.
+
+Besides estimation artefacts, a copy can stand for another performer of the same motion
+(``speed_scale``, ``posture_rad``, ``arm_swing_scale``): a constant tempo, a constant lean
+and arm carriage, a wider or narrower arm swing. Legs are left alone: changing their angles
+without the root path would make the stance feet slide. These draws come from their own
+seeded stream, so switching them on leaves every other artefact of a copy as it was.
 """
 
 from __future__ import annotations
@@ -37,6 +43,12 @@ class AugmentConfig:
     root_jitter_m: std of high-frequency root-position noise.
     root_drift_mps: largest speed of a slow horizontal root drift (stance feet slide).
     time_warp: largest relative tempo change (0.15 = 0.85x .. 1.15x, slowly varying).
+    speed_scale: largest constant tempo change of a copy (0.15 = the whole clip played
+        0.85x .. 1.15x as fast), on top of ``time_warp``.
+    posture_rad: constant offsets of the waist and arm joints per copy, uniform in
+        +-this (a performer's lean and arm carriage).
+    arm_swing_scale: arm joints' motion about their clip mean scaled by a per-copy factor
+        uniform in 1 +- this (a performer's arm swing).
     seed: base seed (copy k of clip i uses seed + 1000 * i + k).
     mirror: also train on every clip's left-right mirror image (``twin.motion.mirror``,
         named ``<clip>__mirror``), before the copies are made (so they have copies too).
@@ -49,6 +61,9 @@ class AugmentConfig:
     root_jitter_m: float = 0.005
     root_drift_mps: float = 0.05
     time_warp: float = 0.15
+    speed_scale: float = 0.0
+    posture_rad: float = 0.0
+    arm_swing_scale: float = 0.0
     seed: int = 0
     mirror: bool = False
 
@@ -56,12 +71,14 @@ class AugmentConfig:
         if not isinstance(self.mirror, bool):
             raise ValueError(f"augment.mirror: is {self.mirror!r}; expected true or false")
         for name in ("copies", "foot_tilt_deg", "height_offset_m", "joint_jitter_rad",
-                     "root_jitter_m", "root_drift_mps", "time_warp"):
+                     "root_jitter_m", "root_drift_mps", "time_warp", "speed_scale",
+                     "posture_rad", "arm_swing_scale"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise ValueError(f"augment.{name}: is {v}; expected a finite value >= 0")
-        if self.time_warp >= 0.9:
-            raise ValueError(f"augment.time_warp: is {self.time_warp}; expected < 0.9")
+        for name in ("time_warp", "speed_scale", "arm_swing_scale"):
+            if getattr(self, name) >= 0.9:
+                raise ValueError(f"augment.{name}: is {getattr(self, name)}; expected < 0.9")
 
 
 def smooth_noise(rng: np.random.Generator, t_s: np.ndarray, dims: int = 1,
@@ -86,13 +103,14 @@ def _jitter(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.
 
 
 def warp_times(rng: np.random.Generator, duration_s: float, fps: float,
-               time_warp: float) -> np.ndarray:
-    """Source times (s) of the output frames when the tempo varies by up to ``time_warp``."""
+               time_warp: float, speed: float = 1.0) -> np.ndarray:
+    """Source times (s) of the output frames when the tempo is ``speed`` x the original's
+    and varies about it by up to ``time_warp``."""
     if time_warp == 0 or duration_s <= 0:
-        return np.arange(int(np.floor(duration_s * fps + 1e-9)) + 1) / fps
-    n_max = int(np.ceil(duration_s * fps / (1 - time_warp))) + 2
+        return np.arange(int(np.floor(duration_s * fps / speed + 1e-9)) + 1) * speed / fps
+    n_max = int(np.ceil(duration_s * fps / (speed * (1 - time_warp)))) + 2
     t_out = np.arange(n_max) / fps
-    speed = 1.0 + time_warp * smooth_noise(rng, t_out)[:, 0]
+    speed = speed * (1.0 + time_warp * smooth_noise(rng, t_out)[:, 0])
     t_src = np.concatenate([[0.0], np.cumsum(speed[:-1]) / fps])
     return t_src[t_src <= duration_s + 1e-9]
 
@@ -116,9 +134,11 @@ def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | No
     from twin.robots import get
 
     rng = np.random.default_rng(seed)
+    performer = np.random.default_rng([seed, 1])
     spec = get(m.robot)
     order = np.array([m.joint_names.index(j) for j in spec.joint_names])
-    t_src = warp_times(rng, m.duration_s, m.fps, cfg.time_warp)
+    speed = 1.0 + performer.uniform(-cfg.speed_scale, cfg.speed_scale)
+    t_src = warp_times(rng, m.duration_s, m.fps, cfg.time_warp, speed)
     root_pos, root_quat, joint_pos, nearest = _resample(m, t_src)
     joint_pos = joint_pos[:, order]
     T = t_src.size
@@ -130,6 +150,7 @@ def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | No
     root_pos[:, :2] += np.cumsum(drift_v, axis=0) / m.fps
     root_pos += _jitter(rng, (T, 3), cfg.root_jitter_m)
 
+    joint_pos = _performer_pose(performer, joint_pos, spec.joint_names, cfg)
     joint_pos = joint_pos + _jitter(rng, joint_pos.shape, cfg.joint_jitter_rad)
     ankles = [spec.joint_names.index(j) for j in _ANKLES if j in spec.joint_names]
     if ankles:
@@ -146,6 +167,21 @@ def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | No
         hand_joint_names=m.hand_joint_names,
         hand_joint_pos=None if m.hand_joint_pos is None else m.hand_joint_pos[nearest],
         hand_state=None if m.hand_state is None else m.hand_state[nearest], source=source)
+    return out
+
+
+def _performer_pose(rng: np.random.Generator, joint_pos: np.ndarray,
+                    joint_names: tuple[str, ...], cfg: AugmentConfig) -> np.ndarray:
+    """``joint_pos`` (T, J) with another performer's arm swing, lean and arm carriage."""
+    upper = np.array([j.startswith(("waist_", "left_shoulder", "left_elbow", "left_wrist",
+                                    "right_shoulder", "right_elbow", "right_wrist"))
+                      for j in joint_names])
+    arms = upper & np.array([not j.startswith("waist_") for j in joint_names])
+    out = joint_pos.copy()
+    swing = 1.0 + rng.uniform(-cfg.arm_swing_scale, cfg.arm_swing_scale)
+    mean = out[:, arms].mean(axis=0)
+    out[:, arms] = mean + swing * (out[:, arms] - mean)
+    out[:, upper] += rng.uniform(-cfg.posture_rad, cfg.posture_rad, size=int(upper.sum()))
     return out
 
 
