@@ -85,8 +85,8 @@ def test_training_config_adds_augmented_copies():
 def test_performer_variation_changes_tempo_posture_and_arm_swing_only(clip):
     from twin.robots import get
 
-    quiet = dict(copies=1, foot_tilt_deg=0, height_offset_m=0, root_drift_mps=0, time_warp=0,
-                 root_jitter_m=0, joint_jitter_rad=0)
+    quiet = {"copies": 1, "foot_tilt_deg": 0, "height_offset_m": 0, "root_drift_mps": 0,
+             "time_warp": 0, "root_jitter_m": 0, "joint_jitter_rad": 0}
     names = list(get(clip.robot).joint_names)
     col = [clip.joint_names.index(j) for j in names]
     legs = [i for i, j in enumerate(names) if any(k in j for k in ("hip", "knee", "ankle"))]
