@@ -108,14 +108,16 @@ def test_performer_variation_changes_tempo_posture_and_arm_swing_only(clip):
     best = speeds[np.argmin([misfit(v) for v in speeds])]
     assert misfit(best) < 1e-4 and abs(best - ratio) < 0.01
 
-    pose = augment_motion(clip, AugmentConfig(**quiet, posture_rad=0.1), seed=2)
+    pose = augment_motion(clip, AugmentConfig(**quiet, waist_offset_rad=0.1,
+                                              arm_offset_rad=0.3), seed=2)
     d = pose.joint_pos[:, col] - base
     np.testing.assert_allclose(d[:, legs], 0.0, atol=1e-12)
-    upper = [i for i in range(len(names)) if i not in legs]
-    off = d[:, upper]
-    # one constant offset per waist/arm joint within +-0.1 rad (joint limits may clip it)
-    assert np.ptp(off, axis=0).max() < 1e-9 and np.abs(off).max() <= 0.1 + 1e-12
-    assert np.abs(off).max() > 0.05
+    # one constant offset per joint (joint limits may clip it): waist within +-0.1 rad,
+    # arms within +-0.3 rad
+    waist, upper_arms = [12, 13, 14], list(range(15, 29))
+    assert np.ptp(d, axis=0).max() < 1e-9
+    assert 0.05 < np.abs(d[:, waist]).max() <= 0.1 + 1e-12
+    assert 0.15 < np.abs(d[:, upper_arms]).max() <= 0.3 + 1e-12
 
     swing = augment_motion(clip, AugmentConfig(**quiet, arm_swing_scale=0.3), seed=2)
     s = swing.joint_pos[:, col]
@@ -131,10 +133,10 @@ def test_performer_variation_changes_tempo_posture_and_arm_swing_only(clip):
 def test_performer_variation_off_leaves_every_other_artefact_as_it_was(clip):
     cfg = AugmentConfig(copies=1)
     a = augment_motion(clip, cfg, seed=4)
-    b = augment_motion(clip, AugmentConfig(copies=1, posture_rad=0.1), seed=4)
+    b = augment_motion(clip, AugmentConfig(copies=1, arm_offset_rad=0.1), seed=4)
     np.testing.assert_array_equal(a.root_pos_w, b.root_pos_w)
     assert a.num_frames == b.num_frames
     with pytest.raises(ValueError, match=r"augment.speed_scale: is 0.95; expected < 0.9"):
         AugmentConfig(speed_scale=0.95)
-    with pytest.raises(ValueError, match=r"augment.posture_rad: is -0.1; expected a finite"):
-        AugmentConfig(posture_rad=-0.1)
+    with pytest.raises(ValueError, match=r"augment.waist_offset_rad: is -0.1; expected a fin"):
+        AugmentConfig(waist_offset_rad=-0.1)
