@@ -15,9 +15,10 @@ Besides estimation artefacts, a copy can stand for another performer of the same
 (``speed_scale``, ``waist_offset_rad``, ``arm_offset_rad``, ``arm_swing_scale``): a constant
 tempo, a constant lean and arm carriage, a wider or narrower arm swing (over the 17 real
 G1 takes of the library, clip means of waist pitch span 0.09-0.27 rad and of the elbows
--0.55-1.21 rad; median speeds of the same motion differ by up to 3x between performers). Legs are left alone: changing their angles
-without the root path would make the stance feet slide. These draws come from their own
-seeded stream, so switching them on leaves every other artefact of a copy as it was.
+-0.55-1.21 rad; median speeds of the same motion differ by up to 3x between performers).
+Legs are left alone: changing their angles without the root path would make the stance
+feet slide. These draws come from their own seeded stream, so switching them on leaves
+every other artefact of a copy as it was.
 """
 
 from __future__ import annotations
