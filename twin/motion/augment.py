@@ -179,9 +179,14 @@ def augment_motion(m: RobotMotion, cfg: AugmentConfig, seed: int, name: str | No
 def _performer_pose(rng: np.random.Generator, joint_pos: np.ndarray,
                     joint_names: tuple[str, ...], cfg: AugmentConfig) -> np.ndarray:
     """``joint_pos`` (T, J) with another performer's arm swing, lean and arm carriage."""
-    waist = np.array([j.startswith("waist_") for j in joint_names])
-    arms = np.array([j.startswith(("left_shoulder", "left_elbow", "left_wrist", "right_shoulder",
-                                   "right_elbow", "right_wrist")) for j in joint_names])
+    from twin.robots.g1 import (
+        G1_LEFT_ARM_JOINT_NAMES,
+        G1_RIGHT_ARM_JOINT_NAMES,
+        G1_WAIST_JOINT_NAMES,
+    )
+
+    waist = np.isin(joint_names, G1_WAIST_JOINT_NAMES)
+    arms = np.isin(joint_names, G1_LEFT_ARM_JOINT_NAMES + G1_RIGHT_ARM_JOINT_NAMES)
     out = joint_pos.copy()
     swing = 1.0 + rng.uniform(-cfg.arm_swing_scale, cfg.arm_swing_scale)
     mean = out[:, arms].mean(axis=0)
