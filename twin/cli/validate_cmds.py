@@ -132,6 +132,10 @@ def run_validate(args: argparse.Namespace) -> int:
               f"peak {m['foot_slip_max_m_s']:.3f} m/s")
         for line in placement_lines(report["input"].get("placement")):
             print(line)
+        lowered = report["input"].get("start_lowered_m", 0.0)
+        if abs(lowered) >= 0.0005:
+            print(f"start: the plan's first frame has its lowest sole {1000 * lowered:+.1f} mm "
+                  "from the floor; the robot starts standing on it")
         for name, d in m.get("predicate_details", {}).items():
             when = "" if d["time_s"] is None else f" at t = {d['time_s']:.2f} s"
             dist = "" if d["distance_m"] is None else f", measured {d['distance_m']:.3f} m"

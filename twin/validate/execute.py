@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.measures import tilt_rad
+from twin.motion.procedural.checks import lowest_sole_height_m
 from twin.motion.robot_motion import RobotMotion
 from twin.robots.g1 import G1_FOOT_BODY_NAMES
 from twin.sim.backend import WORLD_BODY
@@ -54,6 +55,8 @@ class ExecutionLog:
     diverged_step: int | None = None  # the control step whose physics went NaN
     robot_bodies: frozenset[str] = frozenset()
     qpos_names: tuple[str, ...] = ()
+    # how far the robot's start was lowered below the plan's first frame, m (see _rollout)
+    start_lowered_m: float = 0.0
 
 
 def execute(motion: RobotMotion, cfg: ValidateConfig,
@@ -83,17 +86,27 @@ def execute(motion: RobotMotion, cfg: ValidateConfig,
                          f"{policy.metadata.obs_dim} != this env's "
                          f"{task.observation_space.shape[0]}")
     try:
-        return _rollout(task, policy, cfg, progress)
+        return _rollout(task, policy, cfg, progress, lowest_sole_height_m(motion, 0))
     finally:
         task.close()
 
 
 def _rollout(task, policy, cfg: ValidateConfig,
-             progress: Callable[[float], None] | None = None) -> ExecutionLog:
+             progress: Callable[[float], None] | None = None,
+             start_sole_height_m: float = 0.0) -> ExecutionLog:
+    """``start_sole_height_m``: the plan's lowest sole point above the floor at its first
+    frame. The robot starts that much lower, standing on the floor as it would on hardware:
+    started in the air (a video estimate's height is a few mm off) it drops and lands with
+    its feet sliding, a slip of the start, not of the plan."""
     b, lib = task.backend, task.library
     th = cfg.thresholds
     task.fixed_clips = np.array([0])
     task.reset()
+    if start_sole_height_m:
+        env0 = np.array([0])
+        qpos, qvel = b.get_qpos(env0), b.get_qvel(env0)
+        qpos[:, task.root_qpos[2]] -= start_sole_height_m
+        b.set_state(qpos, qvel, env0)
     obs = task.observe()
     J = len(task.body_joint_names)
     torso = b.body_index(["torso_link"])
@@ -180,6 +193,7 @@ def _rollout(task, policy, cfg: ValidateConfig,
         hand_joint_names=task.hand_joint_names if rows["hands"] else (),
         fall_step=fall_step, fall_measure=fall_measure, diverged=diverged,
         diverged_step=diverged_step, robot_bodies=robot_bodies,
+        start_lowered_m=start_sole_height_m,
     )
 
 

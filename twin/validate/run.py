@@ -161,7 +161,8 @@ def _validate(cfg: ValidateConfig, info: dict) -> dict:
     assessment = assess(metrics, cfg)
     reasons = explain_predicate_reasons(assessment.reasons, scene_results)
     info.update(scene=cfg.scene, controller=cfg.controller, wall_s=time.perf_counter() - t0,
-                actuator_model=actuator_model(cfg.controller))
+                actuator_model=actuator_model(cfg.controller),
+                start_lowered_m=round(log.start_lowered_m, 4))
     write_executed(log, out)
     if cfg.video:
         from twin.validate.video import write_video

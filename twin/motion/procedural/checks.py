@@ -93,6 +93,13 @@ def sole_points_w(motion: RobotMotion) -> dict[str, np.ndarray]:
     return out
 
 
+def lowest_sole_height_m(motion: RobotMotion, frame: int = 0) -> float:
+    """Height above the floor (z = 0) of the lowest sole point at ``frame``, m; negative
+    when that point is in the floor."""
+    r = g1_body().sole_radius_m
+    return float(min(p[frame, :, 2].min() for p in sole_points_w(motion).values()) - r)
+
+
 def com_and_self_penetration(motion: RobotMotion) -> tuple[np.ndarray, np.ndarray]:
     """(T, 3) whole-body CoM and (T,) deepest self-penetration (m, >= 0) by MuJoCo FK and
     collision detection of the motion's root and joints (the robot model has no floor)."""
