@@ -26,13 +26,14 @@ WALK_CATEGORIES = ("walk_forward", "walk_backward", "walk_sideways", "walk_diago
                    "walk_curve", "turn_in_place")
 SMPL_TASK = "smpl_task"  # a procedural human script retargeted like a video estimate
 SMPL_WALK = "smpl_walk"  # a foot-locked human walk retargeted like a video estimate
+SMPL_JOG = "smpl_jog"  # a human jog (flight or double support) retargeted like one
 SEEDED_CATEGORIES = (*STAND_SCRIPTS, SMPL_TASK)
 
 
 @dataclass(frozen=True)
 class ClipSpec:
     name: str
-    category: str  # a WALK_CATEGORIES entry, a STAND_SCRIPTS key, SMPL_TASK or SMPL_WALK
+    category: str  # a WALK_CATEGORIES entry, a STAND_SCRIPTS key, SMPL_TASK, _WALK or _JOG
     split: str
     params: dict = field(default_factory=dict)
 
@@ -57,6 +58,10 @@ HUMAN_GATES = Gates(zmp_outside_max_m=0.05, stance_slide_m=0.01)
 # human's CoM is planned, the robot's follows through retargeting); real motion-capture
 # walks leave it more (manifest: 40-80 % of frames).
 HUMAN_WALK_GATES = Gates(zmp_outside_max_m=0.35, stance_slide_m=0.05, sole_min_z_m=-0.015)
+# Retargeted human jogs, as loose as the G1 motion-capture jog takes are (manifest: ZMP up to
+# 0.49 m outside the feet, stance feet sliding 0.10-0.45 m, soles down to -0.038 m).
+HUMAN_JOG_GATES = Gates(zmp_outside_max_m=0.7, stance_slide_m=0.2, sole_min_z_m=-0.04,
+                        retarget_p95_m=0.07)
 
 
 def _smpl_walk_params(rng: np.random.Generator, r: dict) -> dict:
@@ -81,6 +86,28 @@ def _smpl_walk_params(rng: np.random.Generator, r: dict) -> dict:
     p["step_s"] = float(np.interp(speed, [0.0, 1.5], [0.6, 0.42]))
     p["walk_s"] = u(r["walk_s"])
     p["lift_m"] = u((0.06, 0.1))
+    return {k: round(v, 4) for k, v in p.items()}
+
+
+def _smpl_jog_params(rng: np.random.Generator, r: dict) -> dict:
+    """A human jog like the motion-capture jog takes (speeds at human scale)."""
+    u = lambda lo_hi: float(rng.uniform(*lo_hi))
+    kind = rng.choice(["forward", "backward", "arc"], p=[0.5, 0.25, 0.25])
+    p = dict(speed_mps=u(r["forward_speed"]), yaw_rate_rad_s=0.0, lean_rad=u((0.03, 0.15)),
+             over_foot_frac=u((0.25, 0.4)), heel_off_rad=u((0.3, 0.6)))
+    if kind == "backward":  # landing behind, pushing off in front: no heel-off to speak of
+        p.update(speed_mps=-u(r["backward_speed"]), lean_rad=u((0.0, 0.08)),
+                 over_foot_frac=u((0.5, 0.65)), heel_off_rad=u((0.0, 0.1)))
+    elif kind == "arc":
+        p["yaw_rate_rad_s"] = float(rng.choice([-1.0, 1.0])) * u(r["yaw_rate"])
+    p["step_s"] = float(np.interp(abs(p["speed_mps"]), [1.0, 2.6], [0.40, 0.33])) + u(
+        (-0.02, 0.02))
+    p["flight_frac"] = u(r["flight_frac"])
+    p["bounce_m"] = u((0.02, 0.05))
+    p["lift_m"] = u(r["lift_m"])
+    p["width_m"] = u((0.14, 0.24))
+    p["elbow_rad"] = u((0.8, 1.3))
+    p["jog_s"] = u(r["jog_s"])
     return {k: round(v, 4) for k, v in p.items()}
 
 
@@ -140,6 +167,8 @@ def build_catalog(cfg: dict) -> list[ClipSpec]:
                                       "wz": p["yaw_rate_rad_s"]}, h, tol)
                                for h in proc["smpl_walk"].get("exclude", [])):
                         break
+            elif category == SMPL_JOG:
+                p = _smpl_jog_params(rng, proc["smpl_jog"])
             elif category in SEEDED_CATEGORIES:
                 while True:
                     seed = int(rng.integers(1 << 30))
@@ -165,6 +194,13 @@ def _generate(spec: ClipSpec, fps: float) -> tuple[RobotMotion, dict]:
         from twin.motion.procedural.smpl_walk import WalkSpec, generate_smpl_walk
 
         motion, summary = generate_smpl_walk(WalkSpec(**spec.params), fps, spec.name)
+        report = physical_report(motion).as_dict()
+        return motion, {**report, "retarget_position_residual_p95_m":
+                        round(summary["position_residual_p95_m"], 5)}
+    elif spec.category == SMPL_JOG:
+        from twin.motion.procedural.smpl_jog import JogSpec, generate_smpl_jog
+
+        motion, summary = generate_smpl_jog(JogSpec(**spec.params), fps, spec.name)
         report = physical_report(motion).as_dict()
         return motion, {**report, "retarget_position_residual_p95_m":
                         round(summary["position_residual_p95_m"], 5)}
@@ -219,6 +255,8 @@ def make_clip(spec: ClipSpec, fps: float = 50.0, gates: Gates = Gates()
         gates = HUMAN_GATES
     if spec.category == SMPL_WALK and gates == Gates():
         gates = HUMAN_WALK_GATES
+    if spec.category == SMPL_JOG and gates == Gates():
+        gates = HUMAN_JOG_GATES
     for attempt in range(gates.max_attempts):
         motion, checks = _generate(spec, fps)
         fails = passes(checks, gates)
@@ -230,9 +268,10 @@ def make_clip(spec: ClipSpec, fps: float = 50.0, gates: Gates = Gates()
             for k in ("vx", "vy", "wz"):
                 if k in p:
                     p[k] = round(0.9 * p[k], 4)
-        elif spec.category == SMPL_WALK:
+        elif spec.category in (SMPL_WALK, SMPL_JOG):
             for k in ("speed_mps", "lateral_mps", "yaw_rate_rad_s"):
-                p[k] = round(0.9 * p[k], 4)
+                if k in p:
+                    p[k] = round(0.9 * p[k], 4)
         else:
             p["seed"] = int(p["seed"]) + 1
         spec = replace(spec, params=p)

@@ -105,12 +105,12 @@ def _plan(spec: WalkSpec, scale: float):
 
 def leg_ik(rest: np.ndarray, aa_root: np.ndarray, pelvis: np.ndarray,
            feet: dict[str, np.ndarray], hip_yaw: dict[str, np.ndarray] | None,
-           body: np.ndarray) -> float:
+           body: np.ndarray, start: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> float:
     """Hip flexion/abduction and knee flexion putting each ankle (``feet``, world, per side)
     on its target (least squares on SMPL FK of ``rest`` joints with root orientation
-    ``aa_root`` (T, 3), warm-started frame to frame), written into ``body`` (T, 21, 3); the
-    hip's yaw is ``hip_yaw`` (rad, per side; None = 0) and the ankle keeps the sole level.
-    Returns the largest residual, m."""
+    ``aa_root`` (T, 3), warm-started frame to frame from ``start``: hip flexion, abduction,
+    knee, rad), written into ``body`` (T, 21, 3); the hip's yaw is ``hip_yaw`` (rad, per
+    side; None = 0) and the ankle keeps the sole level. Returns the largest residual, m."""
     if hip_yaw is None:
         hip_yaw = {s: np.zeros(len(pelvis)) for s in SIDES}
     def residual(x, i, side, hip, knee, ankle_joint):
@@ -126,7 +126,7 @@ def leg_ik(rest: np.ndarray, aa_root: np.ndarray, pelvis: np.ndarray,
     for side in SIDES:
         hip, knee, ankle = (_J[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
         ankle_joint = SMPL_JOINT_NAMES.index(f"{side}_ankle")
-        x = np.zeros(3)
+        x = np.array(start, dtype=float)
         for i in range(len(pelvis)):
             sol = least_squares(residual, x, bounds=([-1.5, -0.6, 0.0], [1.0, 0.6, 2.4]),
                                 args=(i, side, hip, knee, ankle_joint))
@@ -190,13 +190,13 @@ def walk_world(spec: WalkSpec) -> dict[str, np.ndarray | float | dict]:
             "ik_residual_max_m": residual, "spec": asdict(spec)}
 
 
-def walk_gvhmr(spec: WalkSpec, world_from_camera: np.ndarray | None = None,
-               K: np.ndarray | None = None) -> dict:
-    """The walk as a GVHMR ``hmr4d_results.pt`` dict filmed by a camera (default: 5 m in
-    front of the start, 1.2 m high, looking back at the walker, 1000 px focal length)."""
+def smpl_world_gvhmr(w: dict, height_m: float, world_from_camera: np.ndarray | None = None,
+                     K: np.ndarray | None = None) -> dict:
+    """A z-up world motion (``walk_world``'s layout) as a GVHMR ``hmr4d_results.pt`` dict
+    filmed by a camera (default: 5 m in front of the start, 1.2 m high, looking back at the
+    walker, 1000 px focal length)."""
     from twin.motion.synthetic import gvhmr_result_in_camera
 
-    w = walk_world(spec)
     if world_from_camera is None:
         # OpenCV axes (x right, y down, z forward) in the world, as columns: the camera at
         # (5, 0, 1.2) looks along -x, so its right is +y and its down is -z
@@ -206,18 +206,30 @@ def walk_gvhmr(spec: WalkSpec, world_from_camera: np.ndarray | None = None,
     if K is None:
         K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
     return gvhmr_result_in_camera(w["root_rot_w"], w["pelvis_w"], w["body_pose"],
-                                  world_from_camera, K, spec.height_m)
+                                  world_from_camera, K, height_m)
+
+
+def smpl_world_raw(w: dict, height_m: float, fps: float, path: str) -> SmplParams:
+    """A z-up world motion as the reader record of its GVHMR file (y-up global
+    parameters)."""
+    g = smpl_world_gvhmr(w, height_m)["smpl_params_global"]
+    T = g["transl"].shape[0]
+    return SmplParams(path=path, format="gvhmr", model="smpl",
+                      root_orient_aa=np.asarray(g["global_orient"], np.float64),
+                      body_pose_aa=np.asarray(g["body_pose"], np.float64).reshape(T, 21, 3),
+                      betas=np.zeros(10), transl=np.asarray(g["transl"], np.float64),
+                      up_axis="y", fps=fps)
+
+
+def walk_gvhmr(spec: WalkSpec, world_from_camera: np.ndarray | None = None,
+               K: np.ndarray | None = None) -> dict:
+    """The walk as a GVHMR ``hmr4d_results.pt`` dict (``smpl_world_gvhmr``'s camera)."""
+    return smpl_world_gvhmr(walk_world(spec), spec.height_m, world_from_camera, K)
 
 
 def walk_raw(spec: WalkSpec) -> SmplParams:
     """The walk as the reader record of its GVHMR file (y-up global parameters)."""
-    g = walk_gvhmr(spec)["smpl_params_global"]
-    T = g["transl"].shape[0]
-    return SmplParams(path="<smpl_walk>", format="gvhmr", model="smpl",
-                      root_orient_aa=np.asarray(g["global_orient"], np.float64),
-                      body_pose_aa=np.asarray(g["body_pose"], np.float64).reshape(T, 21, 3),
-                      betas=np.zeros(10), transl=np.asarray(g["transl"], np.float64),
-                      up_axis="y", fps=spec.fps)
+    return smpl_world_raw(walk_world(spec), spec.height_m, spec.fps, "<smpl_walk>")
 
 
 def generate_smpl_walk(spec: WalkSpec, fps: float = 50.0, name: str = "smpl_walk"):
