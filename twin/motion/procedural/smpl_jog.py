@@ -26,6 +26,7 @@ from twin.motion.procedural.smpl_walk import (
     SIDES,
     _rz,
     leg_ik,
+    retarget_smpl,
     smpl_world_gvhmr,
     smpl_world_raw,
     swing_arms,
@@ -243,14 +244,7 @@ def jog_raw(spec: JogSpec) -> SmplParams:
 
 
 def generate_smpl_jog(spec: JogSpec, fps: float = 50.0, name: str = "smpl_jog"):
-    """Retargeted G1 ``RobotMotion`` of one jog (the ``twin validate`` input path) and the
-    retargeting summary."""
-    from twin.motion.normalise import normalise
-    from twin.retarget import retarget_to_g1
-
-    human = normalise(jog_raw(spec), target_fps=fps, height_m=spec.height_m)
-    res = retarget_to_g1(human)
-    motion = res.motion
-    motion.source.update({"name": name, "generator": "twin.motion.procedural.smpl_jog",
+    """Retargeted G1 ``RobotMotion`` of one jog and the retargeting summary."""
+    return retarget_smpl(jog_raw(spec), spec.height_m, fps,
+                         {"name": name, "generator": "twin.motion.procedural.smpl_jog",
                           "jog": asdict(spec)})
-    return motion, res.summary()

@@ -232,15 +232,19 @@ def walk_raw(spec: WalkSpec) -> SmplParams:
     return smpl_world_raw(walk_world(spec), spec.height_m, spec.fps, "<smpl_walk>")
 
 
-def generate_smpl_walk(spec: WalkSpec, fps: float = 50.0, name: str = "smpl_walk"):
-    """Retargeted G1 ``RobotMotion`` of one walk (the ``twin validate`` input path) and the
-    retargeting summary."""
+def retarget_smpl(raw: SmplParams, height_m: float, fps: float, source: dict):
+    """Retargeted G1 ``RobotMotion`` of a reader record (the ``twin validate`` input path),
+    ``source`` added to its own, and the retargeting summary."""
     from twin.motion.normalise import normalise
     from twin.retarget import retarget_to_g1
 
-    human = normalise(walk_raw(spec), target_fps=fps, height_m=spec.height_m)
-    res = retarget_to_g1(human)
-    motion = res.motion
-    motion.source.update({"name": name, "generator": "twin.motion.procedural.smpl_walk",
+    res = retarget_to_g1(normalise(raw, target_fps=fps, height_m=height_m))
+    res.motion.source.update(source)
+    return res.motion, res.summary()
+
+
+def generate_smpl_walk(spec: WalkSpec, fps: float = 50.0, name: str = "smpl_walk"):
+    """Retargeted G1 ``RobotMotion`` of one walk and the retargeting summary."""
+    return retarget_smpl(walk_raw(spec), spec.height_m, fps,
+                         {"name": name, "generator": "twin.motion.procedural.smpl_walk",
                           "walk": asdict(spec)})
-    return motion, res.summary()
