@@ -18,6 +18,7 @@ are at human scale, like ``WalkSpec``'s).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -108,6 +109,15 @@ def _min_jerk(s: np.ndarray) -> np.ndarray:
     return s ** 3 * (10 - 15 * s + 6 * s ** 2)
 
 
+def _heel_off_ankle(foothold: np.ndarray, fwd: np.ndarray, ball: float, h: float, theta):
+    """Ankle xy and its height above the flat-foot ankle height when a foot planted with its
+    ankle at ``foothold`` (xy) and facing ``fwd`` has turned its heel up by ``theta`` (rad)
+    about its ball, ``ball`` ahead of the ankle on the floor; ``h``: flat ankle height."""
+    x = -ball * np.cos(theta) + h * np.sin(theta)
+    z = ball * np.sin(theta) + h * np.cos(theta)
+    return foothold + np.multiply.outer(ball + x, fwd), z - h
+
+
 def _ball_in_ankle_m(rest: np.ndarray) -> float:
     """Horizontal distance from the ankle to the ball of the foot (SMPL's foot joint), m."""
     d = rest[SMPL_JOINT_NAMES.index("left_foot")] - rest[SMPL_JOINT_NAMES.index("left_ankle")]
@@ -137,7 +147,7 @@ def jog_world(spec: JogSpec) -> dict[str, np.ndarray | float | dict]:
     (T, 3, 3), ``pelvis_w`` (T, 3), ``body_pose`` (T, 21, 3) axis-angle, ``feet_w`` (ankle
     positions per side), ``contact`` (per side, (T,) bool), ``ik_residual_max_m``."""
     scale = spec.height_m / G1_HEIGHT_M
-    T = int(round(spec.jog_s * spec.fps)) + 1
+    T = round(spec.jog_s * spec.fps) + 1
     t = np.arange(T) / spec.fps
     rest = mean_shape_rest_joints(spec.height_m)
     ankle_z = ANKLE_HEIGHT_FRACTION * spec.height_m
@@ -168,18 +178,13 @@ def jog_world(spec: JogSpec) -> dict[str, np.ndarray | float | dict]:
         c = np.zeros(T, bool)
         hdg = np.zeros(T)
         th = np.zeros(T)
-        for a, b in zip(own[:-1], own[1:]):
+        for a, b in pairwise(own):
             on, off, nxt = ks[a] * step, ks[a] * step + stance, ks[b] * step
             fwd = np.array([np.cos(mid_heading[a]), np.sin(mid_heading[a])])
             heel_on = off - spec.heel_off_frac * stance
-            def ankle_of(theta):  # ankle (xy, height above its flat-foot height)
-                x = -ball * np.cos(theta) + h * np.sin(theta)
-                z = ball * np.sin(theta) + h * np.cos(theta)
-                xy = foothold[a] + np.multiply.outer(ball + x, fwd)
-                return xy, z - h
             sel = (t >= on) & (t < off)
             th[sel] = spec.heel_off_rad * _min_jerk((t[sel] - heel_on) / (off - heel_on))
-            p[sel, :2], p[sel, 2] = ankle_of(th[sel])
+            p[sel, :2], p[sel, 2] = _heel_off_ankle(foothold[a], fwd, ball, h, th[sel])
             hdg[sel], c[sel] = mid_heading[a], True
             # a swing foot moves with the pelvis, from behind it to ahead of it: interpolated
             # in the world it would trail ever further behind the pelvis after lift-off
@@ -188,7 +193,7 @@ def jog_world(spec: JogSpec) -> dict[str, np.ndarray | float | dict]:
             m = _min_jerk(s)[:, None]
             at_off, _ = _root_path(spec, np.array([off]), scale)
             at_nxt, _ = _root_path(spec, np.array([nxt]), scale)
-            xy_off, z_off = ankle_of(spec.heel_off_rad)
+            xy_off, z_off = _heel_off_ankle(foothold[a], fwd, ball, h, spec.heel_off_rad)
             p[sel, :2] = pelvis_xy[sel] + (1 - m) * (xy_off - at_off) + m * (
                 foothold[b] - at_nxt)
             p[sel, 2] = (1 - m[:, 0]) * z_off + (spec.lift_m / scale) * _bump(s ** 0.7)
