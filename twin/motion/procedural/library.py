@@ -190,17 +190,14 @@ def _generate(spec: ClipSpec, fps: float) -> tuple[RobotMotion, dict]:
                  "com": float(res.ik_residual_m["com"].max()), "hands": 0.0}
         zmp_err = float(np.linalg.norm(res.lipm.zmp - res.zmp_ref, axis=1).max())
         extra = {"lipm_zmp_error_max_m": round(zmp_err, 5)}
-    elif spec.category == SMPL_WALK:
+    elif spec.category in (SMPL_WALK, SMPL_JOG):
+        from twin.motion.procedural.smpl_jog import JogSpec, generate_smpl_jog
         from twin.motion.procedural.smpl_walk import WalkSpec, generate_smpl_walk
 
-        motion, summary = generate_smpl_walk(WalkSpec(**spec.params), fps, spec.name)
-        report = physical_report(motion).as_dict()
-        return motion, {**report, "retarget_position_residual_p95_m":
-                        round(summary["position_residual_p95_m"], 5)}
-    elif spec.category == SMPL_JOG:
-        from twin.motion.procedural.smpl_jog import JogSpec, generate_smpl_jog
-
-        motion, summary = generate_smpl_jog(JogSpec(**spec.params), fps, spec.name)
+        if spec.category == SMPL_WALK:
+            motion, summary = generate_smpl_walk(WalkSpec(**spec.params), fps, spec.name)
+        else:
+            motion, summary = generate_smpl_jog(JogSpec(**spec.params), fps, spec.name)
         report = physical_report(motion).as_dict()
         return motion, {**report, "retarget_position_residual_p95_m":
                         round(summary["position_residual_p95_m"], 5)}

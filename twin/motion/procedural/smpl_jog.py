@@ -32,6 +32,7 @@ from twin.motion.procedural.smpl_walk import (
     smpl_world_raw,
     swing_arms,
 )
+from twin.motion.procedural.swing import min_jerk
 from twin.motion.readers import SmplParams
 from twin.motion.rotations import R_ZUP_FROM_YUP, matrix_to_quat, quat_to_rotvec
 from twin.motion.smpl import ANKLE_HEIGHT_FRACTION, SMPL_JOINT_NAMES, mean_shape_rest_joints
@@ -102,11 +103,6 @@ def _root_path(spec: JogSpec, t: np.ndarray, scale: float) -> tuple[np.ndarray, 
 def _bump(s: np.ndarray) -> np.ndarray:
     """0 -> 1 -> 0 over s in [0, 1] with zero slope at both ends."""
     return np.sin(np.pi * np.clip(s, 0.0, 1.0)) ** 2
-
-
-def _min_jerk(s: np.ndarray) -> np.ndarray:
-    s = np.clip(s, 0.0, 1.0)
-    return s ** 3 * (10 - 15 * s + 6 * s ** 2)
 
 
 def _heel_off_ankle(foothold: np.ndarray, fwd: np.ndarray, ball: float, h: float, theta):
@@ -183,14 +179,14 @@ def jog_world(spec: JogSpec) -> dict[str, np.ndarray | float | dict]:
             fwd = np.array([np.cos(mid_heading[a]), np.sin(mid_heading[a])])
             heel_on = off - spec.heel_off_frac * stance
             sel = (t >= on) & (t < off)
-            th[sel] = spec.heel_off_rad * _min_jerk((t[sel] - heel_on) / (off - heel_on))
+            th[sel] = spec.heel_off_rad * min_jerk((t[sel] - heel_on) / (off - heel_on))
             p[sel, :2], p[sel, 2] = _heel_off_ankle(foothold[a], fwd, ball, h, th[sel])
             hdg[sel], c[sel] = mid_heading[a], True
             # a swing foot moves with the pelvis, from behind it to ahead of it: interpolated
             # in the world it would trail ever further behind the pelvis after lift-off
             sel = (t >= off) & (t < nxt)
             s = (t[sel] - off) / (nxt - off)
-            m = _min_jerk(s)[:, None]
+            m = min_jerk(s)[:, None]
             at_off, _ = _root_path(spec, np.array([off]), scale)
             at_nxt, _ = _root_path(spec, np.array([nxt]), scale)
             xy_off, z_off = _heel_off_ankle(foothold[a], fwd, ball, h, spec.heel_off_rad)
