@@ -115,6 +115,24 @@ def test_mlib_standing_motions_keep_feet_and_balance(squat):
         assert max(r.ik_residual_m[h].max() for h in HANDS) < 0.05, kind
 
 
+def test_mlib_stoop_lift_pitches_the_torso_like_a_box_lift_and_stays_balanced():
+    """A box lift from the floor as people do it (the held-out ones: torso 0.9-1.6 rad):
+    deeper than crouch-and-lift (torso 0.6 rad), statically balanced, feet planted."""
+    r = generate_standing("stoop_lift", seed=1005, duration_s=7.5)
+    m, rep = r.motion, physical_report(r.motion)
+    torso = m.body_quat_wxyz[:, m.body_index("torso_link")]
+    tilt = np.arccos(np.clip(1 - 2 * (torso[:, 1] ** 2 + torso[:, 2] ** 2), -1, 1))
+    print(rep.as_dict(), m.source["params"], tilt.max(), m.root_pos_w[:, 2].min())
+    assert tilt.max() > 1.3  # measured 1.36 rad for a 1.365 rad target
+    assert m.root_pos_w[:, 2].min() < 0.66
+    wrist_z = m.body_pos_w[:, m.body_index("left_wrist_yaw_link"), 2]
+    assert wrist_z.min() < 0.45  # arms hanging to the box (0.40 m)
+    assert rep.stance_slide_max_m < 0.001 and rep.sole_min_z_m > -0.005
+    assert rep.com_outside_max_m == 0.0 and rep.zmp_outside_max_m < 0.01
+    assert max(r.ik_residual_m[f].max() for f in FEET) < 0.002
+    assert m.source["params"]["down_hold_up_s"][2] < 1.1  # rises within 1.1 s
+
+
 def test_mlib_generation_is_deterministic():
     a = generate_standing("wave", seed=5, duration_s=2.0).motion
     b = generate_standing("wave", seed=5, duration_s=2.0).motion

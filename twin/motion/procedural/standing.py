@@ -1,5 +1,5 @@
 """Standing G1 motions with the feet planted: arm reaches, waves, torso bends, squats,
-crouch-and-lift, sit-down-like lowering. Each is whole-body IK over smooth target
+crouch-and-lift, stoop-and-lift from the floor, sit-down-like lowering. Each is whole-body IK over smooth target
 trajectories: both feet fixed flat on the floor, the whole-body CoM held over the centre of
 the support polygon (so every frame is statically balanced), and per motion the pelvis
 height and pitch, the torso orientation, hand targets and an arm posture.
@@ -289,6 +289,47 @@ def crouch_lift_script(seed: int, duration_s: float = 9.0, fps: float = 50.0
                 "box_high": box_high.round(3).tolist()}
 
 
+def stoop_lift_script(seed: int, duration_s: float = 8.0, fps: float = 50.0
+                      ) -> tuple[StandScript, dict]:
+    """Stoop to a (virtual) box on the floor, the torso pitched 0.9-1.4 rad over bent knees
+    and the arms hanging to it; stand up carrying it in front of the chest (arms forward,
+    elbows bent), hold, stoop to put it down, stand. Deeper and faster than ``crouch_lift``
+    (torso 0.6 rad, hands at 0.5 m), as people lift: the held-out motion-capture box lifts
+    pitch the torso 0.9-1.6 rad with the pelvis at 0.45-0.55 m and rise in 0.5-0.7 s. The
+    arms are postures, not hand targets: a hand target 0.5 m below the shoulder pulled the
+    whole-body IK from one branch to another between frames."""
+    rng = np.random.default_rng(seed)
+    sc = _script(duration_s, fps)
+    t = sc.t
+    z0 = sc.pelvis_z[0]
+    depth = rng.uniform(0.5, 0.62)
+    pitch = rng.uniform(0.9, 1.4)
+    pelvis_share = rng.uniform(0.55, 0.75)
+    carry_shoulder = rng.uniform(0.5, 1.0)
+    carry_elbow = rng.uniform(0.3, 0.8)
+    down, hold, up = rng.uniform(0.7, 1.3), rng.uniform(0.2, 0.7), rng.uniform(0.5, 1.1)
+    carry = rng.uniform(0.8, 2.0)
+    k = [0.4, 0.4 + down, 0.4 + down + hold, 0.4 + down + hold + up]
+    k += [k[-1] + carry, k[-1] + carry + down, k[-1] + carry + down + hold,
+          k[-1] + carry + down + hold + up]
+    scale = min(1.0, (duration_s - 0.3) / k[-1])
+    k = [x * scale for x in k]
+    sc.pelvis_z = keyframes(t, k, [z0, depth, depth, z0, z0, depth, depth, z0])
+    sc.torso_rpy[:, 1] = keyframes(t, k, [0.0, pitch, pitch, 0.0, 0.0, pitch, pitch, 0.0])
+    sc.pelvis_pitch = pelvis_share * sc.torso_rpy[:, 1]
+    hang, cs, ce = -0.9 * pitch, -carry_shoulder, -carry_elbow
+    shoulder = keyframes(t, k, [0.0, hang, hang, cs, cs, hang, hang, 0.0])
+    elbow = keyframes(t, k, [0.0, 0.0, 0.0, ce, ce, 0.0, 0.0, 0.0])
+    for side in ("left", "right"):
+        sc.posture_delta[f"{side}_shoulder_pitch_joint"] = shoulder
+        sc.posture_delta[f"{side}_elbow_joint"] = elbow
+    return sc, {"seed": seed, "duration_s": duration_s, "depth_pelvis_z_m": round(depth, 3),
+                "torso_pitch_rad": round(pitch, 3), "pelvis_pitch_share": round(pelvis_share, 3),
+                "carry_shoulder_rad": round(carry_shoulder, 3),
+                "carry_elbow_rad": round(carry_elbow, 3),
+                "down_hold_up_s": [round(x * scale, 2) for x in (down, hold, up)]}
+
+
 def sit_script(seed: int, duration_s: float = 8.0, fps: float = 50.0) -> tuple[StandScript, dict]:
     """Sit-down-like lowering: the pelvis drops and moves back (the CoM stays over the
     feet), hips flex, the torso pitches forward and the arms reach forward; hold; rise."""
@@ -313,7 +354,8 @@ def sit_script(seed: int, duration_s: float = 8.0, fps: float = 50.0) -> tuple[S
 
 
 STAND_SCRIPTS = {"reach": reach_script, "wave": wave_script, "bend": bend_script,
-                 "squat": squat_script, "crouch_lift": crouch_lift_script, "sit": sit_script}
+                 "squat": squat_script, "crouch_lift": crouch_lift_script, "sit": sit_script,
+                 "stoop_lift": stoop_lift_script}
 
 
 @dataclass(frozen=True)
