@@ -196,6 +196,21 @@ def write_manifest(manifest: dict, committed: Path, build_copy: Path) -> bool:
     return True
 
 
+def remove_stale_clips(out_dir: Path, entries: list[dict]) -> list[str]:
+    """Delete the clip files under ``out_dir``'s split folders that this build did not write
+    (a category switched off, a clip renamed): training reads whole folders, so a stale clip
+    would train on silently. Returns the removed files, relative to ``out_dir``."""
+    kept = {e["file"] for e in entries}
+    removed = []
+    for split in SPLITS:
+        for path in sorted((out_dir / split).glob("*.npz")):
+            rel = str(path.relative_to(out_dir))
+            if rel not in kept:
+                path.unlink()
+                removed.append(rel)
+    return removed
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(REPO / "configs/motion_library/default.yaml"))
@@ -277,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
             write(name, category, split, motion, extra)
             log.info("%-36s %5.1f s clip (%s, %s)", name, motion.duration_s, category, split)
     real_wall = time.perf_counter() - t1
+    if not (args.limit or args.only_procedural):  # a partial build leaves the rest in place
+        for rel in remove_stale_clips(out_dir, entries):
+            log.info("removed %s: not in this build", rel)
 
     counts: dict[str, dict[str, int]] = {}
     for e in entries:

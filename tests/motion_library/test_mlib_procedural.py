@@ -208,6 +208,26 @@ def test_mlib_rebuild_keeps_a_small_copy_whose_motion_is_the_same():
     assert not build.same_motion(a, load_robot_motion(SMALL / "heldout_small_squat.npz"))
 
 
+def test_mlib_rebuild_removes_the_clips_it_no_longer_makes(tmp_path):
+    """A category switched off leaves no clip behind: training reads whole folders."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_motion_library",
+                                                  REPO / "scripts/build_motion_library.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    for split in build.SPLITS:
+        (tmp_path / split).mkdir()
+    for rel in ("train/walk_forward_000.npz", "train/stoop_lift_000.npz",
+                "heldout/heldout_squat.npz"):
+        (tmp_path / rel).write_bytes(b"npz")
+    (tmp_path / "train/notes.txt").write_text("not a clip")
+    entries = [{"file": "train/walk_forward_000.npz"}, {"file": "heldout/heldout_squat.npz"}]
+    assert build.remove_stale_clips(tmp_path, entries) == ["train/stoop_lift_000.npz"]
+    assert sorted(p.name for p in (tmp_path / "train").iterdir()) == [
+        "notes.txt", "walk_forward_000.npz"]
+
+
 def test_mlib_rebuild_keeps_the_committed_manifest_unless_the_library_changed(tmp_path):
     """Another machine's build differs in timings and the generated clips' file/content
     hashes only: the committed manifest stays as it is (a clean checkout after setup) and the
