@@ -1,8 +1,8 @@
 """Standing G1 motions with the feet planted: arm reaches, waves, torso bends, squats,
-crouch-and-lift, stoop-and-lift from the floor, sit-down-like lowering. Each is whole-body IK over smooth target
-trajectories: both feet fixed flat on the floor, the whole-body CoM held over the centre of
-the support polygon (so every frame is statically balanced), and per motion the pelvis
-height and pitch, the torso orientation, hand targets and an arm posture.
+crouch-and-lift, stoop-and-lift from the floor, sit-down-like lowering. Each is whole-body
+IK over smooth target trajectories: both feet fixed flat on the floor, the whole-body CoM
+held over the centre of the support polygon (so every frame is statically balanced), and per
+motion the pelvis height and pitch, the torso orientation, hand targets and an arm posture.
 
 Target trajectories are piecewise minimum-jerk between keyframes (zero velocity and
 acceleration at every keyframe). A hand target is active while its weight ``w`` > 0: its
