@@ -116,6 +116,24 @@ def test_a_deep_bend_keeps_the_planted_feet_on_the_floor(demo_data, heights):
     assert np.percentile(res.position_residual_m[:, 0], 95) < 0.035  # pelvis gives way
 
 
+def test_both_planted_feet_stand_on_the_floor(demo_data, heights):
+    """OMOMO sub3's left ankle joint stands 1.7 cm above its right (planted heights 0.111
+    and 0.094 m). Measured from one nominal ankle height, the G1's planted left sole floated
+    18 mm (median over the frames the human ankle is still); from each ankle's own planted
+    height, 5 mm, the right 0 mm."""
+    from twin.motion.procedural.checks import FEET, g1_body, sole_points_w
+
+    human = load_human_motion(demo_data / "OMOMO_new" / "sub3_largebox_003.pt", fps=30.0,
+                              height_m=float(heights["sub3"]))
+    soles = sole_points_w(retarget_to_g1(human).motion)
+    for foot in FEET:
+        ankle = human.joint(f"{foot.split('_')[0]}_ankle")
+        still = np.r_[np.linalg.norm(np.diff(ankle, axis=0), axis=1) * human.fps, 1.0] < 0.1
+        lowest = soles[foot][:, :, 2].min(axis=1) - g1_body().sole_radius_m
+        float_mm = 1000 * np.median(lowest[still])
+        assert abs(float_mm) < 8, f"{foot}: {float_mm:.1f} mm"
+
+
 def test_mocap_climbing_clip_end_to_end(demo_data):
     clip = next((demo_data / "climb" / "mocap_climb_seq_0").glob("*.npy"))
     human = load_human_motion(clip, joint_map="mocap_demo", fps=120.0)

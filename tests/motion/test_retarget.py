@@ -155,3 +155,22 @@ def test_elbows_bend_like_the_human_and_wrists_stay_relaxed(walk):
         # flexes as the angle falls
         assert q[f"{side}_elbow_joint"].max() < 1.2
         assert np.abs(q[f"{side}_wrist_pitch_joint"]).max() < 0.4
+
+
+def test_planted_height_is_where_a_still_ankle_stands():
+    from twin.retarget.targets import MAX_GROUNDING_M, planted_height
+
+    fps, nominal = 50.0, 0.08
+    t = np.arange(200) / fps
+    # 1 s planted at 0.095 m (a skeleton whose ankle sits 1.5 cm high), 1 s on a raised
+    # heel (still, 5 cm higher), 2 s of swing at 1 m/s.
+    z = np.where(t < 1.0, 0.095, np.where(t < 2.0, 0.145, 0.095 + 0.1 * np.sin(t)))
+    x = np.where(t < 2.0, 0.0, t - 2.0)
+    ankle = np.stack([x, np.zeros_like(t), z], axis=1)
+    assert planted_height(ankle, fps, nominal) == pytest.approx(0.095, abs=1e-6)
+    # Planted for less than 0.25 s: the nominal height.
+    moving = np.stack([t, np.zeros_like(t), z], axis=1)
+    moving[:10, 0] = 0.0
+    assert planted_height(moving, fps, nominal) == nominal
+    # Standing on a 30 cm box the whole clip: no more than MAX_GROUNDING_M of correction.
+    assert planted_height(ankle + [0, 0, 0.3], fps, nominal) == nominal + MAX_GROUNDING_M

@@ -279,4 +279,4 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     page = (out / "report.html").read_text()
     assert "Placement in the scene" in page and "<td>reach_box</td><td>reach</td>" in page
     assert any(r.startswith("task predicate 'reach_box' not met") and
-               r.endswith("the plan itself meets it at t = 5.66 s") for r in report["reasons"])
+               r.endswith("the plan itself meets it at t = 5.68 s") for r in report["reasons"])

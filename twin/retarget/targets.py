@@ -9,7 +9,9 @@ bent knees and pull knee targets ~10 cm off. Targets here are:
   (so a standing human gives a standing robot), orientation from the hips and spine;
 - torso and feet: orientations derived from joint positions (``human_frames``);
 - ankles: horizontal ``s * p``, height above the robot's standing ankle height scaled by
-  ``s`` (feet on the floor stay on the floor);
+  ``s``, measured from where that ankle stands when its foot is planted (``planted_height``):
+  a subject's two ankle joints need not sit at the same height (OMOMO sub3: the left 1.5 cm
+  above the right), and a nominal height for both left one G1 foot floating 2 cm;
 - knees, elbows and wrists: the robot hip / shoulder / elbow target plus the robot's thigh /
   upper-arm / forearm length along the human's limb direction, so the robot bends its
   elbows as far as the human does. Wrists at the scaled position instead
@@ -65,6 +67,26 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
+STILL_SPEED_M_S = 0.1  # an ankle slower than this (horizontally and vertically) is planted
+PLANTED_BAND_M = 0.03  # planted frames this far above the lowest one are on a raised heel
+MIN_PLANTED_S = 0.25  # less planted time than this: keep the nominal ankle height
+MAX_GROUNDING_M = 0.04  # a larger correction is terrain or a wrong height, not a skeleton
+
+
+def planted_height(ankle_pos: np.ndarray, fps: float, nominal_m: float) -> float:
+    """Height (m) of an ankle joint when its foot stands flat on the floor: the 10th
+    percentile over the frames where the ankle is still and within ``PLANTED_BAND_M`` of
+    its lowest still height. ``nominal_m`` when the foot is planted less than
+    ``MIN_PLANTED_S``; never more than ``MAX_GROUNDING_M`` from ``nominal_m``."""
+    speed = np.linalg.norm(np.diff(ankle_pos, axis=0), axis=1) * fps
+    z = 0.5 * (ankle_pos[1:, 2] + ankle_pos[:-1, 2])[speed < STILL_SPEED_M_S]
+    if z.size < MIN_PLANTED_S * fps:
+        return nominal_m
+    z = z[z < z.min() + PLANTED_BAND_M]
+    return float(np.clip(np.percentile(z, 10), nominal_m - MAX_GROUNDING_M,
+                         nominal_m + MAX_GROUNDING_M))
+
+
 def human_standing_pelvis_height(human: HumanMotion) -> float:
     """Pelvis height of the subject standing straight: hip drop + leg length + ankle height."""
     j = human.joint
@@ -97,8 +119,9 @@ def compute_targets(human: HumanMotion, robot: RobotGeometry,
     torso = pelvis + R_pelvis @ robot.torso_in_pelvis
     for side in ("left", "right"):
         ankle = j(f"{side}_ankle")
+        rest_h = planted_height(ankle, human.fps, ankle_h)
         pos[f"{side}_ankle"] = np.concatenate(
-            [s * ankle[:, :2], robot.ankle_height_m + s * (ankle[:, 2:] - ankle_h)], axis=1)
+            [s * ankle[:, :2], robot.ankle_height_m + s * (ankle[:, 2:] - rest_h)], axis=1)
         hip = pelvis + R_pelvis @ robot.hip_in_pelvis[side]
         pos[f"{side}_knee"] = hip + robot.thigh_m * _unit(j(f"{side}_knee") - j(f"{side}_hip"))
         shoulder = torso + R_torso @ robot.shoulder_in_torso[side]
