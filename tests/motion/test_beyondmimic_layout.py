@@ -61,6 +61,31 @@ def test_isaac_lab_order_is_found_and_reordered(tmp_path, clip):
     np.testing.assert_allclose(m.body_ang_vel_w, clip.body_ang_vel_w, atol=1e-4)
 
 
+def test_a_world_body_written_first_is_dropped(tmp_path, clip):
+    """UniLab's G1 clips carry 31 bodies: the world body (origin, identity) before the
+    pelvis. It is dropped and the other 30 are named by FK; a 31st body that moves is not
+    taken for the world."""
+    _write(tmp_path / "mj.npz", clip)
+    z = dict(np.load(tmp_path / "mj.npz"))
+    T = z["joint_pos"].shape[0]
+    world = {"body_pos_w": np.zeros((T, 1, 3)), "body_quat_w": np.tile([1.0, 0, 0, 0], (T, 1, 1)),
+             "body_lin_vel_w": np.zeros((T, 1, 3)), "body_ang_vel_w": np.zeros((T, 1, 3))}
+    for key, w in world.items():
+        z[key] = np.concatenate([w.astype(np.float32), z[key]], axis=1)
+    np.savez(tmp_path / "world.npz", **z)
+    m = load_robot_motion(tmp_path / "world.npz")
+    assert m.source["world_body_dropped"] and m.source["layout_order"] == "mujoco"
+    assert m.body_names == clip.body_names
+    np.testing.assert_allclose(m.body_pos_w, clip.body_pos_w, atol=1e-6)
+    assert "world_body_dropped" not in load_robot_motion(tmp_path / "mj.npz").source
+    z["body_pos_w"][:, 0, 0] = np.linspace(0.0, 1.0, T)
+    np.savez(tmp_path / "moving.npz", **z)
+    with pytest.raises(MotionFormatError, match=r"moving.npz: key 'body_pos_w': has 31 bodies "
+                       r"and no body_names; expected 30 \(the G1's bodies\), or 31 with the "
+                       r"world body first"):
+        load_robot_motion(tmp_path / "moving.npz")
+
+
 def test_layout_matching_no_order_is_one_clear_line(tmp_path, clip):
     rng = np.random.default_rng(0)
     _write(tmp_path / "shuffled.npz", clip, joint_idx=rng.permutation(29))

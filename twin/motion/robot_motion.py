@@ -189,6 +189,12 @@ def _read_fps(path: Path, z: dict, fps: float | None) -> float:
     return float(values[0])
 
 
+def _is_world_body(bp: np.ndarray, bq: np.ndarray) -> bool:
+    """A body column that stays at the origin with the identity orientation in every frame:
+    the world body, which some exporters (UniLab) write first."""
+    return bool(np.all(bp == 0.0) and np.all(bq == np.array([1.0, 0.0, 0.0, 0.0])))
+
+
 def _name_unnamed_g1_columns(path: Path, jp: np.ndarray, bp: np.ndarray, bq: np.ndarray
                              ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Name the columns of a clip without names by FK against the G1 (MuJoCo vs Isaac Lab
@@ -198,7 +204,8 @@ def _name_unnamed_g1_columns(path: Path, jp: np.ndarray, bp: np.ndarray, bq: np.
     nb = robot_model("g1").nbody - 1
     if bp.shape[1] != nb:
         raise MotionFormatError(path, "body_pos_w", f"has {bp.shape[1]} bodies and no "
-                                f"body_names; expected {nb} (the G1's bodies) to name them")
+                                f"body_names; expected {nb} (the G1's bodies), or {nb + 1} "
+                                "with the world body first, to name them")
     match = detect_layout("g1", jp, bp, bq)
     if match is None:
         errs = layout_errors("g1", jp, bp, bq)
@@ -246,7 +253,14 @@ def _read_beyondmimic_npz(path: Path, z: dict, joint_names: tuple[str, ...] | No
     found: dict = {}
     unnamed = "joint_names" not in z and "body_names" not in z and joint_names is None
     if unnamed and jp.shape[1] == len(G1_JOINT_NAMES):
+        world_first = bp.shape[1] > 1 and _is_world_body(bp[:, 0], bq[:, 0])
+        if world_first:
+            bp, bq = bp[:, 1:], bq[:, 1:]
+            lin = lin[:, 1:] if lin is not None else None
+            ang = ang[:, 1:] if ang is not None else None
         joint_perm, body_perm, found = _name_unnamed_g1_columns(path, jp, bp, bq)
+        if world_first:
+            found["world_body_dropped"] = True
         jp = jp[:, joint_perm]
         jv = jv[:, joint_perm] if jv is not None else None
         bp, bq = bp[:, body_perm], bq[:, body_perm]
