@@ -34,8 +34,8 @@ class HumanInputConfig:
     fps: float | None = _help("frame rate of a file that does not store it (GEM, WHAM, .npy; "
                               "GVHMR: 30 assumed, with a note), 1..1000")
     format: str | None = _help("input format: gvhmr, gem, wham, amass_smplh, amass_smplx, "
-                               "joints, intermimic, bundle, human_motion; null = detected "
-                               "from the content")
+                               "joints, intermimic, deepmimic, bundle, human_motion; null = "
+                               "detected from the content")
     body_model: str | None = _help("SMPL .pkl/.npz or SMPL-X .npz file for exact J(beta); "
                                    "null = built-in mean shape scaled to height (approximate)")
     height: float | None = _help("subject height in m (0.5..2.5); null = from the body model, "

@@ -4,8 +4,9 @@ The steps, in order: resolve fps (file first, then the explicit argument; error 
 neither or if they disagree); check for NaN/Inf frames (error, or interpolate isolated
 runs when ``repair=True``); SMPL forward kinematics with rest joints ``J(beta)`` from a
 body-model file or the built-in mean-shape skeleton (the pelvis lands at
-``J0(beta) + transl``); y-up -> z-up; lowest foot sole onto z = 0; resample to
-``target_fps`` (linear positions, slerp rotations, nearest hand states); optional One-Euro.
+``J0(beta) + transl``); y-up -> z-up; lowest foot sole onto z = 0 (the file's own floor
+where the format has one: DeepMimic); resample to ``target_fps`` (linear positions, slerp
+rotations, nearest hand states); optional One-Euro.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from twin.motion.human_motion import HumanMotion, load_human_motion_npz
 from twin.motion.joint_maps import JointMap
 from twin.motion.limits import check_fps, check_npz_budget, resampled_frames
 from twin.motion.readers import (
+    JointPositions,
     RawMotion,
     SmplParams,
     read_raw_motion,
@@ -60,8 +62,11 @@ def load_human_motion(
     max_repair_gap: int = 5,
     smoothing: OneEuroConfig | None = None,
     target_fps: float | None = DEFAULT_FPS,
+    loops: int = 1,
 ) -> HumanMotion:
-    """Read any supported human-motion file and normalise it (see module docstring)."""
+    """Read any supported human-motion file and normalise it (see module docstring).
+
+    ``loops`` repeats a looping DeepMimic clip (root path and heading carried over)."""
     p = Path(path)
     if p.is_file() and p.suffix == ".npz" and sniff_container(p) == "npz" and format in (
             None, "human_motion"):
@@ -70,7 +75,8 @@ def load_human_motion(
             is_ours = "schema" in z.files and str(z["schema"]) == "twin.human_motion"
         if is_ours:
             return load_human_motion_npz(p)
-    raw = read_raw_motion(path, format, track_id=track_id, joint_map=joint_map, up_axis=up_axis)
+    raw = read_raw_motion(path, format, track_id=track_id, joint_map=joint_map, up_axis=up_axis,
+                          loops=loops)
     return normalise(raw, fps=fps, body_model=body_model, height_m=height_m, repair=repair,
                      max_repair_gap=max_repair_gap, smoothing=smoothing, target_fps=target_fps)
 
@@ -261,9 +267,11 @@ def normalise(
     else:
         pos, rot = raw.positions.copy(), None
         names = raw.joint_names
-        height = float(height_m) if height_m is not None else estimate_height_m(names, pos)
-        source["skeleton"] = "joint positions as given" + (
-            "" if height_m is not None else " (height estimated from limb lengths)")
+        given = height_m if height_m is not None else raw.height_m
+        height = float(given) if given is not None else estimate_height_m(names, pos)
+        if "skeleton" not in raw.info:
+            source["skeleton"] = "joint positions as given" + (
+                "" if given is not None else " (height estimated from limb lengths)")
     if raw.up_axis == "y":
         pos = pos @ R_ZUP_FROM_YUP.T
         rot = None if rot is None else R_ZUP_FROM_YUP @ rot
@@ -276,7 +284,9 @@ def normalise(
             quat = _interp_quats(quat, mask)
     source["repaired_frames"] = str(int(mask.sum()))
     if floor:
-        pos[..., 2] -= _floor_offset(names, pos[..., 2], height)
+        file_floor = raw.floor_height_m if isinstance(raw, JointPositions) else None
+        pos[..., 2] -= (_floor_offset(names, pos[..., 2], height) if file_floor is None
+                        else file_floor)
     hands = raw.hands.states if raw.hands is not None else None
     if raw.hands is not None:
         source["hand_state_columns_in_file"] = raw.hands.columns_in_file

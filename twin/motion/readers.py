@@ -4,8 +4,10 @@ Formats (``FORMATS``): ``gvhmr`` (``hmr4d_results.pt``), ``gem`` (GEM/GENMO demo
 ``wham`` (``wham_output.pkl``, pickle or uncompressed joblib), ``amass_smplh`` and
 ``amass_smplx`` (``.npz``), ``joints`` (``.npz`` with ``joint_pos``/``joint_names``, or a
 bare ``(T, J, 3)`` ``.npy`` with a joint map), ``intermimic`` (OMOMO/InterMimic ``(T, 591)``
-``.pt`` tensors as shipped by holosoma-retargeting), ``bundle`` (ExoActor-style JSON: a body
-file plus per-frame hand states) and ``human_motion`` (twin's own normalised ``.npz``).
+``.pt`` tensors as shipped by holosoma-retargeting), ``deepmimic`` (DeepMimic ``humanoid3d``
+JSON clips as shipped in pybullet_data, joint positions by ``twin.motion.deepmimic``),
+``bundle`` (ExoActor-style JSON: a body file plus per-frame hand states) and
+``human_motion`` (twin's own normalised ``.npz``).
 
 Loading never executes pickled code: ``.pt`` zip checkpoints go through
 ``twin.motion.torch_zip`` (no torch needed; ``torch.load(weights_only=True)`` only as a
@@ -32,7 +34,7 @@ from twin.motion.safe_pickle import safe_load_pickle
 from twin.motion.smpl import SMPL_BODY_JOINT_NAMES
 
 FORMATS: tuple[str, ...] = ("gvhmr", "gem", "wham", "amass_smplh", "amass_smplx", "joints",
-                            "intermimic", "bundle", "human_motion")
+                            "intermimic", "deepmimic", "bundle", "human_motion")
 BUNDLE_SCHEMA = "twin.exoactor_bundle"
 GVHMR_FPS = 30.0  # GVHMR's output rate; its hmr4d_results.pt does not store it
 HAND_STATE_COLUMNS = ("anatomical", "image_plane")
@@ -77,7 +79,12 @@ class SmplParams:
 
 @dataclass
 class JointPositions:
-    """Joint positions (T, J, 3) m with SMPL body-joint names, in the file's world."""
+    """Joint positions (T, J, 3) m with SMPL body-joint names, in the file's world.
+
+    ``height_m``: the subject's height when the format's skeleton fixes it (else None:
+    estimated from limb lengths); ``floor_height_m``: the floor along ``up_axis`` when the
+    file's world has one (else None: the lowest estimated sole becomes the floor).
+    """
 
     path: str
     format: str
@@ -88,6 +95,8 @@ class JointPositions:
     hands: HandStates | None = None
     bad_frames: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict[str, str] = field(default_factory=dict)
+    height_m: float | None = None
+    floor_height_m: float | None = None
 
     @property
     def num_frames(self) -> int:
@@ -417,6 +426,25 @@ def _read_intermimic(path: Path, data: Any, up_axis: str | None) -> JointPositio
                               "intermimic")
 
 
+def _read_deepmimic(path: Path, loops: int) -> JointPositions:
+    from twin.motion import deepmimic as dm
+    from twin.motion.limits import read_json
+
+    clip = dm.parse_clip(path, read_json(path))
+    keys = (f"{clip.num_frames} key frames at {clip.fps:g} fps" if clip.uniform else
+            f"{clip.num_frames} key frames, uneven dt, resampled at {clip.fps:g} fps")
+    clip = dm.resample_uniform(dm.repeat_cycles(clip, loops))
+    pos, rot = dm.forward_kinematics(clip)
+    names, joints = dm.smpl_joints(pos, rot)
+    info = {"skeleton": f"DeepMimic humanoid3d (pybullet humanoid.urdf x{dm.URDF_SCALE:g}), "
+            f"{dm.STANDING_HEIGHT_M:.3f} m; pelvis, spine1, neck, toes, head derived",
+            "loop": clip.loop, "loops": str(loops), "key_frames": keys,
+            "floor": "the file's y = 0 (DeepMimic's ground plane)",
+            "lowest_sole_m": f"{float(dm.sole_height_m(pos, rot).min()):.4f}"}
+    return JointPositions(str(path), "deepmimic", names, joints, "y", clip.fps, info=info,
+                          height_m=dm.STANDING_HEIGHT_M, floor_height_m=0.0)
+
+
 def _read_hand_states(path: Path, manifest: dict, base: Path, T: int) -> HandStates:
     hs_spec = manifest.get("hand_state")
     if hs_spec is None:
@@ -489,7 +517,7 @@ def detect_format(path: str | Path) -> str:
     container = sniff_container(path)
     _check_extension(path, container)
     if container == "json":
-        return "bundle"
+        return _classify_json(path)
     if container == "npz":
         fmt = _classify_npz(_read_npz_dict(path))
         if fmt:
@@ -504,7 +532,16 @@ def detect_format(path: str | Path) -> str:
     if container == "pickle":
         return "wham"
     raise MotionFormatError(path, None, f"content is {container!r}; expected a .pt, .pkl, .npz, "
-                            ".npy or bundle .json human-motion file")
+                            ".npy, bundle .json or DeepMimic JSON human-motion file")
+
+
+def _classify_json(path: Path) -> str:
+    from twin.motion.limits import read_json
+
+    data = read_json(path)
+    if isinstance(data, dict) and "Frames" in data and "schema" not in data:
+        return "deepmimic"
+    return "bundle"
 
 
 def _classify_torch(path: Path, data: Any) -> str:
@@ -528,12 +565,18 @@ def read_raw_motion(
     track_id: int | str | None = None,
     joint_map: str | Path | JointMap | None = None,
     up_axis: str | None = None,
+    loops: int = 1,
 ) -> RawMotion:
-    """Parse and validate one human-motion file (format auto-detected unless given)."""
+    """Parse and validate one human-motion file (format auto-detected unless given).
+
+    ``loops``: play a looping DeepMimic clip this many times (``twin.motion.deepmimic``)."""
     path = Path(path)
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
         raise MotionFormatError(path, "format", f"is {fmt!r}; expected one of {list(FORMATS)}")
+    if loops != 1 and fmt not in ("deepmimic", "bundle"):
+        raise MotionFormatError(path, "loops", f"is {loops!r} but a {fmt} file does not loop; "
+                                "expected 1 (only DeepMimic clips with Loop 'wrap' repeat)")
     if not path.is_file():
         raise MotionFormatError(path, None, "file does not exist")
     container = sniff_container(path)
@@ -541,7 +584,7 @@ def read_raw_motion(
     want = {"gvhmr": ("torch_zip", "pickle"), "gem": ("torch_zip", "pickle"),
             "intermimic": ("torch_zip", "pickle"), "wham": ("pickle",),
             "amass_smplh": ("npz",), "amass_smplx": ("npz",), "joints": ("npz", "npy"),
-            "bundle": ("json",), "human_motion": ("npz",)}[fmt]
+            "deepmimic": ("json",), "bundle": ("json",), "human_motion": ("npz",)}[fmt]
     if container not in want:
         raise MotionFormatError(path, None, f"content is {container!r}; format {fmt!r} expects "
                                 f"{' or '.join(want)}")
@@ -551,8 +594,10 @@ def read_raw_motion(
         return _read_intermimic(path, _load_torch(path), up_axis)
     if fmt == "wham":
         return _read_wham(path, safe_load_pickle(path), track_id)
+    if fmt == "deepmimic":
+        return _read_deepmimic(path, loops)
     if fmt == "bundle":
-        return _read_bundle(path, track_id=track_id, joint_map=jm, up_axis=up_axis)
+        return _read_bundle(path, track_id=track_id, joint_map=jm, up_axis=up_axis, loops=loops)
     if container == "npy":
         try:
             arr = np.load(path, allow_pickle=False)
