@@ -117,26 +117,40 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
         u = cfg["unilab"]
         yield from robot_clips(u, "unilab", u["category"], licence=u["licence"])
 
+    from twin.motion import load_human_motion
+    from twin.retarget import retarget_to_g1
+
+    def retargeted(human, **source):
+        res = retarget_to_g1(human)
+        m = with_source(res.motion, **source)
+        return m, {**physical_report(m).as_dict(),
+                   "retarget_position_residual_p95_m": round(
+                       res.summary()["position_residual_p95_m"], 5)}
+
     hu = cfg["human"]
     root = fetch_wheel(hu["requirement"], hu["member_dir"], cache)
     heights = None
     for clip, rule in _kept_clips(hu, root, skipped):
-        from twin.motion import load_human_motion
         from twin.motion.safe_pickle import safe_load_pickle
-        from twin.retarget import retarget_to_g1
 
         if heights is None:
             heights = safe_load_pickle(root / "height_dict.pkl")
         human = load_human_motion(root / clip, fps=float(rule.get("fps", 30)),
                                   height_m=float(heights[rule["subject"]]))
-        res = retarget_to_g1(human)
-        name = "human_" + Path(clip).stem
-        m = with_source(res.motion, package=hu["requirement"], clip=clip,
-                        licence="see the holosoma-retargeting package (OMOMO demo data)")
-        extra = {**physical_report(m).as_dict(),
-                 "retarget_" + "position_residual_p95_m": round(
-                     res.summary()["position_residual_p95_m"], 5)}
-        yield name, "human_retargeted", rule["split"], m, extra
+        m, extra = retargeted(human, package=hu["requirement"], clip=clip,
+                              licence="see the holosoma-retargeting package (OMOMO demo data)")
+        yield "human_" + Path(clip).stem, "human_retargeted", rule["split"], m, extra
+
+    if "deepmimic" in cfg:
+        dm = cfg["deepmimic"]
+        root = fetch_wheel(dm["requirement"], dm["member_dir"], cache)
+        for clip, rule in _kept_clips(dm, root, skipped):
+            loops = int(rule.get("loops", 1))
+            m, extra = retargeted(load_human_motion(root / clip, loops=loops),
+                                  package=dm["requirement"], clip=clip, loops=loops,
+                                  licence=dm["licence"], kind=dm["kind"])
+            name = "deepmimic_" + Path(clip).stem.removeprefix("humanoid3d_")
+            yield name, "deepmimic", rule["split"], m, extra
 
 
 SAME_MOTION_ATOL = 1e-5  # m and rad: far below any physical difference, above float32 noise

@@ -174,3 +174,80 @@ def test_planted_height_is_where_a_still_ankle_stands():
     assert planted_height(moving, fps, nominal) == nominal
     # Standing on a 30 cm box the whole clip: no more than MAX_GROUNDING_M of correction.
     assert planted_height(ankle + [0, 0, 0.3], fps, nominal) == nominal + MAX_GROUNDING_M
+
+
+def _heading_deg(R: np.ndarray) -> np.ndarray:
+    """Heading (deg) of frames' lateral (y) axes about z, 0 for y along +y: a foot's yaw
+    that stays defined however far it pitches."""
+    return np.degrees(np.arctan2(-R[..., 0, 1], R[..., 1, 1]))
+
+
+def test_a_steep_swing_foot_keeps_its_heading():
+    # The rest skeleton's left shank swings back about the knee by up to 110 deg while the
+    # ankle plantarflexes 0.35 times as far (a sprint's swing, the toe ends 175 deg from
+    # pointing down-forward, behind the ankle). Its foot frame stays toed out as at rest;
+    # heading from the ankle->toe direction alone turned it 153 deg.
+    from twin.motion.normalise import R_LINK_FROM_SMPL_FRAME
+    from twin.motion.smpl import SMPL_BODY_JOINT_NAMES, mean_shape_rest_joints
+    from twin.retarget.human_frames import _REST, link_frames
+
+    rest = mean_shape_rest_joints() @ R_LINK_FROM_SMPL_FRAME
+    names = SMPL_BODY_JOINT_NAMES
+    knee, ankle, toe = (names.index(f"left_{n}") for n in ("knee", "ankle", "foot"))
+    flexion = np.radians(np.linspace(0.0, 110.0, 221))
+
+    def pitch(a):  # about +y: -z turns toward -x (back), +x toward -z (down)
+        c, s, z, o = np.cos(a), np.sin(a), np.zeros_like(a), np.ones_like(a)
+        return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1),
+                         np.stack([-s, z, c], -1)], -2)
+
+    joints = np.repeat(rest[None], len(flexion), axis=0)
+    joints[:, ankle] = rest[knee] + pitch(flexion) @ (rest[ankle] - rest[knee])
+    joints[:, toe] = joints[:, ankle] + pitch(1.35 * flexion) @ (rest[toe] - rest[ankle])
+    R = link_frames(names, joints)["left_foot"]
+    assert np.abs(_heading_deg(R)).max() < 28  # measured 24.4 deg
+    step = np.arccos(np.clip((np.einsum("tij,tij->t", R[1:], R[:-1]) - 1) / 2, -1, 1))
+    assert np.degrees(step).max() < 5.0  # measured 4.3 deg per 0.5 deg of flexion: no flip
+    # Until the foot points 60 deg down its frame is the flat one, bit for bit.
+    x = joints[:, toe] - joints[:, ankle]
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    early = np.cumprod(np.linalg.norm(x[:, :2], axis=1) >= 0.5).astype(bool)
+    y = np.cross([0.0, 0.0, 1.0], x[early])
+    y /= np.linalg.norm(y, axis=1, keepdims=True)
+    flat = np.stack([x[early], y, np.cross(x[early], y)], axis=-1)
+    flat_rest = link_frames(names, rest[None])["left_foot"][0]  # identity: calibrated
+    assert early.sum() == 54 and np.allclose(flat_rest, np.eye(3), atol=1e-12)
+    assert np.array_equal(R[early], flat @ _REST["left_foot"].T)
+
+
+def test_swing_feet_keep_their_heading_on_the_g1(walk):
+    # The walker's toe-off points the foot 72 deg down; the G1 foot stays within its
+    # toe-out of the pelvis heading and the knees near their targets.
+    _, res = walk
+    m = res.motion
+    from twin.motion.rotations import quat_to_matrix
+
+    pelvis = quat_to_matrix(m.body_quat_wxyz[:, m.body_index("pelvis")])
+    for side in ("left", "right"):
+        foot = quat_to_matrix(m.body_quat_wxyz[:, m.body_index(f"{side}_ankle_roll_link")])
+        rel = np.swapaxes(pelvis, -1, -2) @ foot
+        assert np.abs(_heading_deg(rel)).max() < 22  # measured 17.1 / 18.1 deg (was 29)
+        knee = res.position_residual_m[:, res.position_links.index(f"{side}_knee_link")]
+        assert 1000 * knee.max() < 25  # measured 20.1 / 17.7 mm (was 36 / 28)
+
+
+def test_a_skeleton_that_knows_its_proportions_passes_them_on(walk, tmp_path):
+    from dataclasses import replace
+
+    from twin.motion.human_motion import load_human_motion_npz, save_human_motion
+    from twin.retarget.targets import human_ankle_height, human_standing_pelvis_height
+
+    human, _ = walk
+    # SMPL proportions: hip drop + legs + ankle at ANKLE_HEIGHT_FRACTION of 1.70 m.
+    assert human_standing_pelvis_height(human) == pytest.approx(0.99531, abs=1e-5)
+    assert human_ankle_height(human) == pytest.approx(0.0785, abs=1e-4)
+    known = replace(human, source={**human.source, "standing_pelvis_height_m": "0.95",
+                                   "ankle_height_m": "0.06"})
+    save_human_motion(known, tmp_path / "known.npz")
+    back = load_human_motion_npz(tmp_path / "known.npz")
+    assert human_standing_pelvis_height(back) == 0.95 and human_ankle_height(back) == 0.06

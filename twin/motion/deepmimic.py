@@ -347,6 +347,18 @@ LINK_FOR_SMPL: dict[str, str] = {
 }
 
 
+# Height of the pelvis joint (a ``DERIVED_OFFSETS_M`` point of the root link) above the
+# soles at the zero pose: 0.970 m. SMPL proportions estimate 1.010 m for this skeleton,
+# a retargeted G1 then walks crouched (mean knee flexion 0.76 / 0.85 rad on the walk).
+STANDING_PELVIS_HEIGHT_M = float(
+    DERIVED_OFFSETS_M["pelvis"][1][1] - REST_LINK_POS_M[LINK_NAMES.index("left_ankle"), 1]
+    + ANKLE_ABOVE_SOLE_M)
+# What this skeleton fixes exactly, under the ``HumanMotion.source`` keys that
+# ``twin.retarget.targets`` prefers over its SMPL-proportion estimates (m).
+SKELETON_PROPORTIONS_M: dict[str, float] = {
+    "standing_pelvis_height_m": STANDING_PELVIS_HEIGHT_M, "ankle_height_m": ANKLE_ABOVE_SOLE_M}
+
+
 def smpl_joints(pos: np.ndarray, rot: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
     """SMPL-named joints (in SMPL order) from humanoid3d link frames: (names, (T, J, 3)).
 

@@ -441,6 +441,8 @@ def _read_deepmimic(path: Path, loops: int) -> JointPositions:
             "loop": clip.loop, "loops": str(loops), "key_frames": keys,
             "floor": "the file's y = 0 (DeepMimic's ground plane)",
             "lowest_sole_m": f"{float(dm.sole_height_m(pos, rot).min()):.4f}"}
+    # the skeleton fixes its proportions: the retargeter takes them instead of SMPL's
+    info.update({k: f"{v:.6f}" for k, v in dm.SKELETON_PROPORTIONS_M.items()})
     return JointPositions(str(path), "deepmimic", names, joints, "y", clip.fps, info=info,
                           height_m=dm.STANDING_HEIGHT_M, floor_height_m=0.0)
 

@@ -18,6 +18,10 @@ bent knees and pull knee targets ~10 cm off. Targets here are:
   (pelvis + ``s`` * (wrist - pelvis)) lie out of reach of the G1's shorter arm: the IK
   straightened the elbow into its hyperextension limit and bent the wrist pitch by 1.3 rad
   to stretch, for a relaxed hanging arm.
+
+The subject's standing pelvis and ankle heights are estimated from SMPL proportions unless
+the motion's skeleton fixes them (``known_proportion``): a skeleton other than SMPL's
+(DeepMimic's humanoid3d: 1.010 m estimated, 0.970 m true) otherwise walks the G1 crouched.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ import numpy as np
 
 from twin.motion.human_motion import HumanMotion
 from twin.motion.smpl import ANKLE_HEIGHT_FRACTION
+
+# ``HumanMotion.source`` keys (values str, m) by which a reader whose skeleton fixes its
+# proportions passes them on; they survive ``save_human_motion`` with the rest of source.
+STANDING_PELVIS_KEY = "standing_pelvis_height_m"
+ANKLE_HEIGHT_KEY = "ankle_height_m"
 
 
 @dataclass(frozen=True)
@@ -87,8 +96,23 @@ def planted_height(ankle_pos: np.ndarray, fps: float, nominal_m: float) -> float
                          nominal_m + MAX_GROUNDING_M))
 
 
+def known_proportion(human: HumanMotion, key: str) -> float | None:
+    """A height (m) the motion's skeleton fixes (``human.source[key]``), else None."""
+    return float(human.source[key]) if key in human.source else None
+
+
+def human_ankle_height(human: HumanMotion) -> float:
+    """Height (m) of the subject's ankle joints above the soles when standing."""
+    known = known_proportion(human, ANKLE_HEIGHT_KEY)
+    return ANKLE_HEIGHT_FRACTION * human.height_m if known is None else known
+
+
 def human_standing_pelvis_height(human: HumanMotion) -> float:
-    """Pelvis height of the subject standing straight: hip drop + leg length + ankle height."""
+    """Pelvis height of the subject standing straight: the skeleton's own when it fixes it,
+    else hip drop + leg length + ankle height."""
+    known = known_proportion(human, STANDING_PELVIS_KEY)
+    if known is not None:
+        return known
     j = human.joint
     legs, drops = [], []
     for side in ("left", "right"):
@@ -99,7 +123,7 @@ def human_standing_pelvis_height(human: HumanMotion) -> float:
     # The hip joints sit below and beside the pelvis joint; only the vertical part counts,
     # which at the rest pose is ~85 % of the pelvis-hip distance (mean-shape skeleton).
     drop = 0.85 * float(np.median(np.mean(drops, axis=0)))
-    return drop + leg + ANKLE_HEIGHT_FRACTION * human.height_m
+    return drop + leg + human_ankle_height(human)
 
 
 def compute_targets(human: HumanMotion, robot: RobotGeometry,
@@ -115,7 +139,7 @@ def compute_targets(human: HumanMotion, robot: RobotGeometry,
     pelvis = np.concatenate([s * pelvis_h[:, :2], s_z * pelvis_h[:, 2:]], axis=1)
     R_pelvis, R_torso = frames["pelvis"], frames["torso"]
     pos = {"pelvis": pelvis}
-    ankle_h = ANKLE_HEIGHT_FRACTION * human.height_m
+    ankle_h = human_ankle_height(human)
     torso = pelvis + R_pelvis @ robot.torso_in_pelvis
     for side in ("left", "right"):
         ankle = j(f"{side}_ankle")
