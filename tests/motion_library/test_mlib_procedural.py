@@ -271,3 +271,22 @@ def test_mlib_rebuild_keeps_the_committed_manifest_unless_the_library_changed(tm
         rebuilt["clips"][0]["duration_s"]
     committed.write_text("{not json")
     assert build.write_manifest(rebuilt, committed, copy_path)
+
+
+def test_mlib_manifest_records_every_real_clips_source_and_keeps_the_heldout_out():
+    """Each clip not generated here names its pinned package, its member and a licence; the
+    real held-out split holds only such clips, and none of their members trains."""
+    manifest = json.loads((REPO / "assets/motions/library_manifest.json").read_text())
+    real = [c for c in manifest["clips"] if not c["generator"].startswith("twin.motion.")]
+    assert len(real) >= 28  # 10 held out; 9 + 1 G1 takes, 1 OMOMO, 7 DeepMimic train
+    for c in real:
+        assert "==" in c["params"]["package"] and c["params"]["clip"], c["name"]
+        assert c["params"]["licence"], c["name"]
+    held = {(c["params"]["package"], c["params"]["clip"]) for c in real
+            if c["split"] == "heldout_real"}
+    assert len(held) == 10
+    assert {c["name"] for c in manifest["clips"] if c["split"] == "heldout_real"} == {
+        c["name"] for c in real if c["split"] == "heldout_real"}
+    assert not held & {(c["params"]["package"], c["params"]["clip"]) for c in real
+                       if c["split"] == "train"}
+    assert all(s["reason"] and s["source"] for s in manifest["skipped"])
