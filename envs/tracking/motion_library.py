@@ -89,6 +89,8 @@ class MotionLibrary:
         self.joint_names = tuple(joint_names)
         self.body_names = tuple(body_names)
         self.names: list[str] = []
+        # what a clip is, for reports: its generator's category, else its name's first word
+        self.families: list[str] = []
         parts: list[_Frames] = []
         for k, m in enumerate(motions):
             name = m.clip_name(f"clip{k}")
@@ -101,6 +103,7 @@ class MotionLibrary:
             f.joint_pos, f.joint_vel = f.joint_pos[:, jidx], f.joint_vel[:, jidx]
             parts.append(f)
             self.names.append(name)
+            self.families.append(str(m.source.get("category") or name.split("_")[0]))
         self.clip_len = np.array([p.joint_pos.shape[0] for p in parts], dtype=np.int64)
         self.clip_start = np.concatenate([[0], np.cumsum(self.clip_len)[:-1]]).astype(np.int64)
         cat = lambda key: np.concatenate([getattr(p, key) for p in parts])
@@ -150,23 +153,51 @@ class MotionLibrary:
             counts[pattern] = int(hit.sum())
         return counts
 
-    def sample_start(self, rng: np.random.Generator, adaptive: bool = True) -> tuple[int, int]:
-        """(clip, start step) for one episode."""
-        n = len(self.failure_rate)
+    def _start_weights(self, adaptive: bool) -> np.ndarray:
+        """Unnormalised probability of an episode starting in each bin."""
         if adaptive:
+            n = len(self.failure_rate)
             p = self.failure_rate + self.uniform_floor * (self.failure_rate.mean() + 1.0 / n)
         else:
             # uniform over frames: bins weighted by how many frames they hold
             p = np.concatenate([np.minimum(self.bin_frames, L - self.bin_frames * np.arange(nb))
                                 for L, nb in zip(self.clip_len, self.num_bins)]).astype(float)
-        p = p * np.repeat(self.clip_weight, self.num_bins)
-        p = p / p.sum()
-        b = int(rng.choice(n, p=p))
+        return p * np.repeat(self.clip_weight, self.num_bins)
+
+    def sample_start(self, rng: np.random.Generator, adaptive: bool = True) -> tuple[int, int]:
+        """(clip, start step) for one episode."""
+        p = self._start_weights(adaptive)
+        b = int(rng.choice(len(p), p=p / p.sum()))
         clip = int(np.searchsorted(self.bin_offset, b, side="right") - 1)
         local_bin = b - self.bin_offset[clip]
         lo = local_bin * self.bin_frames
         hi = min(lo + self.bin_frames, self.clip_len[clip])
         return clip, int(rng.integers(lo, max(lo + 1, hi - 1)))
+
+    def sampler_state(self) -> dict[str, np.ndarray]:
+        """Each clip's per-bin failure rates by clip name: what a resumed run restores."""
+        return {n: self.failure_rate[o:o + k].copy()
+                for n, o, k in zip(self.names, self.bin_offset, self.num_bins)}
+
+    def restore_sampler_state(self, state: dict[str, np.ndarray]) -> int:
+        """Set the failure rates of the clips ``state`` holds with as many bins (others keep
+        theirs: a clip added or changed since starts afresh); returns how many were set."""
+        restored = 0
+        for n, o, k in zip(self.names, self.bin_offset, self.num_bins):
+            rates = state.get(n)
+            if rates is not None and len(rates) == k:
+                self.failure_rate[o:o + k] = rates
+                restored += 1
+        return restored
+
+    def start_shares(self) -> dict[str, tuple[float, float]]:
+        """Per clip family: the share of adaptive episode starts (clip weights included) and
+        the mean bin failure rate, largest share first: where training is spent."""
+        p = self._start_weights(adaptive=True)
+        family = np.repeat(np.array(self.families), self.num_bins)
+        out = {f: (float(p[family == f].sum() / p.sum()),
+                   float(self.failure_rate[family == f].mean())) for f in set(self.families)}
+        return dict(sorted(out.items(), key=lambda kv: -kv[1][0]))
 
     def record_episode_end(self, clip: int, t: int, failed: bool) -> None:
         """Update the failure rate of the bin where an episode ended."""

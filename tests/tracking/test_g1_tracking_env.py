@@ -140,6 +140,30 @@ def test_adaptive_sampling_prefers_failing_bins(motion):
     assert np.mean(starts >= 100) > 0.6
 
 
+def test_sampler_state_restores_by_clip_name_and_shares_follow_failures(motion):
+    """A resumed run gets its failure rates back by clip name (a clip whose bins changed
+    starts afresh), and the start shares say where episodes start, by clip family."""
+    from dataclasses import replace
+
+    clips = [replace(motion, source={"name": n}) for n in ("amp_walk", "wave_000")]
+    lib = MotionLibrary(clips, G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
+    assert lib.families == ["amp", "wave"]
+    for _ in range(50):
+        lib.record_episode_end(0, 120, failed=True)
+    shares = lib.start_shares()
+    assert list(shares) == ["amp", "wave"]
+    # bin rates: amp (0, 0, 0.995); floor 0.1 x (mean 0.166 + 1/6) = 0.033 per bin
+    assert shares["amp"][0] == pytest.approx(1.095 / 1.195, abs=1e-3)
+    assert shares["amp"][1] == pytest.approx(0.995 / 3, abs=1e-3) and shares["wave"][1] == 0
+    state = lib.sampler_state()
+    fresh = MotionLibrary(clips, G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
+    assert fresh.restore_sampler_state(state) == 2
+    np.testing.assert_array_equal(fresh.failure_rate, lib.failure_rate)
+    short = MotionLibrary([clips[0].frames(0, 60)], G1_JOINT_NAMES, G1_KEY_BODY_NAMES,
+                          fps=50.0)
+    assert short.restore_sampler_state(state) == 0 and not short.failure_rate.any()
+
+
 def test_clip_weights_scale_sampling_and_refuse_patterns_that_match_nothing(motion):
     from dataclasses import replace
 

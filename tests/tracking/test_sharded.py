@@ -98,12 +98,14 @@ def test_shard_sizes():
         shard_sizes(4, 5)
 
 
-def test_training_through_workers_resumes(wave, tmp_path):
+def test_training_through_workers_resumes(wave, tmp_path, caplog):
     over = [f"motions={wave}", f"run_dir={tmp_path / 'run'}", "num_envs=4", "num_workers=2",
             "ppo.n_steps=32", "ppo.batch_size=64", "net_arch=[32,32]", "gains=tracking",
             "checkpoint_every_env_steps=1000000"]
     train(load_train_config(over + ["total_env_steps=128"]), progress_bar=False)
-    out = train(load_train_config(over + ["total_env_steps=256"]), progress_bar=False)
+    with caplog.at_level("INFO", logger="twin.train.tracker"):  # the workers' samplers too
+        out = train(load_train_config(over + ["total_env_steps=256"]), progress_bar=False)
+    assert "failure rates of 1 of 1 saved clips restored" in caplog.text
     from twin.controllers.tracking_policy import TrackingController
 
     assert TrackingController.load(out).metadata.training["env_steps"] == 256

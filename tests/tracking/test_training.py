@@ -107,6 +107,22 @@ def test_resume_continues_from_checkpoint(trained):
     assert progress["env_steps"] == 3072  # 2048 earlier + 1024 now, not 3072 fresh
 
 
+def test_a_resumed_run_keeps_the_adaptive_samplers_failure_rates(trained, caplog):
+    """The checkpoint carries the sampler's failure rates by clip; resuming restores them."""
+    root, overrides, _ = trained
+    z = np.load(root / "run" / "checkpoints" / "latest_sampler.npz")
+    assert z["names"].tolist() == ["wave"] and z["bins"].tolist() == [5]  # 5 s of clip
+    assert z["rates"].shape == (5,) and 0 < z["rates"].max() <= 1
+    over = [o for o in overrides if not o.startswith("total_env_steps")]
+    with caplog.at_level("INFO", logger="twin.train.tracker"):
+        train(load_train_config(over + ["total_env_steps=4096", "val_every_env_steps=1024",
+                                        f"val_motions={root / 'wave.npz'}"]),
+              progress_bar=False)
+    assert "failure rates of 1 of 1 saved clips restored" in caplog.text
+    # each validation also says where episodes start: one clip family holds them all
+    assert "episode starts by family (share, mean bin failure rate): wave 100% (" in caplog.text
+
+
 def test_a_resumed_run_takes_a_fixed_rate_from_the_config(trained, tmp_path):
     """``ppo.desired_kl=null ppo.learning_rate=X`` on resume trains at X, not at the rate the
     KL rule had adapted to (the carry-over with the rule on: the test below)."""

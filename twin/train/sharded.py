@@ -87,6 +87,9 @@ def _worker(conn, cfg, num_envs: int) -> None:
                 if data is not None:
                     env.seed(data)
                 conn.send(("ok", env.reset()))
+            elif cmd == "library":  # a MotionLibrary method of this worker's envs
+                method, args = data
+                conn.send(("ok", getattr(env.venv.task.library, method)(*args)))
             elif cmd == "close":
                 env.close()
                 conn.send(("ok", None))
@@ -194,6 +197,12 @@ class ShardedVecEnv(VecEnv):
                 raise RuntimeError(f"rollout worker {k} of {len(self.conns)}: {data}")
             out.append(data)
         return out
+
+    def call_libraries(self, method: str, *args) -> list[Any]:
+        """``method(*args)`` of every worker's motion library, in worker order."""
+        for conn in self.conns:
+            conn.send(("library", (method, args)))
+        return self._gather()
 
     def get_attr(self, attr_name: str, indices=None) -> list[Any]:
         n = self.num_envs if indices is None else len(np.atleast_1d(indices))

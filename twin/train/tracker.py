@@ -567,6 +567,46 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
     return venv
 
 
+SAMPLER_FILE = "latest_sampler.npz"  # the adaptive sampler's failure rates, by clip
+
+
+def call_libraries(env, method: str, *args) -> list:
+    """``method(*args)`` of the motion library of every process that steps training envs
+    (``env``: the SB3-wrapped training envs of ``make_env``)."""
+    from twin.train.sharded import ShardedVecEnv
+
+    inner = env.unwrapped
+    if isinstance(inner, ShardedVecEnv):
+        return inner.call_libraries(method, *args)
+    return [getattr(inner.venv.task.library, method)(*args)]
+
+
+def save_sampler_state(env, path: Path) -> None:
+    """The failure rates by clip, averaged over the rollout workers' samplers."""
+    states = call_libraries(env, "sampler_state")
+    names = sorted(states[0])
+    rates = [np.mean([s[n] for s in states], axis=0) for n in names]
+    np.savez(path, names=np.array(names), bins=np.array([len(r) for r in rates]),
+             rates=np.concatenate(rates))
+
+
+def restore_sampler_state(env, path: Path) -> None:
+    """Restore failure rates saved by ``save_sampler_state`` (clips matched by name)."""
+    z = np.load(path)
+    ends = np.cumsum(z["bins"])
+    state = {str(n): z["rates"][e - k:e] for n, k, e in zip(z["names"], z["bins"], ends)}
+    restored = call_libraries(env, "restore_sampler_state", state)[0]
+    log.info("adaptive sampler: failure rates of %d of %d saved clips restored", restored,
+             len(state))
+
+
+def log_start_shares(env) -> None:
+    """Where episodes start, by clip family (the first worker's sampler)."""
+    shares = call_libraries(env, "start_shares")[0]
+    log.info("episode starts by family (share, mean bin failure rate): %s", ", ".join(
+        f"{f} {100 * p:.0f}% ({r:.2f})" for f, (p, r) in list(shares.items())[:8]))
+
+
 def make_env(cfg: TrackerTrainConfig):
     """The envs to train on, wrapped for SB3 (monitor, normalisation), and a vector env of
     this process whose ``task`` describes them (with ``num_workers`` > 1 a one-env copy:
@@ -645,6 +685,8 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
         model = PPO.load(latest, env=env, device="cpu", tensorboard_log=str(run / "tb"),
                          **ppo_hyperparameters(cfg.ppo, resumed_learning_rate(saved, cfg.ppo)))
         restore_normalization(env, ckpt)
+        if (ckpt / SAMPLER_FILE).exists():
+            restore_sampler_state(env, ckpt / SAMPLER_FILE)
         if cfg.symmetric_policy:
             from twin.train.symmetric_policy import make_symmetric
 
@@ -709,6 +751,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
         model.save(latest)
         np.savez(ckpt / "latest_obs_rms.npz", mean=env.obs_rms.mean, var=env.obs_rms.var,
                  count=env.obs_rms.count, ret_var=env.ret_rms.var)
+        save_sampler_state(env, ckpt / SAMPLER_FILE)
         meta = tracker_metadata(task, cfg, model.num_timesteps, lineage)
         out = save_tracker(model, env.obs_rms.mean, env.obs_rms.var, env.clip_obs, meta,
                            run / "tracker.npz", critic_layout=task.critic_layout)
@@ -744,6 +787,7 @@ def train(cfg: TrackerTrainConfig, progress_bar: bool = True,
                     self.next += cfg.checkpoint_every_env_steps
                 if due_val:
                     validator(out, int(model.num_timesteps))
+                    log_start_shares(env)
                     self.next_val += cfg.val_every_env_steps
             return True
 
