@@ -92,6 +92,23 @@ def test_a_parent_that_exits_without_closing_its_workers_does_not_hang(wave, tmp
     assert "own groups 2" in out.stdout  # each worker in a group of its own
 
 
+def test_asking_one_workers_library_leaves_the_others_in_step(wave):
+    from twin.train.tracker import call_libraries
+
+    cfg = load_train_config([f"motions={wave}", "num_envs=4", "num_workers=2",
+                             "augment.copies=1"])
+    _, env = make_env(cfg)
+    try:
+        first = call_libraries(env, "start_shares", first_only=True)
+        both = call_libraries(env, "start_shares")  # a worker left unanswered would answer here
+        assert len(first) == 1 and len(both) == 2 and first[0] == both[0]
+        assert list(first[0]) == ["wave"] and first[0]["wave"][0] == pytest.approx(1.0)
+        env.reset()
+        env.step(np.zeros((4, env.action_space.shape[0]), np.float32))
+    finally:
+        env.close()
+
+
 def test_shard_sizes():
     assert shard_sizes(10, 3) == [4, 3, 3] and shard_sizes(4, 4) == [1, 1, 1, 1]
     with pytest.raises(ValueError, match=r"num_workers: expected 1..num_envs \(4\), got 5"):

@@ -20,6 +20,7 @@ import multiprocessing as mp
 import os
 import signal
 import traceback
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -183,9 +184,10 @@ class ShardedVecEnv(VecEnv):
             if p.is_alive():
                 p.terminate()
 
-    def _gather(self) -> list[Any]:
+    def _gather(self, workers: Sequence[int] | None = None) -> list[Any]:
         out = []
-        for k, conn in enumerate(self.conns):
+        for k in range(len(self.conns)) if workers is None else workers:
+            conn = self.conns[k]
             try:
                 status, data = conn.recv()
             except EOFError:
@@ -198,11 +200,14 @@ class ShardedVecEnv(VecEnv):
             out.append(data)
         return out
 
-    def call_libraries(self, method: str, *args) -> list[Any]:
-        """``method(*args)`` of every worker's motion library, in worker order."""
-        for conn in self.conns:
-            conn.send(("library", (method, args)))
-        return self._gather()
+    def call_libraries(self, method: str, *args,
+                       workers: Sequence[int] | None = None) -> list[Any]:
+        """``method(*args)`` of the motion library of each of ``workers`` (all by default),
+        in that order."""
+        workers = range(len(self.conns)) if workers is None else workers
+        for k in workers:
+            self.conns[k].send(("library", (method, args)))
+        return self._gather(workers)
 
     def get_attr(self, attr_name: str, indices=None) -> list[Any]:
         n = self.num_envs if indices is None else len(np.atleast_1d(indices))

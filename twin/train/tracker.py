@@ -570,14 +570,14 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
 SAMPLER_FILE = "latest_sampler.npz"  # the adaptive sampler's failure rates, by clip
 
 
-def call_libraries(env, method: str, *args) -> list:
+def call_libraries(env, method: str, *args, first_only: bool = False) -> list:
     """``method(*args)`` of the motion library of every process that steps training envs
-    (``env``: the SB3-wrapped training envs of ``make_env``)."""
+    (``env``: the SB3-wrapped training envs of ``make_env``), or of the first one only."""
     from twin.train.sharded import ShardedVecEnv
 
     inner = env.unwrapped
     if isinstance(inner, ShardedVecEnv):
-        return inner.call_libraries(method, *args)
+        return inner.call_libraries(method, *args, workers=[0] if first_only else None)
     return [getattr(inner.venv.task.library, method)(*args)]
 
 
@@ -602,7 +602,7 @@ def restore_sampler_state(env, path: Path) -> None:
 
 def log_start_shares(env) -> None:
     """Where episodes start, by clip family (the first worker's sampler)."""
-    shares = call_libraries(env, "start_shares")[0]
+    shares = call_libraries(env, "start_shares", first_only=True)[0]
     log.info("episode starts by family (share, mean bin failure rate): %s", ", ".join(
         f"{f} {100 * p:.0f}% ({r:.2f})" for f, (p, r) in list(shares.items())[:8]))
 
