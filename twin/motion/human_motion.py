@@ -23,6 +23,14 @@ HUMAN_MOTION_VERSION = 1
 HAND_OPEN, HAND_HALF, HAND_CLOSED = 0, 1, 2
 
 
+# ``HumanMotion.source`` key a reader sets to "true" when its skeleton is left-right
+# symmetric (DeepMimic's URDF, BVH rigs such as LAFAN1's): ``twin.retarget.human_frames``
+# then calibrates on the mean shape made symmetric (the mean shape's left hip sits 5 mm below
+# its right; calibrated on that, a symmetric subject's pelvis rolls 2.2 deg and its legs bend
+# unevenly).
+SYMMETRIC_SKELETON_KEY = "skeleton_symmetric"
+
+
 @dataclass(frozen=True)
 class HumanMotion:
     """A normalised human motion.

@@ -6,7 +6,9 @@ Formats (``FORMATS``): ``gvhmr`` (``hmr4d_results.pt``), ``gem`` (GEM/GENMO demo
 bare ``(T, J, 3)`` ``.npy`` with a joint map), ``intermimic`` (OMOMO/InterMimic ``(T, 591)``
 ``.pt`` tensors as shipped by holosoma-retargeting), ``deepmimic`` (DeepMimic ``humanoid3d``
 JSON clips as shipped in pybullet_data, joint positions by ``twin.motion.deepmimic``),
-``bundle`` (ExoActor-style JSON: a body file plus per-frame hand states) and
+``bvh`` (BioVision Hierarchy motion capture: LAFAN1, CMU, Mixamo-style rigs, joint
+positions by ``twin.motion.bvh``), ``bundle`` (ExoActor-style JSON: a body file plus
+per-frame hand states) and
 ``human_motion`` (twin's own normalised ``.npz``).
 
 Loading never executes pickled code: ``.pt`` zip checkpoints go through
@@ -28,13 +30,14 @@ from typing import Any
 import numpy as np
 
 from twin.motion.errors import MotionFormatError
+from twin.motion.human_motion import SYMMETRIC_SKELETON_KEY
 from twin.motion.joint_maps import JointMap, get_joint_map
 from twin.motion.limits import check_npz_budget, check_source_frames
 from twin.motion.safe_pickle import safe_load_pickle
 from twin.motion.smpl import SMPL_BODY_JOINT_NAMES
 
 FORMATS: tuple[str, ...] = ("gvhmr", "gem", "wham", "amass_smplh", "amass_smplx", "joints",
-                            "intermimic", "deepmimic", "bundle", "human_motion")
+                            "intermimic", "deepmimic", "bvh", "bundle", "human_motion")
 BUNDLE_SCHEMA = "twin.exoactor_bundle"
 GVHMR_FPS = 30.0  # GVHMR's output rate; its hmr4d_results.pt does not store it
 HAND_STATE_COLUMNS = ("anatomical", "image_plane")
@@ -108,7 +111,8 @@ RawMotion = SmplParams | JointPositions
 
 # ----------------------------------------------------------------------------- sniffing
 def sniff_container(path: str | Path) -> str:
-    """What the bytes are: 'torch_zip', 'npz', 'pickle', 'npy', 'json', 'csv' or 'unknown'."""
+    """What the bytes are: 'torch_zip', 'npz', 'pickle', 'npy', 'json', 'bvh', 'csv' or
+    'unknown'."""
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(512)
@@ -130,6 +134,8 @@ def sniff_container(path: str | Path) -> str:
     text = head.lstrip()
     if text[:1] in (b"{",):
         return "json"
+    if text.startswith(b"HIERARCHY"):
+        return "bvh"
     try:
         line = head.decode("ascii").splitlines()[0] if head else ""
     except UnicodeDecodeError:
@@ -140,7 +146,7 @@ def sniff_container(path: str | Path) -> str:
 _EXT_CONTAINERS = {
     ".npz": ("npz",), ".npy": ("npy",), ".pt": ("torch_zip", "pickle"),
     ".pth": ("torch_zip", "pickle"), ".pkl": ("pickle",), ".pickle": ("pickle",),
-    ".joblib": ("pickle",), ".json": ("json",), ".csv": ("csv",),
+    ".joblib": ("pickle",), ".json": ("json",), ".csv": ("csv",), ".bvh": ("bvh",),
 }
 
 
@@ -443,8 +449,22 @@ def _read_deepmimic(path: Path, loops: int) -> JointPositions:
             "lowest_sole_m": f"{float(dm.sole_height_m(pos, rot).min()):.4f}"}
     # the skeleton fixes its proportions: the retargeter takes them instead of SMPL's
     info.update({k: f"{v:.6f}" for k, v in dm.SKELETON_PROPORTIONS_M.items()})
+    info[SYMMETRIC_SKELETON_KEY] = "true"  # the URDF's left and right links mirror each other
     return JointPositions(str(path), "deepmimic", names, joints, "y", clip.fps, info=info,
                           height_m=dm.STANDING_HEIGHT_M, floor_height_m=0.0)
+
+
+def _read_bvh(path: Path, up_axis: str | None) -> JointPositions:
+    from twin.motion import bvh
+
+    up = up_axis or "y"
+    if up not in ("y", "z"):
+        raise MotionFormatError(path, "up_axis", f"is {up!r}; expected 'y' (BVH's convention) "
+                                "or 'z'")
+    clip = bvh.read_bvh(path)
+    joints = bvh.smpl_joints(clip, up)
+    info = dict(joints.info, frames=f"{clip.num_frames} at {clip.fps:g} fps")
+    return JointPositions(str(path), "bvh", joints.names, joints.pos, up, clip.fps, info=info)
 
 
 def _read_hand_states(path: Path, manifest: dict, base: Path, T: int) -> HandStates:
@@ -520,6 +540,8 @@ def detect_format(path: str | Path) -> str:
     _check_extension(path, container)
     if container == "json":
         return _classify_json(path)
+    if container == "bvh":
+        return "bvh"
     if container == "npz":
         fmt = _classify_npz(_read_npz_dict(path))
         if fmt:
@@ -534,7 +556,7 @@ def detect_format(path: str | Path) -> str:
     if container == "pickle":
         return "wham"
     raise MotionFormatError(path, None, f"content is {container!r}; expected a .pt, .pkl, .npz, "
-                            ".npy, bundle .json or DeepMimic JSON human-motion file")
+                            ".npy, .bvh, bundle .json or DeepMimic JSON human-motion file")
 
 
 def _classify_json(path: Path) -> str:
@@ -586,7 +608,8 @@ def read_raw_motion(
     want = {"gvhmr": ("torch_zip", "pickle"), "gem": ("torch_zip", "pickle"),
             "intermimic": ("torch_zip", "pickle"), "wham": ("pickle",),
             "amass_smplh": ("npz",), "amass_smplx": ("npz",), "joints": ("npz", "npy"),
-            "deepmimic": ("json",), "bundle": ("json",), "human_motion": ("npz",)}[fmt]
+            "deepmimic": ("json",), "bvh": ("bvh",), "bundle": ("json",),
+            "human_motion": ("npz",)}[fmt]
     if container not in want:
         raise MotionFormatError(path, None, f"content is {container!r}; format {fmt!r} expects "
                                 f"{' or '.join(want)}")
@@ -598,6 +621,8 @@ def read_raw_motion(
         return _read_wham(path, safe_load_pickle(path), track_id)
     if fmt == "deepmimic":
         return _read_deepmimic(path, loops)
+    if fmt == "bvh":
+        return _read_bvh(path, up_axis)
     if fmt == "bundle":
         return _read_bundle(path, track_id=track_id, joint_map=jm, up_axis=up_axis, loops=loops)
     if container == "npy":

@@ -20,7 +20,7 @@ import mink
 import numpy as np
 
 from twin.motion.errors import MotionFormatError
-from twin.motion.human_motion import HumanMotion
+from twin.motion.human_motion import SYMMETRIC_SKELETON_KEY, HumanMotion
 from twin.motion.robot_motion import RobotMotion
 from twin.motion.rotations import matrix_to_quat
 from twin.retarget.config import G1_MOTOR_VELOCITY_LIMIT_RAD_S, RetargetConfig
@@ -126,7 +126,8 @@ def retarget_to_g1(human: HumanMotion, config: RetargetConfig | None = None) -> 
     spec = get(config.robot)
     model = robot_model(config.robot)
     adr = qpos_addresses(model, spec.joint_names)
-    frames = link_frames(human.joint_names, human.joint_pos_w)
+    frames = link_frames(human.joint_names, human.joint_pos_w,
+                         human.source.get(SYMMETRIC_SKELETON_KEY) == "true")
     tg = compute_targets(human, g1_geometry(config.robot, config.robot_height_m), frames)
     scale = tg.scale
     T = human.num_frames

@@ -95,17 +95,34 @@ def raw_frames(joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def _rest_calibration() -> dict[str, np.ndarray]:
-    rest = mean_shape_rest_joints() @ R_LINK_FROM_SMPL_FRAME  # canonical -> x fwd, z up
+def _mirror_name(name: str) -> str:
+    if name.startswith("left_"):
+        return "right_" + name[5:]
+    if name.startswith("right_"):
+        return "left_" + name[6:]
+    return name
+
+
+def _rest_calibration(symmetric: bool) -> dict[str, np.ndarray]:
+    """Raw frames of the mean shape at rest (``symmetric``: averaged with its mirror image,
+    for skeletons whose left and right mirror each other)."""
+    rest = mean_shape_rest_joints()[:len(SMPL_BODY_JOINT_NAMES)]
+    if symmetric:  # the mean of the rest and its mirror image (x is left in SMPL's frame)
+        swap = [SMPL_BODY_JOINT_NAMES.index(_mirror_name(n)) for n in SMPL_BODY_JOINT_NAMES]
+        rest = 0.5 * (rest + rest[swap] * np.array([-1.0, 1.0, 1.0]))
+    rest = rest @ R_LINK_FROM_SMPL_FRAME  # canonical -> x fwd, z up
     named = {n: rest[i] for i, n in enumerate(SMPL_BODY_JOINT_NAMES)}
     return raw_frames(named)
 
 
-_REST = _rest_calibration()
+_REST = {False: _rest_calibration(False), True: _rest_calibration(True)}
 
 
-def link_frames(joint_names: tuple[str, ...], joint_pos_w: np.ndarray) -> dict[str, np.ndarray]:
-    """(T, 3, 3) world rotations of the pelvis, torso and feet link targets."""
+def link_frames(joint_names: tuple[str, ...], joint_pos_w: np.ndarray,
+                symmetric_skeleton: bool = False) -> dict[str, np.ndarray]:
+    """(T, 3, 3) world rotations of the pelvis, torso and feet link targets
+    (``symmetric_skeleton``: see ``twin.motion.human_motion.SYMMETRIC_SKELETON_KEY``)."""
     named = {n: joint_pos_w[:, joint_names.index(n)] for n in joint_names}
     frames = raw_frames(named)
-    return {k: frames[k] @ _REST[k].T for k in FRAME_NAMES}
+    rest = _REST[symmetric_skeleton]
+    return {k: frames[k] @ rest[k].T for k in FRAME_NAMES}
