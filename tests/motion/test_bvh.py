@@ -231,6 +231,29 @@ def _knees(m) -> np.ndarray:
     return m.joint_pos[:, [m.joint_names.index(f"{s}_knee_joint") for s in ("left", "right")]]
 
 
+def test_a_cmu_rig_reads_as_the_same_body(tmp_path):
+    """CMU's conversions hang each thigh from a hip joint of its own (LHipJoint) and keep the
+    ASF unit (1/0.45 inch): the same body written that way gives the same joints."""
+    cmu = []
+    for name, parent, off in LAFAN:
+        if name.endswith("UpLeg"):
+            hip = ("L" if name.startswith("Left") else "R") + "HipJoint"
+            cmu += [(hip, "Hips", off), (name, hip, (0.0, 0.0, 0.0))]
+        else:
+            cmu.append((name, parent, off))
+    frames = _walk(T=6)
+    at = 6 + 3 * [n for n, _, _ in LAFAN].index("RightUpLeg")
+    frames = np.insert(frames, [6, at], 0.0, axis=1)  # the hip joints' channels
+    frames = np.insert(frames, [6, 6, at + 1, at + 1], 0.0, axis=1)
+    unit = 0.01 / bvh.UNITS_M["cmu_asf"]
+    frames[:, :3] *= unit
+    lafan = read_raw_motion(_write(tmp_path / "lafan.bvh", _walk(T=6)))
+    raw = read_raw_motion(_write(tmp_path / "cmu.bvh", frames, rig=cmu, scale=unit))
+    assert "unit cmu_asf" in raw.info["skeleton"]
+    assert raw.joint_names == lafan.joint_names
+    np.testing.assert_allclose(raw.positions, lafan.positions, atol=1e-6)
+
+
 def test_a_clip_walks_the_g1(tmp_path):
     from twin.retarget import retarget_to_g1
 

@@ -46,24 +46,24 @@ UNITS_M = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "cmu_asf": 0.0254 / 
 # LAFAN1, CMU and Mixamo rigs; their upper-arm joint is "LeftArm".
 SMPL_FROM_RIG: dict[str, tuple[str, ...]] = {
     "pelvis": ("hips", "hip", "pelvis"),
-    "left_hip": ("leftupleg", "leftthigh", "lthigh", "lefthip"),
-    "right_hip": ("rightupleg", "rightthigh", "rthigh", "righthip"),
-    "left_knee": ("leftleg", "leftshin", "lshin", "leftknee"),
-    "right_knee": ("rightleg", "rightshin", "rshin", "rightknee"),
-    "left_ankle": ("leftfoot", "lfoot", "leftankle"),
-    "right_ankle": ("rightfoot", "rfoot", "rightankle"),
-    "left_foot": ("lefttoe", "lefttoebase", "lefttoes", "ltoe"),
-    "right_foot": ("righttoe", "righttoebase", "righttoes", "rtoe"),
+    "left_hip": ("leftupleg", "leftthigh", "lthigh", "lefthip", "thighl"),
+    "right_hip": ("rightupleg", "rightthigh", "rthigh", "righthip", "thighr"),
+    "left_knee": ("leftleg", "leftshin", "lshin", "leftknee", "shinl"),
+    "right_knee": ("rightleg", "rightshin", "rshin", "rightknee", "shinr"),
+    "left_ankle": ("leftfoot", "lfoot", "leftankle", "footl"),
+    "right_ankle": ("rightfoot", "rfoot", "rightankle", "footr"),
+    "left_foot": ("lefttoe", "lefttoebase", "lefttoes", "ltoe", "toel"),
+    "right_foot": ("righttoe", "righttoebase", "righttoes", "rtoe", "toer"),
     "neck": ("neck", "neck1"),
     "head": ("head",),
-    "left_shoulder": ("leftarm", "leftuparm", "lshldr"),
-    "right_shoulder": ("rightarm", "rightuparm", "rshldr"),
-    "left_elbow": ("leftforearm", "lforearm", "leftelbow"),
-    "right_elbow": ("rightforearm", "rforearm", "rightelbow"),
-    "left_wrist": ("lefthand", "lhand", "leftwrist"),
-    "right_wrist": ("righthand", "rhand", "rightwrist"),
+    "left_shoulder": ("leftarm", "leftuparm", "lshldr", "upperarml"),
+    "right_shoulder": ("rightarm", "rightuparm", "rshldr", "upperarmr"),
+    "left_elbow": ("leftforearm", "lforearm", "leftelbow", "forearml"),
+    "right_elbow": ("rightforearm", "rforearm", "rightelbow", "forearmr"),
+    "left_wrist": ("lefthand", "lhand", "leftwrist", "handl"),
+    "right_wrist": ("righthand", "rhand", "rightwrist", "handr"),
 }
-REQUIRED = tuple(SMPL_FROM_RIG)
+REQUIRED = tuple(n for n in SMPL_FROM_RIG if n != "head")  # the head is read when there
 SPINE_NAMES = ("spine", "spine1", "spine2", "spine3", "chest", "chest2", "abdomen",
                "lowerback", "upperchest")
 
@@ -341,6 +341,14 @@ def spine_chain(skeleton: BvhSkeleton, pelvis: int, neck: int) -> list[int]:
     return chain[::-1]
 
 
+def _descends(skeleton: BvhSkeleton, joint: int, ancestor: int) -> bool:
+    while joint >= 0:
+        joint = int(skeleton.parents[joint])
+        if joint == ancestor:
+            return True
+    return False
+
+
 def infer_unit(path: str | Path, skeleton: BvhSkeleton, idx: dict[str, int]) -> str:
     """The length unit whose leg length (thigh + shin offsets) is an adult's."""
     leg = 0.5 * sum(float(np.linalg.norm(skeleton.offsets[idx[f"{s}_{j}"]]))
@@ -419,10 +427,11 @@ def smpl_joints(clip: BvhClip, up_axis: str = "y") -> SmplJoints:
         chain = spine_chain(sk, idx["pelvis"], idx["neck"])
     except ValueError:
         chain = None
-    if not chain or any(sk.parents[idx[f"{s}_hip"]] != idx["pelvis"] for s in ("left", "right")):
-        raise MotionFormatError(clip.path, "HIERARCHY", f"{sk.names[idx['neck']]!r} must hang "
-                                f"from {sk.names[idx['pelvis']]!r} through spine joints and "
-                                "both thighs from it directly")
+    if not chain or not all(_descends(sk, idx[f"{s}_hip"], idx["pelvis"])
+                            for s in ("left", "right")):
+        raise MotionFormatError(clip.path, "HIERARCHY", f"{sk.names[idx['neck']]!r} and both "
+                                f"thighs must hang from {sk.names[idx['pelvis']]!r} (the neck "
+                                "through spine joints)")
     unit = infer_unit(clip.path, sk, idx)
     pos, rot = forward_kinematics(clip)
     pos *= UNITS_M[unit]
@@ -445,8 +454,9 @@ def smpl_joints(clip: BvhClip, up_axis: str = "y") -> SmplJoints:
     p_link = idx["pelvis"]
     Hu = H[upright]
     neutral_pelvis = _mean_rotation(np.swapaxes(Hu, 1, 2) @ rot[upright, p_link])
-    mid_in_link = 0.5 * (sk.offsets[idx["left_hip"]] + sk.offsets[idx["right_hip"]]) \
-        * UNITS_M[unit]
+    # the hip joints' midpoint in the pelvis link (through CMU's LHipJoint/RHipJoint too)
+    mid_w = 0.5 * (J("left_hip") + J("right_hip")) - pos[:, p_link]
+    mid_in_link = np.median(np.einsum("tji,tj->ti", rot[:, p_link], mid_w), axis=0)
     pelvis_in_link = mid_in_link + neutral_pelvis.T @ v_pelvis
     spine1_in_link = pelvis_in_link + neutral_pelvis.T @ v_spine1
     R_p = rot[:, p_link]
@@ -461,7 +471,7 @@ def smpl_joints(clip: BvhClip, up_axis: str = "y") -> SmplJoints:
     neck_in_link = neutral_chest.T @ (rel(spine1) + v_neck)
     neck = pos[:, c_link] + rot[:, c_link] @ neck_in_link
 
-    named = {n: J(n) for n in REQUIRED if n not in ("pelvis", "neck")}
+    named = {n: J(n) for n in idx if n not in ("pelvis", "neck")}
     named.update(pelvis=pelvis, spine1=spine1, neck=neck)
     names = tuple(n for n in SMPL_JOINT_NAMES if n in named)
 
