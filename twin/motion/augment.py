@@ -23,6 +23,7 @@ every other artefact of a copy as it was.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -54,7 +55,8 @@ class AugmentConfig:
         uniform in +-this (a performer's arm carriage).
     arm_swing_scale: arm joints' motion about their clip mean scaled by a per-copy factor
         uniform in 1 +- this (a performer's arm swing).
-    seed: base seed (copy k of clip i uses seed + 1000 * i + k).
+    seed: base seed (copy k of a clip uses seed + 1000 * (CRC-32 of its name mod 10^6) + k:
+        a clip's copies stay the same when clips are added to or removed from the library).
     mirror: also train on every clip's left-right mirror image (``twin.motion.mirror``,
         named ``<clip>__mirror``), before the copies are made (so they have copies too).
     """
@@ -218,6 +220,7 @@ def augmented_copies(motions: list[RobotMotion], cfg: AugmentConfig) -> list[Rob
     for i, m in enumerate(motions):
         base = m.clip_name(f"clip{i}")
         m = replace(m, source={**m.source, "name": base})
+        clip_seed = cfg.seed + 1000 * (zlib.crc32(base.encode()) % 1_000_000)
         for k, name in enumerate(augmented_names(base, cfg.copies)):
-            out.append(augment_motion(m, cfg, cfg.seed + 1000 * i + k, name=name))
+            out.append(augment_motion(m, cfg, clip_seed + k, name=name))
     return out
