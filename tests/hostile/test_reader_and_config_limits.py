@@ -64,3 +64,22 @@ def test_deep_json_and_pickle_and_bad_bundle_fps(tmp_path, capsys):
     _one_line(capsys, ["retarget", str(tmp_path / "demo.pt"), "-o", str(out), "--iterations",
                        "0"], "iterations=0: expected an integer in 1..100")
     assert not out.exists()
+
+
+def test_hostile_bvh_files(tmp_path, capsys):
+    """Deep hierarchies (parsed without recursion), absurd frame counts and binary junk
+    behind a .bvh name: one line each, nothing written."""
+    out = tmp_path / "out.npz"
+    deep = tmp_path / "deep.bvh"
+    deep.write_text("HIERARCHY\nROOT Hips\n{\nOFFSET 0 0 0\nCHANNELS 3 Xrotation Yrotation "
+                    "Zrotation\n" + "JOINT j\n{\nOFFSET 0 1 0\n" * 600 + "}\n" * 601
+                    + "MOTION\nFrames: 1\nFrame Time: 0.03\n0 0 0\n")
+    _one_line(capsys, ["retarget", str(deep), "-o", str(out)], "more than 512 joints")
+    many = tmp_path / "many.bvh"
+    many.write_text("HIERARCHY\nROOT Hips\n{\nOFFSET 0 0 0\nCHANNELS 3 Xrotation Yrotation "
+                    "Zrotation\n}\nMOTION\nFrames: 999999999\nFrame Time: 0.03\n0 0 0\n")
+    _one_line(capsys, ["retarget", str(many), "-o", str(out)], "key 'frames'")
+    junk = tmp_path / "junk.bvh"
+    junk.write_bytes(b"HIERARCHY\n\xff\xfe\x00" * 100)
+    _one_line(capsys, ["retarget", str(junk), "-o", str(out)], "is not text")
+    assert not out.exists()
