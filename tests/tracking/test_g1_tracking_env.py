@@ -141,9 +141,12 @@ def test_adaptive_sampling_prefers_failing_bins(motion):
 
 
 def test_sampler_state_restores_by_clip_name_and_shares_follow_failures(motion):
-    """A resumed run gets its failure rates back by clip name (a clip whose bins changed
-    starts afresh), and the start shares say where episodes start, by clip family."""
+    """A resumed run gets its failure rates back by clip name (a clip whose bins changed,
+    or one added since, starts at ``NEW_CLIP_FAILURE_RATE``), and the start shares say where
+    episodes start, by clip family."""
     from dataclasses import replace
+
+    from twin.envs.tracking.motion_library import NEW_CLIP_FAILURE_RATE
 
     clips = [replace(motion, source={"name": n}) for n in ("amp_walk", "wave_000")]
     lib = MotionLibrary(clips, G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
@@ -161,7 +164,13 @@ def test_sampler_state_restores_by_clip_name_and_shares_follow_failures(motion):
     np.testing.assert_array_equal(fresh.failure_rate, lib.failure_rate)
     short = MotionLibrary([clips[0].frames(0, 60)], G1_JOINT_NAMES, G1_KEY_BODY_NAMES,
                           fps=50.0)
-    assert short.restore_sampler_state(state) == 0 and not short.failure_rate.any()
+    # a clip the state does not hold (changed, or added since) starts unmeasured: sampled
+    assert short.restore_sampler_state(state) == 0
+    assert np.all(short.failure_rate == NEW_CLIP_FAILURE_RATE)
+    added = MotionLibrary(clips + [replace(motion, source={"name": "lafan_walk"})],
+                          G1_JOINT_NAMES, G1_KEY_BODY_NAMES, fps=50.0)
+    assert added.restore_sampler_state(state) == 2
+    assert added.start_shares()["lafan"][0] > 0.5  # 3 bins at 0.5 beside (0, 0, 0.995), (0 x3)
 
 
 def test_clip_weights_scale_sampling_and_refuse_patterns_that_match_nothing(motion):
