@@ -445,8 +445,8 @@ def smpl_joints(clip: BvhClip, up_axis: str = "y") -> SmplJoints:
     smpl_leg = sum(np.linalg.norm(_smpl_rest_flu(f"left_{a}", 1.0) - _smpl_rest_flu(f"left_{b}",
                    1.0)) for a, b in (("hip", "knee"), ("knee", "ankle")))
     k = leg / smpl_leg
-    hips_mid = lambda: 0.5 * (_smpl_rest_flu("left_hip", k) + _smpl_rest_flu("right_hip", k))
-    v_pelvis = MIDLINE * (_smpl_rest_flu("pelvis", k) - hips_mid())
+    hips_mid = 0.5 * (_smpl_rest_flu("left_hip", k) + _smpl_rest_flu("right_hip", k))
+    v_pelvis = MIDLINE * (_smpl_rest_flu("pelvis", k) - hips_mid)
     v_spine1 = MIDLINE * (_smpl_rest_flu("spine1", k) - _smpl_rest_flu("pelvis", k))
     v_neck = MIDLINE * (_smpl_rest_flu("neck", k) - _smpl_rest_flu("spine1", k))
 

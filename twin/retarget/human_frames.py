@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.motion.mirror import mirror_names
 from twin.motion.normalise import R_LINK_FROM_SMPL_FRAME
 from twin.motion.smpl import SMPL_BODY_JOINT_NAMES, mean_shape_rest_joints
 
@@ -95,21 +96,12 @@ def raw_frames(joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def _mirror_name(name: str) -> str:
-    if name.startswith("left_"):
-        return "right_" + name[5:]
-    if name.startswith("right_"):
-        return "left_" + name[6:]
-    return name
-
-
 def _rest_calibration(symmetric: bool) -> dict[str, np.ndarray]:
     """Raw frames of the mean shape at rest (``symmetric``: averaged with its mirror image,
     for skeletons whose left and right mirror each other)."""
     rest = mean_shape_rest_joints()[:len(SMPL_BODY_JOINT_NAMES)]
     if symmetric:  # the mean of the rest and its mirror image (x is left in SMPL's frame)
-        swap = [SMPL_BODY_JOINT_NAMES.index(_mirror_name(n)) for n in SMPL_BODY_JOINT_NAMES]
-        rest = 0.5 * (rest + rest[swap] * np.array([-1.0, 1.0, 1.0]))
+        rest = 0.5 * (rest + rest[mirror_names(SMPL_BODY_JOINT_NAMES)] * [-1.0, 1.0, 1.0])
     rest = rest @ R_LINK_FROM_SMPL_FRAME  # canonical -> x fwd, z up
     named = {n: rest[i] for i, n in enumerate(SMPL_BODY_JOINT_NAMES)}
     return raw_frames(named)
