@@ -62,13 +62,13 @@ def resample_motion_arrays(m: RobotMotion, body_ids: np.ndarray, fps: float) -> 
 
 def clip_weight_matches(names: list[str], weights: dict[str, float]) -> dict[str, np.ndarray]:
     """pattern -> which of ``names`` it matches (``fnmatch``, case-sensitive; ``amp_*`` also
-    matches the augmented copies ``amp_...__aug0``). A pattern that matches none, or a weight
-    that is not a positive number, is refused."""
+    matches the augmented copies ``amp_...__aug0``; weight 0: never sampled). A pattern that
+    matches none, or a weight that is not a finite number >= 0, is refused."""
     out = {}
     for pattern, w in weights.items():
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w < np.inf:
-            raise MotionLibraryError(f"clip_weights.{pattern}: {w!r}; expected a positive "
-                                     f"number")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w < np.inf:
+            raise MotionLibraryError(f"clip_weights.{pattern}: {w!r}; expected a number >= 0 "
+                                     f"(0: never sampled)")
         hit = np.array([fnmatchcase(n, str(pattern)) for n in names], dtype=bool)
         if not hit.any():
             raise MotionLibraryError(f"clip_weights.{pattern}: matches none of the "
@@ -154,9 +154,14 @@ class MotionLibrary:
         matched by several patterns takes the last one's. Returns how many clips each
         pattern matched."""
         counts = {}
+        weight = self.clip_weight.copy()
         for pattern, hit in clip_weight_matches(self.names, weights).items():
-            self.clip_weight[hit] = float(weights[pattern])
+            weight[hit] = float(weights[pattern])
             counts[pattern] = int(hit.sum())
+        if not weight.any():
+            raise MotionLibraryError(f"clip_weights: {dict(weights)} leave no clip to sample; "
+                                     "expected a weight > 0 for at least one")
+        self.clip_weight = weight
         return counts
 
     def _start_weights(self, adaptive: bool) -> np.ndarray:

@@ -197,7 +197,7 @@ TRAIN_BAD = [
     (["motions=M", "action_scale_factor=0"], ["action_scale_factor=0.0", "> 0"]),
     (["motions=M", "proprio_obs=[base_lin_vel_b,foo]"], ["proprio_obs=", "distinct terms"]),
     (["motions=M", "progress=maybe"], ["progress='maybe'"]),
-    (["motions=M", "clip_weights={amp_*:-1}"], ["clip_weights.amp_*=-1", "> 0"]),
+    (["motions=M", "clip_weights={amp_*:-1}"], ["clip_weights.amp_*=-1", ">= 0"]),
     (["motions=M", "dr_terms.frictoin=1"], ["dr_terms: unknown fields ['frictoin']"]),
     (["motions=M", "+dr_terms.push_lin_vel_mps=abc"],
      ["dr_terms.push_lin_vel_mps='abc'", "a number >= 0"]),

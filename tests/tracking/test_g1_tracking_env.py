@@ -188,8 +188,13 @@ def test_clip_weights_scale_sampling_and_refuse_patterns_that_match_nothing(moti
     assert np.mean(clip == 2) == pytest.approx(1 / 9, abs=0.02)
     with pytest.raises(MotionLibraryError, match=r"clip_weights.walk_\*: matches none of the 3"):
         lib.weight_clips({"walk_*": 2.0})  # case-sensitive fnmatch on the whole name
-    with pytest.raises(MotionLibraryError, match=r"clip_weights.wave: 0; expected a positive"):
-        lib.weight_clips({"wave": 0})
+    with pytest.raises(MotionLibraryError, match=r"clip_weights.wave: -1; expected a number "
+                       r">= 0 \(0: never sampled\)"):
+        lib.weight_clips({"wave": -1})
+    with pytest.raises(MotionLibraryError, match=r"leave no clip to sample"):
+        lib.weight_clips({"*": 0})
+    lib.weight_clips({"wave": 0})  # in the library, never drawn
+    assert not any(lib.sample_start(rng)[0] == 2 for _ in range(500))
 
 
 def test_dex3_hands_follow_motion_hand_targets():

@@ -134,7 +134,7 @@ def check_train_config(cfg) -> None:
     except ValueError as exc:
         raise InputError(str(exc)) from None
     for pattern, w in (cfg.clip_weights or {}).items():
-        checks.number(f"clip_weights.{pattern}", w, 0, lo_open=True)
+        checks.number(f"clip_weights.{pattern}", w, 0)  # 0: in the library, never sampled
     checks.integer("num_envs", cfg.num_envs, 1, 65536)
     checks.integer("num_threads", cfg.num_threads, 1, 1024, optional=True)
     checks.integer("total_env_steps", cfg.total_env_steps, 1)
