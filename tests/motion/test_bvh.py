@@ -280,6 +280,22 @@ def test_a_clip_walks_the_g1(tmp_path):
     assert detect_format(tmp_path / "walk.bvh") == "bvh"
 
 
+def test_a_rig_is_symmetric_when_its_right_limbs_mirror_its_left(tmp_path):
+    """Bone lengths alone (within 2 mm) would call a rig with one hip 1 cm off its mirror
+    place symmetric: its hip bone is 1.3 mm shorter than the other."""
+    def symmetric(rig) -> str:
+        path = _write(tmp_path / "rig.bvh", _walk(T=4), rig=rig)
+        return load_human_motion(path).source["skeleton_symmetric"]
+
+    low_hip = [(n, p, (o[0], o[1] - 1.0, o[2]) if n == "RightUpLeg" else o)
+               for n, p, o in LAFAN]
+    long_arm = [(n, p, (o[0] + 1.0, o[1], o[2]) if n == "LeftForeArm" else o)
+                for n, p, o in LAFAN]
+    assert symmetric(LAFAN) == "true"
+    assert symmetric(low_hip) == "false"
+    assert symmetric(long_arm) == "false"
+
+
 @pytest.mark.parametrize("edit, match", [
     (lambda t: t.replace("HIERARCHY", "HIERARCHX", 1),
      r"content is 'unknown' but the extension '.bvh' promises bvh"),

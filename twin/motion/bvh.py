@@ -349,10 +349,14 @@ def _descends(skeleton: BvhSkeleton, joint: int, ancestor: int) -> bool:
     return False
 
 
-def infer_unit(path: str | Path, skeleton: BvhSkeleton, idx: dict[str, int]) -> str:
-    """The length unit whose leg length (thigh + shin offsets) is an adult's."""
-    leg = 0.5 * sum(float(np.linalg.norm(skeleton.offsets[idx[f"{s}_{j}"]]))
-                    for s in ("left", "right") for j in ("knee", "ankle"))
+def leg_length(skeleton: BvhSkeleton, idx: dict[str, int]) -> float:
+    """Thigh + shin offsets, the mean of both legs, in file units."""
+    return 0.5 * sum(float(np.linalg.norm(skeleton.offsets[idx[f"{s}_{j}"]]))
+                     for s in ("left", "right") for j in ("knee", "ankle"))
+
+
+def infer_unit(path: str | Path, leg: float) -> str:
+    """The length unit in which ``leg`` (thigh + shin, file units) is an adult's."""
     for unit, m in UNITS_M.items():
         if LEG_LENGTH_RANGE_M[0] <= leg * m <= LEG_LENGTH_RANGE_M[1]:
             return unit
@@ -361,8 +365,30 @@ def infer_unit(path: str | Path, skeleton: BvhSkeleton, idx: dict[str, int]) -> 
                             f"{LEG_LENGTH_RANGE_M[0]}-{LEG_LENGTH_RANGE_M[1]} m")
 
 
-UPRIGHT_FRACTION = 0.95  # frames with the pelvis this high (of its 99th percentile) stand
 SYMMETRY_TOLERANCE_M = 0.002  # left and right bones this close: a symmetric rig
+
+
+def rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
+    """(J, 3) joint positions of the rest pose (every rotation zero), file units."""
+    pos = np.zeros_like(skeleton.offsets)
+    for j, parent in enumerate(skeleton.parents):  # parents precede children
+        pos[j] = skeleton.offsets[j] + (pos[parent] if parent >= 0 else 0.0)
+    return pos
+
+
+def is_symmetric(skeleton: BvhSkeleton, idx: dict[str, int], unit_m: float) -> bool:
+    """Whether the right limbs' joints at rest are the left ones' mirror images in the plane
+    that bisects the hips (equal bone lengths alone would pass a hip set lower on one side)."""
+    rest = rest_positions(skeleton) * unit_m
+    lat = rest[idx["left_hip"]] - rest[idx["right_hip"]]
+    mirror = np.eye(3) - 2.0 * np.outer(lat, lat) / max(float(lat @ lat), 1e-12)
+    mid = 0.5 * (rest[idx["left_hip"]] + rest[idx["right_hip"]])
+    return all(np.linalg.norm(rest[idx[f"left_{n}"]] - mid
+                              - mirror @ (rest[idx[f"right_{n}"]] - mid)) < SYMMETRY_TOLERANCE_M
+               for n in ("knee", "ankle", "foot", "shoulder", "elbow", "wrist"))
+
+
+UPRIGHT_FRACTION = 0.95  # frames with the pelvis this high (of its 99th percentile) stand
 
 
 @dataclass(frozen=True)
@@ -432,7 +458,8 @@ def smpl_joints(clip: BvhClip, up_axis: str = "y") -> SmplJoints:
         raise MotionFormatError(clip.path, "HIERARCHY", f"{sk.names[idx['neck']]!r} and both "
                                 f"thighs must hang from {sk.names[idx['pelvis']]!r} (the neck "
                                 "through spine joints)")
-    unit = infer_unit(clip.path, sk, idx)
+    leg_units = leg_length(sk, idx)
+    unit = infer_unit(clip.path, leg_units)
     pos, rot = forward_kinematics(clip)
     pos *= UNITS_M[unit]
     up = np.eye(3)["xyz".index(up_axis)]
@@ -440,8 +467,7 @@ def smpl_joints(clip: BvhClip, up_axis: str = "y") -> SmplJoints:
     H = _heading_frames(J("left_hip"), J("right_hip"), up)
     height = J("pelvis") @ up
     upright = height >= UPRIGHT_FRACTION * np.percentile(height, 99)
-    leg = np.mean([np.linalg.norm(sk.offsets[idx[f"{s}_{j}"]]) for s in ("left", "right")
-                   for j in ("knee", "ankle")]) * 2 * UNITS_M[unit]
+    leg = leg_units * UNITS_M[unit]
     smpl_leg = sum(np.linalg.norm(_smpl_rest_flu(f"left_{a}", 1.0) - _smpl_rest_flu(f"left_{b}",
                    1.0)) for a, b in (("hip", "knee"), ("knee", "ankle")))
     k = leg / smpl_leg
@@ -485,10 +511,7 @@ def smpl_joints(clip: BvhClip, up_axis: str = "y") -> SmplJoints:
     ankle_h = ANKLE_HEIGHT_FRACTION * MEAN_SHAPE_HEIGHT_M * k
     proportions = {"standing_pelvis_height_m": float(v_pelvis[2] + leg + ankle_h),
                    "ankle_height_m": ankle_h}
-    pairs = [(idx[f"left_{n}"], idx[f"right_{n}"]) for n in
-             ("hip", "knee", "ankle", "foot", "shoulder", "elbow", "wrist")]
-    bone = np.linalg.norm(sk.offsets, axis=1) * UNITS_M[unit]
-    symmetric = all(abs(bone[a] - bone[b]) < SYMMETRY_TOLERANCE_M for a, b in pairs)
+    symmetric = is_symmetric(sk, idx, UNITS_M[unit])
     info = {"skeleton": f"BVH rig, {len(sk.names)} joints, unit {unit} (from the leg, "
             f"{leg:.3f} m); SMPL pelvis, spine1 and neck placed on the rig's links, upright "
             f"calibrated on {int(upright.sum())} of {clip.num_frames} frames",

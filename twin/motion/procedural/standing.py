@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -260,6 +261,19 @@ def squat_script(seed: int, duration_s: float = 8.0, fps: float = 50.0) -> tuple
                 "squats": n, "arms_forward": arms_forward, "torso_pitch_rad": round(pitch, 3)}
 
 
+def _lift_twice(sc: StandScript, k: list[float], duration_s: float, depth: float,
+                pitch: float) -> list[float]:
+    """A lift's timeline: from keyframe times ``k`` (8: down, held, up, carried, down, held,
+    up) squeezed into the clip, the pelvis down to ``depth`` and the torso pitched by
+    ``pitch``, twice. Returns the keyframe times used."""
+    scale = min(1.0, (duration_s - 0.3) / k[-1])
+    k = [x * scale for x in k]
+    z0 = sc.pelvis_z[0]
+    sc.pelvis_z = keyframes(sc.t, k, [z0, depth, depth, z0, z0, depth, depth, z0])
+    sc.torso_rpy[:, 1] = keyframes(sc.t, k, [0.0, pitch, pitch, 0.0, 0.0, pitch, pitch, 0.0])
+    return k
+
+
 def crouch_lift_script(seed: int, duration_s: float = 9.0, fps: float = 50.0
                        ) -> tuple[StandScript, dict]:
     """Crouch, take a (virtual) box in front with both hands, stand up holding it at the
@@ -267,17 +281,13 @@ def crouch_lift_script(seed: int, duration_s: float = 9.0, fps: float = 50.0
     rng = np.random.default_rng(seed)
     sc = _script(duration_s, fps)
     t = sc.t
-    z0 = sc.pelvis_z[0]
     depth = rng.uniform(0.52, 0.58)
     half_w = rng.uniform(0.12, 0.16)
     box_low = np.array([rng.uniform(0.22, 0.28), 0.0, rng.uniform(0.5, 0.56)])
     box_high = np.array([rng.uniform(0.22, 0.28), 0.0, rng.uniform(0.8, 0.9)])
     k = [0.4, 1.8, 2.3, 3.8, 4.2 + rng.uniform(0.0, 1.0)]
     k += [k[-1] + 1.5, k[-1] + 2.0, k[-1] + 3.4]
-    scale = min(1.0, (duration_s - 0.3) / k[-1])
-    k = [x * scale for x in k]
-    sc.pelvis_z = keyframes(t, k, [z0, depth, depth, z0, z0, depth, depth, z0])
-    sc.torso_rpy[:, 1] = keyframes(t, k, [0.0, 0.6, 0.6, 0.0, 0.0, 0.6, 0.6, 0.0])
+    k = _lift_twice(sc, k, duration_s, depth, 0.6)
     sc.pelvis_pitch = 0.5 * sc.torso_rpy[:, 1]
     for h, s in zip(HANDS, (1.0, -1.0)):
         off = np.array([0.0, s * half_w, 0.0])
@@ -301,7 +311,6 @@ def stoop_lift_script(seed: int, duration_s: float = 8.0, fps: float = 50.0
     rng = np.random.default_rng(seed)
     sc = _script(duration_s, fps)
     t = sc.t
-    z0 = sc.pelvis_z[0]
     depth = rng.uniform(0.5, 0.62)
     pitch = rng.uniform(0.9, 1.4)
     pelvis_share = rng.uniform(0.55, 0.75)
@@ -312,10 +321,7 @@ def stoop_lift_script(seed: int, duration_s: float = 8.0, fps: float = 50.0
     k = [0.4, 0.4 + down, 0.4 + down + hold, 0.4 + down + hold + up]
     k += [k[-1] + carry, k[-1] + carry + down, k[-1] + carry + down + hold,
           k[-1] + carry + down + hold + up]
-    scale = min(1.0, (duration_s - 0.3) / k[-1])
-    k = [x * scale for x in k]
-    sc.pelvis_z = keyframes(t, k, [z0, depth, depth, z0, z0, depth, depth, z0])
-    sc.torso_rpy[:, 1] = keyframes(t, k, [0.0, pitch, pitch, 0.0, 0.0, pitch, pitch, 0.0])
+    k = _lift_twice(sc, k, duration_s, depth, pitch)
     sc.pelvis_pitch = pelvis_share * sc.torso_rpy[:, 1]
     hang, cs, ce = -0.9 * pitch, -carry_shoulder, -carry_elbow
     shoulder = keyframes(t, k, [0.0, hang, hang, cs, cs, hang, hang, 0.0])
@@ -327,7 +333,7 @@ def stoop_lift_script(seed: int, duration_s: float = 8.0, fps: float = 50.0
                 "torso_pitch_rad": round(pitch, 3), "pelvis_pitch_share": round(pelvis_share, 3),
                 "carry_shoulder_rad": round(carry_shoulder, 3),
                 "carry_elbow_rad": round(carry_elbow, 3),
-                "down_hold_up_s": [round(x * scale, 2) for x in (down, hold, up)]}
+                "down_hold_up_s": [round(b - a, 2) for a, b in pairwise(k[:4])]}
 
 
 def sit_script(seed: int, duration_s: float = 8.0, fps: float = 50.0) -> tuple[StandScript, dict]:
