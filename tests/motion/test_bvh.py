@@ -287,12 +287,12 @@ def test_a_rig_is_symmetric_when_its_right_limbs_mirror_its_left(tmp_path):
         path = _write(tmp_path / "rig.bvh", _walk(T=4), rig=rig)
         return load_human_motion(path).source["skeleton_symmetric"]
 
-    low_hip = [(n, p, (o[0], o[1] - 1.0, o[2]) if n == "RightUpLeg" else o)
+    hip_off = [(n, p, (o[0], o[1] - 1.0, o[2]) if n == "RightUpLeg" else o)
                for n, p, o in LAFAN]
     long_arm = [(n, p, (o[0] + 1.0, o[1], o[2]) if n == "LeftForeArm" else o)
                 for n, p, o in LAFAN]
     assert symmetric(LAFAN) == "true"
-    assert symmetric(low_hip) == "false"
+    assert symmetric(hip_off) == "false"
     assert symmetric(long_arm) == "false"
 
 

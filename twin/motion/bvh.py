@@ -365,7 +365,7 @@ def infer_unit(path: str | Path, leg: float) -> str:
                             f"{LEG_LENGTH_RANGE_M[0]}-{LEG_LENGTH_RANGE_M[1]} m")
 
 
-SYMMETRY_TOLERANCE_M = 0.002  # left and right bones this close: a symmetric rig
+SYMMETRY_TOLERANCE_M = 0.002  # mirrored joints this close: a symmetric rig
 
 
 def rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
