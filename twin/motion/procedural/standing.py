@@ -263,9 +263,9 @@ def squat_script(seed: int, duration_s: float = 8.0, fps: float = 50.0) -> tuple
 
 def _lift_twice(sc: StandScript, k: list[float], duration_s: float, depth: float,
                 pitch: float) -> list[float]:
-    """A lift's timeline: from keyframe times ``k`` (8: down, held, up, carried, down, held,
-    up) squeezed into the clip, the pelvis down to ``depth`` and the torso pitched by
-    ``pitch``, twice. Returns the keyframe times used."""
+    """A lift's timeline, twice: from 8 keyframe times ``k`` (start, down, held, up, carried,
+    down, held, up), squeezed into the clip, the pelvis goes down to ``depth`` with the torso
+    pitched by ``pitch`` and back up. Returns the keyframe times used."""
     scale = min(1.0, (duration_s - 0.3) / k[-1])
     k = [x * scale for x in k]
     z0 = sc.pelvis_z[0]
