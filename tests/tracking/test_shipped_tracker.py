@@ -87,9 +87,9 @@ def test_tracks_the_heldout_walk(ctrl):
 REAL = Path(__file__).resolve().parents[2] / "assets" / "motions" / "heldout_small_real"
 # Seconds tracked before the first termination on real (motion-capture) held-out clips;
 # floors below what the shipped tracker measured (176.5M: both to their end, 7.40 s and
-# 9.62 s; the 163.9M one 4.36 s and 9.62 s; the 151.7M one 3.48 s and 9.62 s; the 149.6M one 2.92 s and 9.62 s; the 124.5M one 2.80 s and 9.62 s, the 111.2M one 3.80 s and 9.62 s, the 96.6M one 3.00 s and 9.62 s, the 81.3M one
-# 2.94 s and 8.04 s, the 61.4M one 2.70 s and 4.54 s: one noise-free rollout of one clip swings
-# by a second between snapshots, so the gate weighs all real clips over 8 noisy rollouts).
+# 9.62 s; the 61.4M-163.9M ones 2.70-4.36 s and 4.54-9.62 s). One noise-free rollout of
+# one clip swings by a second between snapshots, so the ship gate weighs all real clips
+# over 8 noisy rollouts.
 REAL_FLOOR_S = {"amp_idle_turn_360_001__A047": 2.6, "amp_walk_forward_loop_002__A024": 9.0}
 
 
