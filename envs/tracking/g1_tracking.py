@@ -67,6 +67,7 @@ from twin.envs.tracking.events import (
 from twin.envs.tracking.holding import holding_offsets_rad, stance_mask
 from twin.envs.tracking.motion_library import MotionLibrary
 from twin.envs.tracking.observations import (
+    DEFAULT_WINDOW_STEPS,
     OBS_KEY_BODIES,
     ObsDims,
     ObsInputs,
@@ -184,7 +185,7 @@ class G1TrackingTask(BatchedTask):
 
     def __init__(self, motions, num_envs: int = 1, robot: str = "g1",
                  action_mode: str = "reference_residual",
-                 window_steps: tuple[int, ...] = (1, 2, 5, 10, 25),
+                 window_steps: tuple[int, ...] = DEFAULT_WINDOW_STEPS,
                  dr: bool | DomainRandomization | dict | None = False,
                  adaptive_sampling: bool = True, random_start: bool = True,
                  thresholds: TerminationThresholds = TerminationThresholds(),
@@ -212,7 +213,7 @@ class G1TrackingTask(BatchedTask):
         if observations is None:
             observations = TrackingObservationConfig.default(
                 window_steps, critic_obs, None if proprio is None else tuple(proprio))
-        elif tuple(window_steps) != (1, 2, 5, 10, 25) or critic_obs or proprio is not None:
+        elif tuple(window_steps) != DEFAULT_WINDOW_STEPS or critic_obs or proprio is not None:
             raise ValueError("observations: give the window, proprio and critic terms in the "
                              "TrackingObservationConfig, not also as window_steps/proprio/"
                              "critic_obs")

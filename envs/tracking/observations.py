@@ -185,6 +185,8 @@ PROPRIO_TERMS: dict[str, ObsTerm] = {
     # not in the default actor observation (DEFAULT_PROPRIO); BeyondMimic's actor reads it
     "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b, "vector"),
 }
+# reference lookahead, control steps ahead of now (0.02 ... 0.5 s at 50 Hz)
+DEFAULT_WINDOW_STEPS = (1, 2, 5, 10, 25)
 DEFAULT_PROPRIO = ("base_ang_vel_b", "projected_gravity_b", "joint_pos_rel", "joint_vel",
                    "last_action")
 REFERENCE_TERMS: dict[str, ObsTerm] = {
@@ -216,7 +218,7 @@ class TrackingObservationConfig:
     key_bodies: the key bodies ``key_body_pos_in_ref_anchor`` observes.
     """
 
-    window_steps: tuple[int, ...] = (1, 2, 5, 10, 25)
+    window_steps: tuple[int, ...] = DEFAULT_WINDOW_STEPS
     proprio: tuple[str, ...] = DEFAULT_PROPRIO
     reference: tuple[str, ...] = tuple(REFERENCE_TERMS)
     critic: tuple[str, ...] = ()
@@ -236,7 +238,7 @@ class TrackingObservationConfig:
                              f"(control steps), got {steps!r}")
 
     @classmethod
-    def default(cls, window_steps: tuple[int, ...] = (1, 2, 5, 10, 25),
+    def default(cls, window_steps: tuple[int, ...] = DEFAULT_WINDOW_STEPS,
                 critic_obs: bool = False,
                 proprio: tuple[str, ...] | None = None) -> TrackingObservationConfig:
         """The shipped layout with this window, with or without the privileged part;

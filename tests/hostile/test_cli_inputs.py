@@ -196,6 +196,8 @@ TRAIN_BAD = [
     (["motions=M", "net_arch=[0]"], ["net_arch"]),
     (["motions=M", "action_scale_factor=0"], ["action_scale_factor=0.0", "> 0"]),
     (["motions=M", "proprio_obs=[base_lin_vel_b,foo]"], ["proprio_obs=", "distinct terms"]),
+    (["motions=M", "obs_window_steps=[5,2]"], ["obs_window_steps=[5, 2]", "increasing"]),
+    (["motions=M", "obs_window_steps=[0,1]"], ["obs_window_steps=[0, 1]", "1 ... 250"]),
     (["motions=M", "progress=maybe"], ["progress='maybe'"]),
     (["motions=M", "clip_weights={amp_*:-1}"], ["clip_weights.amp_*=-1", ">= 0"]),
     (["motions=M", "dr_terms.frictoin=1"], ["dr_terms: unknown fields ['frictoin']"]),

@@ -340,6 +340,36 @@ def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path, r
                                           "proprio_obs=[base_lin_vel_b]"]), progress_bar=False)
 
 
+def test_the_lookahead_window_is_a_training_setting(tmp_path, residual_tracker):
+    """obs_window_steps shapes the actor's reference terms: a run without init= trains and
+    exports that window (eval then builds the same observation); from init= unset keeps the
+    init's window and another one is refused in one line."""
+    from twin.envs.tracking.g1_tracking import tracker_task_kwargs
+
+    clip = "assets/motions/heldout_small/heldout_small_squat.npz"
+    common = [f"motions={clip}", "num_envs=2", "total_env_steps=0"]
+    short = TrackingController.load(train(load_train_config(
+        common + [f"run_dir={tmp_path / 'short'}", "obs_window_steps=[1,10]"]),
+        progress_bar=False))
+    frozen = TrackingController.load(residual_tracker)
+    assert tuple(short.metadata.window_steps) == (1, 10)
+    assert tracker_task_kwargs(short.metadata)["window_steps"] == (1, 10)
+    # every reference term is read at 2 offsets instead of 5
+    ref_width = {n: w for n, w in frozen.metadata.obs_layout if n.startswith("ref_")}
+    short_width = {n: w for n, w in short.metadata.obs_layout if n.startswith("ref_")}
+    assert short_width == {n: w * 2 // 5 for n, w in ref_width.items()}
+    kept = TrackingController.load(train(load_train_config(
+        common + [f"run_dir={tmp_path / 'kept'}", f"init={residual_tracker}"]),
+        progress_bar=False))
+    assert tuple(kept.metadata.window_steps) == tuple(frozen.metadata.window_steps)
+    with pytest.raises(ValueError, match=r"obs_window_steps=\[1\]: init .* reads the window "
+                                         r"\[1, 2, 5, 10, 25\]; another window needs a run "
+                                         r"without init="):
+        train(load_train_config(common + [f"run_dir={tmp_path / 'no'}", f"init={residual_tracker}",
+                                          "obs_window_steps=[1]"]), progress_bar=False)
+    assert not (tmp_path / "no" / "checkpoints").exists()
+
+
 def test_a_new_observation_term_starts_with_zero_weights(tmp_path, residual_tracker):
     """init= with the pelvis velocity added to the actor's observation: the old inputs keep
     their weights and statistics by name, the new term starts with zero weights, so the
@@ -671,3 +701,8 @@ def test_resume_refuses_a_network_other_than_the_runs(tmp_path):
                                                "net_arch=[768,384,192]"]), saved)
     with pytest.raises(ValueError, match=r"the run trained with action_mode=reference_holding"):
         check_resume_config(load_train_config([m]), saved)
+    # the lookahead: unset (and a config older than the key) is the default window
+    held = [m, "action_mode=reference_holding"]
+    check_resume_config(load_train_config(held + ["obs_window_steps=[1,2,5,10,25]"]), saved)
+    with pytest.raises(ValueError, match=r"obs_window_steps=\[1, 2, 5, 10, 25\]; .*asked \[1\]"):
+        check_resume_config(load_train_config(held + ["obs_window_steps=[1]"]), saved)

@@ -25,6 +25,9 @@ _MEANINGS = {
                            "(> 0; init= with another scale rescales the action head)",
     "proprio_obs": "the actor's proprio terms (null = the init tracker's, else the default "
                    "five; add base_lin_vel_b for the pelvis velocity)",
+    "obs_window_steps": "the reference lookahead the actor reads, control steps ahead (null = "
+                        "the init tracker's, else [1, 2, 5, 10, 25]; another one needs a run "
+                        "without init=)",
     "reward": "reward overrides (TrackingRewardConfig), e.g. reward.action_rate=0.01 or "
               "reward.body_pos.weight=2.0",
     "num_envs": "parallel envs stepped by the batched env",
@@ -112,6 +115,13 @@ def check_train_config(cfg) -> None:
     checks.one_of("action_mode", cfg.action_mode, ACTION_MODES)
     checks.one_of("gains", cfg.gains, GAIN_PROFILES)
     checks.number("action_scale_factor", cfg.action_scale_factor, 0, 100, lo_open=True)
+    window = cfg.obs_window_steps
+    if window is not None and not (
+            len(window) > 0 and all(isinstance(k, int) and not isinstance(k, bool) for k in window)
+            and all(a < b for a, b in zip([0, *window], window)) and window[-1] <= 250):
+        raise ConfigError("obs_window_steps", list(window) if isinstance(window, (list, tuple))
+                          else window, "null or increasing control steps ahead, 1 ... 250 "
+                          "(e.g. [1, 2, 5, 10, 25])")
     if cfg.proprio_obs is not None:
         from twin.envs.tracking.observations import PROPRIO_TERMS
 

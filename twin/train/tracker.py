@@ -81,6 +81,9 @@ class TrackerTrainConfig:
     # the actor's proprio terms (envs/tracking/observations.py); None = the init tracker's,
     # else the default five
     proprio_obs: list[str] | None = None
+    # reference lookahead of the observation, control steps ahead of now; None = the init
+    # tracker's, else DEFAULT_WINDOW_STEPS (1, 2, 5, 10, 25)
+    obs_window_steps: list[int] | None = None
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     # TrackingRewardConfig overrides, e.g. {action_rate: 0.01} or {body_pos: {weight: 2.0}}
@@ -415,6 +418,12 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
         cfg = replace(cfg, symmetric_policy=bool(meta.mirror_average) and not cfg.ppo.symmetry)
     if cfg.proprio_obs is None and tuple(task["proprio"]) != DEFAULT_PROPRIO:
         cfg = replace(cfg, proprio_obs=list(task["proprio"]))
+    if cfg.obs_window_steps is None:
+        cfg = replace(cfg, obs_window_steps=list(task["window_steps"]))
+    elif tuple(cfg.obs_window_steps) != tuple(task["window_steps"]):
+        raise ValueError(f"obs_window_steps={list(cfg.obs_window_steps)}: init {cfg.init} "
+                         f"reads the window {list(task['window_steps'])}; another window "
+                         f"needs a run without init=")
     if meta.mirror_average and not cfg.symmetric_policy:
         log.info("init %s averages its action with its mirror image's; fine-tuning trains and "
                  "exports its network alone (symmetric_policy=true trains the average; "
@@ -475,8 +484,11 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     layer sizes it was trained with."""
     if not saved_yaml.exists():
         return
+    from twin.envs.tracking.observations import DEFAULT_WINDOW_STEPS
+
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
-    fixed = ("action_scale_factor", "proprio_obs", "action_mode", "symmetric_policy", "net_arch")
+    fixed = ("action_scale_factor", "proprio_obs", "obs_window_steps", "action_mode",
+             "symmetric_policy", "net_arch")
     defaults = {f.name: f.default_factory() if f.default is MISSING else f.default
                 for f in fields(TrackerTrainConfig) if f.name in fixed}
     for key in fixed:
@@ -484,6 +496,8 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
         asked = getattr(cfg, key)
         if key == "symmetric_policy":  # None (unset, no init) trains as False
             before, asked = bool(before), bool(asked)
+        if key == "obs_window_steps":  # None (unset, no init) trains the default window
+            before, asked = (list(v or DEFAULT_WINDOW_STEPS) for v in (before, asked))
         if before != asked:
             raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
                              f"the same value (asked {asked}) or start a new run_dir with "
@@ -545,6 +559,7 @@ def obs_noise_of(cfg: TrackerTrainConfig) -> dict[str, float] | None:
 def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
     """``num_envs`` tracking envs of ``cfg`` in this process (clips, DR, clip weights)."""
     from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv, profile_action_scale
+    from twin.envs.tracking.observations import DEFAULT_WINDOW_STEPS
     from twin.envs.tracking.terms import TerminationThresholds, TrackingRewardConfig
 
     venv = G1MotionTrackingVectorEnv(training_motions(cfg), num_envs=num_envs,
@@ -554,6 +569,8 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
                                          cfg.robot, cfg.gains, cfg.action_scale_factor),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      proprio=cfg.proprio_obs, obs_noise=obs_noise_of(cfg),
+                                     window_steps=tuple(cfg.obs_window_steps
+                                                        or DEFAULT_WINDOW_STEPS),
                                      num_threads=cfg.num_threads, collision=cfg.collision,
                                      reward=TrackingRewardConfig.from_overrides(cfg.reward),
                                      thresholds=TerminationThresholds.from_overrides(
