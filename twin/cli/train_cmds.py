@@ -116,12 +116,12 @@ def check_train_config(cfg) -> None:
     checks.one_of("gains", cfg.gains, GAIN_PROFILES)
     checks.number("action_scale_factor", cfg.action_scale_factor, 0, 100, lo_open=True)
     window = cfg.obs_window_steps
+    # a list by now (OmegaConf refuses anything else for a list[int] field)
     if window is not None and not (
-            len(window) > 0 and all(isinstance(k, int) and not isinstance(k, bool) for k in window)
+            window and all(isinstance(k, int) and not isinstance(k, bool) for k in window)
             and all(a < b for a, b in zip([0, *window], window)) and window[-1] <= 250):
-        raise ConfigError("obs_window_steps", list(window) if isinstance(window, (list, tuple))
-                          else window, "null or increasing control steps ahead, 1 ... 250 "
-                          "(e.g. [1, 2, 5, 10, 25])")
+        raise ConfigError("obs_window_steps", list(window), "null or increasing control steps "
+                          "ahead, 1 ... 250 (e.g. [1, 2, 5, 10, 25])")
     if cfg.proprio_obs is not None:
         from twin.envs.tracking.observations import PROPRIO_TERMS
 
