@@ -132,6 +132,35 @@ def test_tracking_observation_terms_are_chosen_by_config():
     assert obs["small"].shape == (2, 67)
 
 
+def test_the_reference_root_velocity_is_read_in_the_reference_anchors_frame():
+    """The optional reference terms give the reference anchor's own velocity: with the
+    anchor yawed +90 deg, moving along world +x reads as -y (to its right), and a roll
+    rate about world x reads about its -y axis; the yaw rate stays about z."""
+    from twin.envs.tracking.observations import REFERENCE_TERMS, ObsInputs
+
+    n, w, b, j = 1, 2, 3, 4
+    yaw90 = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])
+    ref_quat = np.tile([1.0, 0.0, 0.0, 0.0], (n, w, b, 1))
+    ref_quat[:, :, 1] = yaw90
+    lin, ang = np.zeros((n, w, b, 3)), np.zeros((n, w, b, 3))
+    lin[:, 0, 1], lin[:, 1, 1] = [1.0, 0.0, 0.0], [0.0, 0.5, 0.2]
+    ang[:, 0, 1], ang[:, 1, 1] = [0.3, 0.0, 0.0], [0.0, 0.0, 0.5]
+    lin[:, :, 0] = ang[:, :, 0] = 9.0  # other bodies: not read
+    x = ObsInputs(
+        root_quat_wxyz=np.array([[1.0, 0, 0, 0]]), root_lin_vel_w=np.zeros((n, 3)),
+        root_ang_vel_b=np.zeros((n, 3)), joint_pos_rad=np.zeros((n, j)),
+        joint_vel=np.zeros((n, j)), default_joint_pos_rad=np.zeros(j),
+        encoder_offset_rad=np.zeros((n, j)), last_action=np.zeros((n, j)),
+        body_pos_w=np.zeros((n, b, 3)), body_quat_wxyz=np.tile([1.0, 0, 0, 0], (n, b, 1)),
+        anchor=1, obs_body_idx=np.array([0]), ref_joint_pos_rad=np.zeros((n, w, j)),
+        ref_joint_vel=np.zeros((n, w, j)), ref_body_pos_w=np.zeros((n, w, b, 3)),
+        ref_body_quat_wxyz=ref_quat, ref_body_lin_vel_w=lin, ref_body_ang_vel_w=ang)
+    np.testing.assert_allclose(REFERENCE_TERMS["anchor_lin_vel_in_ref_anchor"].fn(x),
+                               [[[0.0, -1.0, 0.0], [0.5, 0.0, 0.2]]], atol=1e-12)
+    np.testing.assert_allclose(REFERENCE_TERMS["anchor_ang_vel_in_ref_anchor"].fn(x),
+                               [[[0.0, -0.3, 0.0], [0.0, 0.0, 0.5]]], atol=1e-12)
+
+
 def test_tracking_observation_config_rejects_unknown_terms_and_double_windows():
     from twin.envs.tracking.g1_tracking import G1TrackingTask, load_motions
     from twin.envs.tracking.observations import TrackingObservationConfig

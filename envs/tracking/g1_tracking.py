@@ -9,7 +9,9 @@ Task Description:
     offset in ``window_steps`` (default 1, 2, 5, 10, 25 steps = 0.02 ... 0.5 s): reference
     joint positions (relative to default) and velocities, the reference torso-anchor
     position and orientation (first two rotation-matrix columns) in the robot's anchor
-    frame, and key bodies' positions in the reference anchor frame. With ``critic_obs=True``
+    frame, and key bodies' positions in the reference anchor frame (``reference`` may add the
+    reference anchor's linear and angular velocity in its own frame, the reference root
+    velocity: ``anchor_lin_vel_in_ref_anchor``, ``anchor_ang_vel_in_ref_anchor``). With ``critic_obs=True``
     (training an asymmetric actor-critic, as BeyondMimic does) privileged state follows for
     the value function only (``task.critic_layout``; the actor reads the first
     ``task.actor_obs_dim`` entries): pelvis linear velocity, and every key body's position
@@ -77,6 +79,7 @@ from twin.envs.tracking.observations import (
     obs_noise_half_ranges,
     observation_layout,
     proprio_terms_of,
+    reference_terms_of,
 )
 from twin.envs.tracking.terms import (
     TerminationThresholds,
@@ -135,13 +138,14 @@ REPLAY_CONTROLLERS: dict[str, tuple[dict, str]] = {
 
 def tracker_task_kwargs(metadata) -> dict:
     """The one place that says which tracking task a tracker runs in: the gain profile,
-    action mode, action scale, reference window and proprio terms it was trained with (from
-    its ``TrackerMetadata``). Evaluation, validation and recording build their task with
-    these."""
+    action mode, action scale, reference window, proprio and reference terms it was trained
+    with (from its ``TrackerMetadata``). Evaluation, validation and recording build their
+    task with these."""
     return {"gains": metadata.gains, "action_mode": metadata.action_mode,
             "window_steps": tuple(metadata.window_steps),
             "action_scale": tuple(metadata.action_scale),
-            "proprio": proprio_terms_of(metadata.obs_layout)}
+            "proprio": proprio_terms_of(metadata.obs_layout),
+            "reference": reference_terms_of(metadata.obs_layout)}
 
 
 def default_critic_layout() -> tuple[tuple[str, int], ...]:
@@ -196,6 +200,7 @@ class G1TrackingTask(BatchedTask):
                  observations: TrackingObservationConfig | None = None,
                  action_scale: Sequence[float] | None = None,
                  proprio: Sequence[str] | None = None,
+                 reference: Sequence[str] | None = None,
                  obs_noise: dict[str, float] | None = None):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
@@ -212,11 +217,13 @@ class G1TrackingTask(BatchedTask):
         self.gains = gains
         if observations is None:
             observations = TrackingObservationConfig.default(
-                window_steps, critic_obs, None if proprio is None else tuple(proprio))
-        elif tuple(window_steps) != DEFAULT_WINDOW_STEPS or critic_obs or proprio is not None:
-            raise ValueError("observations: give the window, proprio and critic terms in the "
-                             "TrackingObservationConfig, not also as window_steps/proprio/"
-                             "critic_obs")
+                window_steps, critic_obs, None if proprio is None else tuple(proprio),
+                None if reference is None else tuple(reference))
+        elif (tuple(window_steps) != DEFAULT_WINDOW_STEPS or critic_obs or proprio is not None
+              or reference is not None):
+            raise ValueError("observations: give the window, proprio, reference and critic "
+                             "terms in the TrackingObservationConfig, not also as window_steps/"
+                             "proprio/reference/critic_obs")
         self.obs_cfg = observations
         self.window = np.asarray(observations.window_steps, dtype=np.int64)
         self.dr = DomainRandomization.coerce(dr)
@@ -449,7 +456,8 @@ class G1TrackingTask(BatchedTask):
             body_pos_w=pos, body_quat_wxyz=quat, anchor=self.anchor,
             obs_body_idx=self.obs_body_idx, ref_joint_pos_rad=lib.joint_pos[fw],
             ref_joint_vel=lib.joint_vel[fw], ref_body_pos_w=lib.body_pos_w[fw],
-            ref_body_quat_wxyz=lib.body_quat_wxyz[fw])
+            ref_body_quat_wxyz=lib.body_quat_wxyz[fw], ref_body_lin_vel_w=lib.body_lin_vel_w[fw],
+            ref_body_ang_vel_w=lib.body_ang_vel_w[fw])
         obs = compute_observation(self.obs_cfg, x)
         if self.obs_noise_half_range is not None:
             add_obs_noise(obs, self.obs_noise_half_range, self.obs_noise_rng)

@@ -64,6 +64,8 @@ class ObsInputs:
     ref_joint_vel: np.ndarray  # (N, W, J)
     ref_body_pos_w: np.ndarray  # (N, W, B, 3)
     ref_body_quat_wxyz: np.ndarray  # (N, W, B, 4)
+    ref_body_lin_vel_w: np.ndarray  # (N, W, B, 3) m/s
+    ref_body_ang_vel_w: np.ndarray  # (N, W, B, 3) rad/s
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,19 @@ def ref_anchor_rot6d_in_robot_anchor(x: ObsInputs) -> np.ndarray:
     return rel.reshape(n, w, 6)
 
 
+def ref_anchor_lin_vel_in_ref_anchor(x: ObsInputs) -> np.ndarray:
+    """Reference anchor linear velocity in the reference anchor's own frame, m/s: the pace
+    and direction the reference moves in, whatever the robot's drift from it."""
+    _, _, _, ra_quat = _anchors(x)
+    return quat_apply_inverse(ra_quat, x.ref_body_lin_vel_w[:, :, x.anchor])
+
+
+def ref_anchor_ang_vel_in_ref_anchor(x: ObsInputs) -> np.ndarray:
+    """Reference anchor angular velocity in the reference anchor's own frame, rad/s."""
+    _, _, _, ra_quat = _anchors(x)
+    return quat_apply_inverse(ra_quat, x.ref_body_ang_vel_w[:, :, x.anchor])
+
+
 def ref_key_body_pos_in_ref_anchor(x: ObsInputs) -> np.ndarray:
     """Reference key-body positions in the reference anchor's frame, m (K x 3)."""
     _, _, ra_pos, ra_quat = _anchors(x)
@@ -198,7 +213,14 @@ REFERENCE_TERMS: dict[str, ObsTerm] = {
                                            "rot6d"),
     "key_body_pos_in_ref_anchor": ObsTerm(lambda d: 3 * d.obs_bodies,
                                           ref_key_body_pos_in_ref_anchor, "obs_bodies_vector"),
+    # not in the default reference terms (DEFAULT_REFERENCE): the reference root velocity
+    "anchor_lin_vel_in_ref_anchor": ObsTerm(lambda d: 3, ref_anchor_lin_vel_in_ref_anchor,
+                                            "vector"),
+    "anchor_ang_vel_in_ref_anchor": ObsTerm(lambda d: 3, ref_anchor_ang_vel_in_ref_anchor,
+                                            "pseudovector"),
 }
+DEFAULT_REFERENCE = ("joint_pos_rel", "joint_vel", "anchor_pos_in_robot_anchor",
+                     "anchor_rot6d_in_robot_anchor", "key_body_pos_in_ref_anchor")
 CRITIC_TERMS: dict[str, ObsTerm] = {
     "base_lin_vel_b": ObsTerm(lambda d: 3, base_lin_vel_b, "vector"),
     "body_pos_in_robot_anchor": ObsTerm(lambda d: 3 * d.bodies, critic_body_pos_in_robot_anchor,
@@ -220,7 +242,7 @@ class TrackingObservationConfig:
 
     window_steps: tuple[int, ...] = DEFAULT_WINDOW_STEPS
     proprio: tuple[str, ...] = DEFAULT_PROPRIO
-    reference: tuple[str, ...] = tuple(REFERENCE_TERMS)
+    reference: tuple[str, ...] = DEFAULT_REFERENCE
     critic: tuple[str, ...] = ()
     key_bodies: tuple[str, ...] = OBS_KEY_BODIES
 
@@ -240,11 +262,13 @@ class TrackingObservationConfig:
     @classmethod
     def default(cls, window_steps: tuple[int, ...] = DEFAULT_WINDOW_STEPS,
                 critic_obs: bool = False,
-                proprio: tuple[str, ...] | None = None) -> TrackingObservationConfig:
+                proprio: tuple[str, ...] | None = None,
+                reference: tuple[str, ...] | None = None) -> TrackingObservationConfig:
         """The shipped layout with this window, with or without the privileged part;
-        ``proprio`` None = ``DEFAULT_PROPRIO``."""
+        ``proprio`` / ``reference`` None = ``DEFAULT_PROPRIO`` / ``DEFAULT_REFERENCE``."""
         return cls(window_steps=tuple(int(k) for k in window_steps),
                    proprio=DEFAULT_PROPRIO if proprio is None else tuple(proprio),
+                   reference=DEFAULT_REFERENCE if reference is None else tuple(reference),
                    critic=tuple(CRITIC_TERMS) if critic_obs else ())
 
 
@@ -260,6 +284,13 @@ def term_of(name: str) -> ObsTerm:
 def proprio_terms_of(layout: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
     """The proprio term names an actor layout (``TrackerMetadata.obs_layout``) reads."""
     return tuple(n for n, _ in layout if not n.startswith(("ref[", "critic.")))
+
+
+def reference_terms_of(layout: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """The reference term names an actor layout reads, in order (each once, whatever the
+    window)."""
+    names = [n.split("].", 1)[1] for n, _ in layout if n.startswith("ref[")]
+    return tuple(dict.fromkeys(names))
 
 
 def observation_layout(cfg: TrackingObservationConfig, dims: ObsDims

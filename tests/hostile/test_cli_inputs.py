@@ -196,6 +196,7 @@ TRAIN_BAD = [
     (["motions=M", "net_arch=[0]"], ["net_arch"]),
     (["motions=M", "action_scale_factor=0"], ["action_scale_factor=0.0", "> 0"]),
     (["motions=M", "proprio_obs=[base_lin_vel_b,foo]"], ["proprio_obs=", "distinct terms"]),
+    (["motions=M", "reference_obs=[joint_vel,joint_vel]"], ["reference_obs=", "distinct terms"]),
     (["motions=M", "obs_window_steps=[5,2]"], ["obs_window_steps=[5, 2]", "increasing"]),
     (["motions=M", "obs_window_steps=[0,1]"], ["obs_window_steps=[0, 1]", "1 ... 250"]),
     (["motions=M", "progress=maybe"], ["progress='maybe'"]),
@@ -231,8 +232,9 @@ def test_train_tracker_bad_values(items, needles, tmp_path, capsys):
 def test_train_tracker_dr_terms_override_with_or_without_plus(item, tmp_path):
     """dr_terms is an empty dict in the YAML: an entry is appended either way (the CLI used
     to refuse both spellings)."""
-    from twin.cli.train_cmds import load_checked_config
     from twin.envs.tracking.events import DomainRandomization
+
+    from twin.cli.train_cmds import load_checked_config
 
     squat = Path(__file__).resolve().parents[2] / "assets/motions/heldout_small/heldout_small_squat.npz"
     cfg, _ = load_checked_config([f"motions={squat}", item, "dr_terms.start_joint_pos_rad=0.1",
@@ -255,7 +257,7 @@ def test_train_tracker_clip_weight_pattern_refused_before_augmenting(tmp_path, c
                                                                      monkeypatch):
     """The names checked include the augmented copies', but no copy is made first (that
     took ~20 s on the training library)."""
-    import twin.motion.augment as augment
+    from twin.motion import augment
 
     def augmented_copies(*_):
         raise AssertionError("augmented before the clip weights were checked")

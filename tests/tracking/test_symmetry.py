@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from twin.envs.tracking.g1_tracking import G1TrackingTask, load_motions
+from twin.envs.tracking.observations import (
+    CRITIC_TERMS,
+    PROPRIO_TERMS,
+    REFERENCE_TERMS,
+    TrackingObservationConfig,
+)
+
 from twin.motion.mirror import mirror_motion
 from twin.train.symmetry import TaskMirror, observation_mirror
 
@@ -21,10 +27,13 @@ def walks():
 @pytest.mark.parametrize("action_mode", ["reference_residual", "reference_holding"])
 def test_the_mirrored_episode_observes_the_mirrored_observation(walks, action_mode):
     """Env 1 plays the mirror image of env 0's clip with the mirror image of env 0's
-    actions: every observation term (actor and critic) of env 1 is the mirror image of
-    env 0's, at the start and after 10 steps of random actions (the model is symmetric to
-    0.02 mm; start velocities come from finite differences)."""
-    task = G1TrackingTask(list(walks), num_envs=2, critic_obs=True, random_start=False,
+    actions: every observation term there is (actor and critic, the optional ones too) of
+    env 1 is the mirror image of env 0's, at the start and after 10 steps of random actions
+    (the model is symmetric to 0.02 mm; start velocities come from finite differences)."""
+    every_term = TrackingObservationConfig(proprio=tuple(PROPRIO_TERMS),
+                                           reference=tuple(REFERENCE_TERMS),
+                                           critic=tuple(CRITIC_TERMS))
+    task = G1TrackingTask(list(walks), num_envs=2, observations=every_term, random_start=False,
                           dr=False, gains="stiff", action_mode=action_mode)
     mirror = TaskMirror.of_task(task)
     task.fixed_clips = np.arange(2)

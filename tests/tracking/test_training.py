@@ -405,6 +405,38 @@ def test_a_new_observation_term_starts_with_zero_weights(tmp_path, residual_trac
         ]), progress_bar=False)
 
 
+def test_the_reference_root_velocity_is_a_training_setting(tmp_path, residual_tracker):
+    """reference_obs adds the reference anchor's velocity to every window step: from init=
+    the old inputs keep their weights by name and the new ones start at zero (the same
+    actions whatever they read); eval builds the same layout and init= alone keeps it."""
+    from twin.envs.tracking.g1_tracking import tracker_task_kwargs
+    from twin.envs.tracking.observations import DEFAULT_REFERENCE
+
+    clip = "assets/motions/heldout_small/heldout_small_squat.npz"
+    terms = (*DEFAULT_REFERENCE, "anchor_lin_vel_in_ref_anchor", "anchor_ang_vel_in_ref_anchor")
+    train(load_train_config([f"motions={clip}", f"init={residual_tracker}",
+                             f"run_dir={tmp_path}", "num_envs=2", "total_env_steps=0",
+                             "symmetric_policy=false", f"reference_obs=[{','.join(terms)}]"]),
+          progress_bar=False)
+    frozen = TrackingController.load(residual_tracker)
+    tuned = TrackingController.load(tmp_path / "tracker.npz")
+    assert tracker_task_kwargs(tuned.metadata)["reference"] == terms
+    layout = tuned.metadata.obs_layout
+    assert ("ref[+25].anchor_ang_vel_in_ref_anchor", 3) in layout
+    assert sum(w for _, w in layout) == sum(w for _, w in frozen.metadata.obs_layout) + 30
+    rng = np.random.default_rng(4)
+    obs = rng.normal(size=(4, sum(w for _, w in layout))).astype(np.float32)
+    edges = np.cumsum([0] + [w for _, w in layout])
+    old = [(a, b) for (n, _), a, b in zip(layout, edges[:-1], edges[1:])
+           if "_vel_in_ref_anchor" not in n]
+    np.testing.assert_allclose(tuned(obs), frozen.network(
+        np.concatenate([obs[:, a:b] for a, b in old], axis=1)), atol=1e-5)
+    kept = TrackingController.load(train(load_train_config(
+        [f"motions={clip}", f"init={tmp_path / 'tracker.npz'}", "num_envs=2",
+         "total_env_steps=0", f"run_dir={tmp_path / 'kept'}"]), progress_bar=False))
+    assert kept.metadata.obs_layout == layout
+
+
 def _first_update_kl(run_dir) -> float:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -706,3 +738,12 @@ def test_resume_refuses_a_network_other_than_the_runs(tmp_path):
     check_resume_config(load_train_config(held + ["obs_window_steps=[1,2,5,10,25]"]), saved)
     with pytest.raises(ValueError, match=r"obs_window_steps=\[1, 2, 5, 10, 25\]; .*asked \[1\]"):
         check_resume_config(load_train_config(held + ["obs_window_steps=[1]"]), saved)
+    # the reference terms likewise: unset is the default five
+    five = "[joint_pos_rel,joint_vel,anchor_pos_in_robot_anchor,anchor_rot6d_in_robot_anchor,"
+    check_resume_config(load_train_config(
+        held + [f"reference_obs={five}key_body_pos_in_ref_anchor]"]), saved)
+    with pytest.raises(ValueError, match=r"the run trained with reference_obs=\['joint_pos_rel', "
+                                         r".*anchor_lin_vel_in_ref_anchor"):
+        check_resume_config(load_train_config(held + [
+            f"reference_obs={five}key_body_pos_in_ref_anchor,anchor_lin_vel_in_ref_anchor]"]),
+            saved)

@@ -25,6 +25,9 @@ _MEANINGS = {
                            "(> 0; init= with another scale rescales the action head)",
     "proprio_obs": "the actor's proprio terms (null = the init tracker's, else the default "
                    "five; add base_lin_vel_b for the pelvis velocity)",
+    "reference_obs": "the actor's reference terms, read at every window step (null = the init "
+                     "tracker's, else the default five; add anchor_lin_vel_in_ref_anchor and "
+                     "anchor_ang_vel_in_ref_anchor for the reference root velocity)",
     "obs_window_steps": "the reference lookahead the actor reads, control steps ahead (null = "
                         "the init tracker's, else [1, 2, 5, 10, 25]; another one needs a run "
                         "without init=)",
@@ -122,13 +125,14 @@ def check_train_config(cfg) -> None:
             and all(a < b for a, b in zip([0, *window], window)) and window[-1] <= 250):
         raise ConfigError("obs_window_steps", list(window), "null or increasing control steps "
                           "ahead, 1 ... 250 (e.g. [1, 2, 5, 10, 25])")
-    if cfg.proprio_obs is not None:
-        from twin.envs.tracking.observations import PROPRIO_TERMS
+    from twin.envs.tracking.observations import PROPRIO_TERMS, REFERENCE_TERMS
 
-        if (not cfg.proprio_obs or any(t not in PROPRIO_TERMS for t in cfg.proprio_obs)
-                or len(set(cfg.proprio_obs)) != len(cfg.proprio_obs)):
-            raise ConfigError("proprio_obs", list(cfg.proprio_obs),
-                              f"null or a list of distinct terms from {list(PROPRIO_TERMS)}")
+    for key, known in (("proprio_obs", PROPRIO_TERMS), ("reference_obs", REFERENCE_TERMS)):
+        terms = getattr(cfg, key)
+        if terms is not None and (not terms or any(t not in known for t in terms)
+                                  or len(set(terms)) != len(terms)):
+            raise ConfigError(key, list(terms),
+                              f"null or a list of distinct terms from {list(known)}")
     from twin.envs.tracking.events import DomainRandomization
 
     try:

@@ -151,7 +151,8 @@ def load_into_sb3(model, tracker_path: str | Path, actor_layout: Layout,
     lost = [n for n, _ in old_actor if n not in dict(actor_layout)]
     if lost:
         raise ValueError(f"init {tracker_path}: its actor reads {lost}, which this config's "
-                         f"observation lacks; train with the same terms (proprio_obs=)")
+                         f"observation lacks; train with the same terms (proprio_obs=, "
+                         f"reference_obs=)")
     a_new, a_old = _column_map(old_actor, tuple(actor_layout))
     full_new = tuple(actor_layout) + tuple(critic_layout)
     c_new, c_old = _column_map(tuple(old_actor) + old_critic, full_new)

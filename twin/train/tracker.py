@@ -84,6 +84,9 @@ class TrackerTrainConfig:
     # reference lookahead of the observation, control steps ahead of now; None = the init
     # tracker's, else DEFAULT_WINDOW_STEPS (1, 2, 5, 10, 25)
     obs_window_steps: list[int] | None = None
+    # the actor's reference terms, read at every window step; None = the init tracker's, else
+    # DEFAULT_REFERENCE (the five shipped ones)
+    reference_obs: list[str] | None = None
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     # TrackingRewardConfig overrides, e.g. {action_rate: 0.01} or {body_pos: {weight: 2.0}}
@@ -410,7 +413,7 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
 
     from twin.controllers.tracking_policy import TrackingController
     from twin.envs.tracking.g1_tracking import REFERENCE_MODES, tracker_task_kwargs
-    from twin.envs.tracking.observations import DEFAULT_PROPRIO
+    from twin.envs.tracking.observations import DEFAULT_PROPRIO, DEFAULT_REFERENCE
 
     meta = TrackingController.load(cfg.init).metadata
     task = tracker_task_kwargs(meta)
@@ -418,6 +421,8 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
         cfg = replace(cfg, symmetric_policy=bool(meta.mirror_average) and not cfg.ppo.symmetry)
     if cfg.proprio_obs is None and tuple(task["proprio"]) != DEFAULT_PROPRIO:
         cfg = replace(cfg, proprio_obs=list(task["proprio"]))
+    if cfg.reference_obs is None and tuple(task["reference"]) != DEFAULT_REFERENCE:
+        cfg = replace(cfg, reference_obs=list(task["reference"]))
     if cfg.obs_window_steps is None:
         cfg = replace(cfg, obs_window_steps=list(task["window_steps"]))
     elif tuple(cfg.obs_window_steps) != tuple(task["window_steps"]):
@@ -484,20 +489,27 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     layer sizes it was trained with."""
     if not saved_yaml.exists():
         return
-    from twin.envs.tracking.observations import DEFAULT_WINDOW_STEPS
+    from twin.envs.tracking.observations import (
+        DEFAULT_PROPRIO,
+        DEFAULT_REFERENCE,
+        DEFAULT_WINDOW_STEPS,
+    )
 
+    # what an unset value (None: no init) trains with, so that unset and spelled out match
+    trains_as = {"symmetric_policy": bool,
+                 "proprio_obs": lambda v: list(v or DEFAULT_PROPRIO),
+                 "reference_obs": lambda v: list(v or DEFAULT_REFERENCE),
+                 "obs_window_steps": lambda v: list(v or DEFAULT_WINDOW_STEPS)}
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
-    fixed = ("action_scale_factor", "proprio_obs", "obs_window_steps", "action_mode",
-             "symmetric_policy", "net_arch")
+    fixed = ("action_scale_factor", "proprio_obs", "reference_obs", "obs_window_steps",
+             "action_mode", "symmetric_policy", "net_arch")
     defaults = {f.name: f.default_factory() if f.default is MISSING else f.default
                 for f in fields(TrackerTrainConfig) if f.name in fixed}
     for key in fixed:
         before = saved.get(key, defaults[key])  # runs older than the key
         asked = getattr(cfg, key)
-        if key == "symmetric_policy":  # None (unset, no init) trains as False
-            before, asked = bool(before), bool(asked)
-        if key == "obs_window_steps":  # None (unset, no init) trains the default window
-            before, asked = (list(v or DEFAULT_WINDOW_STEPS) for v in (before, asked))
+        if key in trains_as:
+            before, asked = trains_as[key](before), trains_as[key](asked)
         if before != asked:
             raise ValueError(f"{saved_yaml}: the run trained with {key}={before}; resume with "
                              f"the same value (asked {asked}) or start a new run_dir with "
@@ -568,7 +580,8 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
                                      action_scale=profile_action_scale(
                                          cfg.robot, cfg.gains, cfg.action_scale_factor),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
-                                     proprio=cfg.proprio_obs, obs_noise=obs_noise_of(cfg),
+                                     proprio=cfg.proprio_obs, reference=cfg.reference_obs,
+                                     obs_noise=obs_noise_of(cfg),
                                      window_steps=tuple(cfg.obs_window_steps
                                                         or DEFAULT_WINDOW_STEPS),
                                      num_threads=cfg.num_threads, collision=cfg.collision,
