@@ -169,6 +169,14 @@ def test_tracking_observation_config_rejects_unknown_terms_and_double_windows():
         TrackingObservationConfig(reference=("jont_vel",))
     with pytest.raises(ValueError, match="observations.window_steps"):
         TrackingObservationConfig(window_steps=(1.5,))
+    # the window's whole rule lives here (the training CLI asks the same function)
+    for bad in ((), (5, 2), (0, 1), (1, 251), (2, 2)):
+        with pytest.raises(ValueError, match=r"observations.window_steps: expected "):
+            TrackingObservationConfig(window_steps=bad)
+    TrackingObservationConfig(window_steps=(1, 250))
+    with pytest.raises(ValueError, match=r"observations.reference: \['joint_vel', "
+                                         r"'joint_vel'\] names a term twice"):
+        TrackingObservationConfig(reference=("joint_vel", "joint_vel"))
     with pytest.raises(ValueError, match="not also as window_steps"):
         G1TrackingTask(load_motions(CLIPS), window_steps=(1, 2),
                        observations=TrackingObservationConfig())

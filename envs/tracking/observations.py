@@ -202,6 +202,19 @@ PROPRIO_TERMS: dict[str, ObsTerm] = {
 }
 # reference lookahead, control steps ahead of now (0.02 ... 0.5 s at 50 Hz)
 DEFAULT_WINDOW_STEPS = (1, 2, 5, 10, 25)
+MAX_WINDOW_STEP = 250  # 5 s at 50 Hz
+
+
+def window_steps_problem(steps) -> str | None:
+    """What a reference window must be, when ``steps`` is not one (None when it is):
+    integers, strictly increasing, each 1 ... ``MAX_WINDOW_STEP`` control steps ahead."""
+    if not steps or not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+                            for k in steps):
+        return "a non-empty list of integers (control steps ahead)"
+    if not all(a < b for a, b in zip([0, *steps], steps)) or steps[-1] > MAX_WINDOW_STEP:
+        return (f"increasing control steps ahead, 1 ... {MAX_WINDOW_STEP} "
+                f"(e.g. {list(DEFAULT_WINDOW_STEPS)})")
+    return None
 DEFAULT_PROPRIO = ("base_ang_vel_b", "projected_gravity_b", "joint_pos_rel", "joint_vel",
                    "last_action")
 REFERENCE_TERMS: dict[str, ObsTerm] = {
@@ -249,15 +262,18 @@ class TrackingObservationConfig:
     def __post_init__(self) -> None:
         for field_name, known in (("proprio", PROPRIO_TERMS), ("reference", REFERENCE_TERMS),
                                   ("critic", CRITIC_TERMS)):
-            unknown = [t for t in getattr(self, field_name) if t not in known]
+            terms = getattr(self, field_name)
+            unknown = [t for t in terms if t not in known]
             if unknown:
                 raise ValueError(f"observations.{field_name}: unknown terms {unknown}; "
                                  f"expected some of {list(known)}")
-        steps = self.window_steps
-        if not isinstance(steps, tuple) or not all(
-                isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in steps):
-            raise ValueError(f"observations.window_steps: expected a tuple of integers "
-                             f"(control steps), got {steps!r}")
+            if len(set(terms)) != len(terms):
+                raise ValueError(f"observations.{field_name}: {list(terms)} names a term twice")
+        problem = (window_steps_problem(self.window_steps)
+                   if isinstance(self.window_steps, tuple) else "a tuple")
+        if problem:
+            raise ValueError(f"observations.window_steps: expected {problem}, got "
+                             f"{self.window_steps!r}")
 
     @classmethod
     def default(cls, window_steps: tuple[int, ...] = DEFAULT_WINDOW_STEPS,
