@@ -532,6 +532,32 @@ def test_reward_overrides_reach_the_training_env(tmp_path):
     assert first.sum() >= 6 and penalty[first].min() > 0.4  # a penalty that can be missed
 
 
+def test_adaptive_sampling_is_a_training_setting(tmp_path):
+    """adaptive_sampling=false draws episode starts uniformly over the clips' frames,
+    whatever the bins' failure rates; the default follows them (BeyondMimic)."""
+    from test_g1_tracking_env import wave_motion
+
+    from twin.train.tracker import make_env
+
+    save_robot_motion(wave_motion(T=60), tmp_path / "short.npz")
+    save_robot_motion(wave_motion(T=240), tmp_path / "long.npz")
+    base = [f"motions={tmp_path}", "num_envs=1", "dr=false"]
+    share_of_short = {}
+    for label, extra in (("adaptive", []), ("uniform", ["adaptive_sampling=false"])):
+        venv, sb3 = make_env(load_train_config(base + extra))
+        lib = venv.task.library
+        assert len(lib.clip_len) == 2
+        short = int(np.argmin(lib.clip_len))
+        lib.failure_rate[:] = 0.0
+        lib.failure_rate[lib.bin_offset[short]:lib.bin_offset[short] + lib.num_bins[short]] = 1.0
+        rng = np.random.default_rng(0)
+        clips = [lib.sample_start(rng, venv.task.adaptive)[0] for _ in range(2000)]
+        share_of_short[label] = float(np.mean(np.array(clips) == short))
+        sb3.close()
+    assert share_of_short["uniform"] == pytest.approx(60 / 300, abs=0.03)
+    assert share_of_short["adaptive"] > 0.8
+
+
 def test_a_drift_termination_ends_episodes_that_fall_behind(tmp_path):
     """``terminations.anchor_xy_m``: off by default; set, an episode whose torso is farther
     than that from the reference's (horizontally) ends with reason ``anchor_xy``."""

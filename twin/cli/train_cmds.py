@@ -44,6 +44,8 @@ _MEANINGS = {
                         "their mirror images'); exports a mirror-averaged tracker (null = "
                         "true when the init tracker is mirror-averaged)",
     "val_motions": "clips scored periodically (path or glob); null = off",
+    "adaptive_sampling": "episode starts by the failure rates of 1-s bins (true) or uniform over "
+                         "the clips' frames (false); clip_weights apply to both",
     "val_every_env_steps": "env-steps between validation scores",
     "progress": "show a progress bar (CLI only)",
     "ppo.n_epochs": "passes over each rollout",

@@ -121,6 +121,9 @@ class TrackerTrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     # clip-name pattern -> sampling weight (e.g. {amp_*: 4}: motion capture sampled 4x more)
     clip_weights: dict[str, float] | None = None
+    # episode starts drawn by the failure rates of 1-s bins (BeyondMimic); false = uniform over
+    # the frames of every clip (clip_weights still apply)
+    adaptive_sampling: bool = True
     val_motions: str | None = None   # clips (path or glob) scored periodically; None = off
     val_every_env_steps: int = 400_000
 
@@ -585,6 +588,7 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
                                      window_steps=tuple(cfg.obs_window_steps
                                                         or DEFAULT_WINDOW_STEPS),
                                      num_threads=cfg.num_threads, collision=cfg.collision,
+                                     adaptive_sampling=cfg.adaptive_sampling,
                                      reward=TrackingRewardConfig.from_overrides(cfg.reward),
                                      thresholds=TerminationThresholds.from_overrides(
                                          cfg.terminations))
