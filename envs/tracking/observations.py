@@ -203,18 +203,6 @@ PROPRIO_TERMS: dict[str, ObsTerm] = {
 # reference lookahead, control steps ahead of now (0.02 ... 0.5 s at 50 Hz)
 DEFAULT_WINDOW_STEPS = (1, 2, 5, 10, 25)
 MAX_WINDOW_STEP = 250  # 5 s at 50 Hz
-
-
-def window_steps_problem(steps) -> str | None:
-    """What a reference window must be, when ``steps`` is not one (None when it is):
-    integers, strictly increasing, each 1 ... ``MAX_WINDOW_STEP`` control steps ahead."""
-    if not steps or not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
-                            for k in steps):
-        return "a non-empty list of integers (control steps ahead)"
-    if not all(a < b for a, b in zip([0, *steps], steps)) or steps[-1] > MAX_WINDOW_STEP:
-        return (f"increasing control steps ahead, 1 ... {MAX_WINDOW_STEP} "
-                f"(e.g. {list(DEFAULT_WINDOW_STEPS)})")
-    return None
 DEFAULT_PROPRIO = ("base_ang_vel_b", "projected_gravity_b", "joint_pos_rel", "joint_vel",
                    "last_action")
 REFERENCE_TERMS: dict[str, ObsTerm] = {
@@ -241,6 +229,18 @@ CRITIC_TERMS: dict[str, ObsTerm] = {
     "body_rot6d_in_robot_anchor": ObsTerm(lambda d: 6 * d.bodies,
                                           critic_body_rot6d_in_robot_anchor, "bodies_rot6d"),
 }
+
+
+def window_steps_problem(steps) -> str | None:
+    """What a reference window must be, when ``steps`` is not one (None when it is):
+    integers, strictly increasing, each 1 ... ``MAX_WINDOW_STEP`` control steps ahead."""
+    if not steps or not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+                            for k in steps):
+        return "a non-empty list of integers (control steps ahead)"
+    if not all(a < b for a, b in zip([0, *steps], steps)) or steps[-1] > MAX_WINDOW_STEP:
+        return (f"increasing control steps ahead, 1 ... {MAX_WINDOW_STEP} "
+                f"(e.g. {list(DEFAULT_WINDOW_STEPS)})")
+    return None
 
 
 @dataclass(frozen=True)
