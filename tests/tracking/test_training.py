@@ -371,6 +371,14 @@ def test_the_lookahead_window_is_a_training_setting(tmp_path, residual_tracker):
     assert not (tmp_path / "no" / "checkpoints").exists()
 
 
+def _fine_tuned_with(setting: str, clip: str, run_dir, init):
+    """(the init tracker, the same network written by a 0-step run with ``setting``)."""
+    train(load_train_config([f"motions={clip}", f"init={init}", f"run_dir={run_dir}",
+                             "num_envs=2", "total_env_steps=0", "symmetric_policy=false",
+                             setting]), progress_bar=False)
+    return TrackingController.load(init), TrackingController.load(run_dir / "tracker.npz")
+
+
 def test_a_new_observation_term_starts_with_zero_weights(tmp_path, residual_tracker):
     """init= with the pelvis velocity added to the actor's observation: the old inputs keep
     their weights and statistics by name, the new term starts with zero weights, so the
@@ -379,12 +387,7 @@ def test_a_new_observation_term_starts_with_zero_weights(tmp_path, residual_trac
 
     clip = "assets/motions/heldout_small/heldout_small_squat.npz"
     proprio = "[base_lin_vel_b,base_ang_vel_b,projected_gravity_b,joint_pos_rel,joint_vel,last_action]"
-    train(load_train_config([f"motions={clip}", f"init={residual_tracker}",
-                             f"run_dir={tmp_path}", "num_envs=2", "total_env_steps=0",
-                             "symmetric_policy=false", f"proprio_obs={proprio}"]),
-          progress_bar=False)
-    frozen = TrackingController.load(residual_tracker)
-    tuned = TrackingController.load(tmp_path / "tracker.npz")
+    frozen, tuned = _fine_tuned_with(f"proprio_obs={proprio}", clip, tmp_path, residual_tracker)
     assert tuned.metadata.obs_layout[0] == ("base_lin_vel_b", 3)
     assert tuned.metadata.obs_layout[1:] == frozen.metadata.obs_layout
     assert tracker_task_kwargs(tuned.metadata)["proprio"][0] == "base_lin_vel_b"
@@ -415,12 +418,8 @@ def test_the_reference_root_velocity_is_a_training_setting(tmp_path, residual_tr
 
     clip = "assets/motions/heldout_small/heldout_small_squat.npz"
     terms = (*DEFAULT_REFERENCE, "anchor_lin_vel_in_ref_anchor", "anchor_ang_vel_in_ref_anchor")
-    train(load_train_config([f"motions={clip}", f"init={residual_tracker}",
-                             f"run_dir={tmp_path}", "num_envs=2", "total_env_steps=0",
-                             "symmetric_policy=false", f"reference_obs=[{','.join(terms)}]"]),
-          progress_bar=False)
-    frozen = TrackingController.load(residual_tracker)
-    tuned = TrackingController.load(tmp_path / "tracker.npz")
+    frozen, tuned = _fine_tuned_with(f"reference_obs=[{','.join(terms)}]", clip, tmp_path,
+                                     residual_tracker)
     assert tracker_task_kwargs(tuned.metadata)["reference"] == terms
     layout = tuned.metadata.obs_layout
     assert ("ref[+25].anchor_ang_vel_in_ref_anchor", 3) in layout
