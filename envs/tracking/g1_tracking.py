@@ -10,12 +10,12 @@ Task Description:
     joint positions (relative to default) and velocities, the reference torso-anchor
     position and orientation (first two rotation-matrix columns) in the robot's anchor
     frame, and key bodies' positions in the reference anchor frame (``reference`` may add the
-    reference anchor's linear and angular velocity in its own frame, the reference root
-    velocity: ``anchor_lin_vel_in_ref_anchor``, ``anchor_ang_vel_in_ref_anchor``). With ``critic_obs=True``
-    (training an asymmetric actor-critic, as BeyondMimic does) privileged state follows for
-    the value function only (``task.critic_layout``; the actor reads the first
-    ``task.actor_obs_dim`` entries): pelvis linear velocity, and every key body's position
-    and orientation in the robot's anchor frame. Action (29): joint
+    reference root velocity: ``anchor_lin_vel_in_ref_anchor`` and
+    ``anchor_ang_vel_in_ref_anchor``, the reference anchor's velocities in its own frame).
+    With ``critic_obs=True`` (training an asymmetric actor-critic, as BeyondMimic does)
+    privileged state follows for the value function only (``task.critic_layout``; the actor
+    reads the first ``task.actor_obs_dim`` entries): pelvis linear velocity, and every key
+    body's position and orientation in the robot's anchor frame. Action (29): joint
     position targets, either ``default + scale * a`` (``action_mode="default_offset"``),
     ``reference + scale * a`` (``"reference_residual"``) or ``reference + holding offset +
     scale * a`` (``"reference_holding"``: the servos' gravity sag at the reference pose fed

@@ -336,7 +336,8 @@ def test_a_larger_action_scale_keeps_the_init_trackers_joint_targets(tmp_path, r
     with pytest.raises(ValueError, match="action_scale_factor=4.0; resume with the same"):
         train(load_train_config(common + ["action_scale_factor=1"]), progress_bar=False)
     with pytest.raises(ValueError, match=r"proprio_obs=\['base_ang_vel_b', .*'last_action'\]; "
-                                         r"resume with the same value \(asked \['base_lin_vel_b'\]\)"):
+                                         r"resume with the same value "
+                                         r"\(asked \['base_lin_vel_b'\]\)"):
         train(load_train_config(common + ["action_scale_factor=4",
                                           "proprio_obs=[base_lin_vel_b]"]), progress_bar=False)
 

@@ -120,7 +120,11 @@ def check_train_config(cfg) -> None:
     checks.one_of("action_mode", cfg.action_mode, ACTION_MODES)
     checks.one_of("gains", cfg.gains, GAIN_PROFILES)
     checks.number("action_scale_factor", cfg.action_scale_factor, 0, 100, lo_open=True)
-    from twin.envs.tracking.observations import PROPRIO_TERMS, REFERENCE_TERMS, window_steps_problem
+    from twin.envs.tracking.observations import (
+        PROPRIO_TERMS,
+        REFERENCE_TERMS,
+        window_steps_problem,
+    )
 
     # a list by now (OmegaConf refuses anything else for a list[int] field)
     window = cfg.obs_window_steps
