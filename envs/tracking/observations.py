@@ -231,6 +231,16 @@ CRITIC_TERMS: dict[str, ObsTerm] = {
 }
 
 
+def terms_problem(terms, known) -> str | None:
+    """What is wrong with ``terms`` as distinct names from ``known`` (None when nothing)."""
+    unknown = [t for t in terms if t not in known]
+    if unknown:
+        return f"unknown terms {unknown}; expected some of {list(known)}"
+    if len(set(terms)) != len(terms):
+        return f"{list(terms)} names a term twice"
+    return None
+
+
 def window_steps_problem(steps) -> str | None:
     """What a reference window must be, when ``steps`` is not one (None when it is):
     integers, strictly increasing, each 1 ... ``MAX_WINDOW_STEP`` control steps ahead."""
@@ -262,13 +272,9 @@ class TrackingObservationConfig:
     def __post_init__(self) -> None:
         for field_name, known in (("proprio", PROPRIO_TERMS), ("reference", REFERENCE_TERMS),
                                   ("critic", CRITIC_TERMS)):
-            terms = getattr(self, field_name)
-            unknown = [t for t in terms if t not in known]
-            if unknown:
-                raise ValueError(f"observations.{field_name}: unknown terms {unknown}; "
-                                 f"expected some of {list(known)}")
-            if len(set(terms)) != len(terms):
-                raise ValueError(f"observations.{field_name}: {list(terms)} names a term twice")
+            problem = terms_problem(getattr(self, field_name), known)
+            if problem:
+                raise ValueError(f"observations.{field_name}: {problem}")
         problem = (window_steps_problem(self.window_steps)
                    if isinstance(self.window_steps, tuple) else "a tuple")
         if problem:

@@ -123,6 +123,7 @@ def check_train_config(cfg) -> None:
     from twin.envs.tracking.observations import (
         PROPRIO_TERMS,
         REFERENCE_TERMS,
+        terms_problem,
         window_steps_problem,
     )
 
@@ -134,8 +135,7 @@ def check_train_config(cfg) -> None:
 
     for key, known in (("proprio_obs", PROPRIO_TERMS), ("reference_obs", REFERENCE_TERMS)):
         terms = getattr(cfg, key)
-        if terms is not None and (not terms or any(t not in known for t in terms)
-                                  or len(set(terms)) != len(terms)):
+        if terms is not None and (not terms or terms_problem(list(terms), known)):
             raise ConfigError(key, list(terms),
                               f"null or a list of distinct terms from {list(known)}")
     from twin.envs.tracking.events import DomainRandomization
