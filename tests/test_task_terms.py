@@ -142,10 +142,9 @@ def test_the_reference_root_velocity_is_read_in_the_reference_anchors_frame():
     yaw90 = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])
     ref_quat = np.tile([1.0, 0.0, 0.0, 0.0], (n, w, b, 1))
     ref_quat[:, :, 1] = yaw90
-    lin, ang = np.zeros((n, w, b, 3)), np.zeros((n, w, b, 3))
-    lin[:, 0, 1], lin[:, 1, 1] = [1.0, 0.0, 0.0], [0.0, 0.5, 0.2]
-    ang[:, 0, 1], ang[:, 1, 1] = [0.3, 0.0, 0.0], [0.0, 0.0, 0.5]
-    lin[:, :, 0] = ang[:, :, 0] = 9.0  # other bodies: not read
+    lin, ang = np.zeros((n, w, 3)), np.zeros((n, w, 3))
+    lin[:, 0], lin[:, 1] = [1.0, 0.0, 0.0], [0.0, 0.5, 0.2]
+    ang[:, 0], ang[:, 1] = [0.3, 0.0, 0.0], [0.0, 0.0, 0.5]
     x = ObsInputs(
         root_quat_wxyz=np.array([[1.0, 0, 0, 0]]), root_lin_vel_w=np.zeros((n, 3)),
         root_ang_vel_b=np.zeros((n, 3)), joint_pos_rad=np.zeros((n, j)),
@@ -154,7 +153,7 @@ def test_the_reference_root_velocity_is_read_in_the_reference_anchors_frame():
         body_pos_w=np.zeros((n, b, 3)), body_quat_wxyz=np.tile([1.0, 0, 0, 0], (n, b, 1)),
         anchor=1, obs_body_idx=np.array([0]), ref_joint_pos_rad=np.zeros((n, w, j)),
         ref_joint_vel=np.zeros((n, w, j)), ref_body_pos_w=np.zeros((n, w, b, 3)),
-        ref_body_quat_wxyz=ref_quat, ref_body_lin_vel_w=lin, ref_body_ang_vel_w=ang)
+        ref_body_quat_wxyz=ref_quat, ref_anchor_lin_vel_w=lin, ref_anchor_ang_vel_w=ang)
     np.testing.assert_allclose(REFERENCE_TERMS["anchor_lin_vel_in_ref_anchor"].fn(x),
                                [[[0.0, -1.0, 0.0], [0.5, 0.0, 0.2]]], atol=1e-12)
     np.testing.assert_allclose(REFERENCE_TERMS["anchor_ang_vel_in_ref_anchor"].fn(x),

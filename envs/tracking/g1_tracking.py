@@ -456,8 +456,9 @@ class G1TrackingTask(BatchedTask):
             body_pos_w=pos, body_quat_wxyz=quat, anchor=self.anchor,
             obs_body_idx=self.obs_body_idx, ref_joint_pos_rad=lib.joint_pos[fw],
             ref_joint_vel=lib.joint_vel[fw], ref_body_pos_w=lib.body_pos_w[fw],
-            ref_body_quat_wxyz=lib.body_quat_wxyz[fw], ref_body_lin_vel_w=lib.body_lin_vel_w[fw],
-            ref_body_ang_vel_w=lib.body_ang_vel_w[fw])
+            ref_body_quat_wxyz=lib.body_quat_wxyz[fw],
+            ref_anchor_lin_vel_w=lib.body_lin_vel_w[fw, self.anchor],
+            ref_anchor_ang_vel_w=lib.body_ang_vel_w[fw, self.anchor])
         obs = compute_observation(self.obs_cfg, x)
         if self.obs_noise_half_range is not None:
             add_obs_noise(obs, self.obs_noise_half_range, self.obs_noise_rng)

@@ -64,8 +64,8 @@ class ObsInputs:
     ref_joint_vel: np.ndarray  # (N, W, J)
     ref_body_pos_w: np.ndarray  # (N, W, B, 3)
     ref_body_quat_wxyz: np.ndarray  # (N, W, B, 4)
-    ref_body_lin_vel_w: np.ndarray  # (N, W, B, 3) m/s
-    ref_body_ang_vel_w: np.ndarray  # (N, W, B, 3) rad/s
+    ref_anchor_lin_vel_w: np.ndarray  # (N, W, 3) m/s, the reference anchor's alone
+    ref_anchor_ang_vel_w: np.ndarray  # (N, W, 3) rad/s
 
 
 @dataclass(frozen=True)
@@ -156,13 +156,13 @@ def ref_anchor_lin_vel_in_ref_anchor(x: ObsInputs) -> np.ndarray:
     """Reference anchor linear velocity in the reference anchor's own frame, m/s: the pace
     and direction the reference moves in, whatever the robot's drift from it."""
     _, _, _, ra_quat = _anchors(x)
-    return quat_apply_inverse(ra_quat, x.ref_body_lin_vel_w[:, :, x.anchor])
+    return quat_apply_inverse(ra_quat, x.ref_anchor_lin_vel_w)
 
 
 def ref_anchor_ang_vel_in_ref_anchor(x: ObsInputs) -> np.ndarray:
     """Reference anchor angular velocity in the reference anchor's own frame, rad/s."""
     _, _, _, ra_quat = _anchors(x)
-    return quat_apply_inverse(ra_quat, x.ref_body_ang_vel_w[:, :, x.anchor])
+    return quat_apply_inverse(ra_quat, x.ref_anchor_ang_vel_w)
 
 
 def ref_key_body_pos_in_ref_anchor(x: ObsInputs) -> np.ndarray:
