@@ -132,6 +132,46 @@ def test_tracking_observation_terms_are_chosen_by_config():
     assert obs["small"].shape == (2, 67)
 
 
+def test_the_proprio_history_repeats_what_was_observed_steps_back():
+    """history_steps=(1, 3): after each control step the history slots hold the proprio
+    columns observed 1 and 3 steps before, through an automatic reset too; an episode's
+    first observation repeats its present."""
+    from twin.envs.tracking.g1_tracking import G1MotionTrackingVectorEnv, load_motions
+    from twin.envs.tracking.observations import TrackingObservationConfig
+
+    cfg = TrackingObservationConfig(proprio=("projected_gravity_b", "joint_vel"),
+                                    reference=("joint_vel",), window_steps=(1,),
+                                    history_steps=(1, 3))
+    venv = G1MotionTrackingVectorEnv(load_motions(CLIPS), num_envs=2, num_threads=1,
+                                     observations=cfg, max_episode_steps=6, gains="stiff",
+                                     random_start=False)
+    task, p = venv.task, 3 + 29
+    assert [n for n, _ in task.obs_layout][2:6] == [
+        "hist[-1].projected_gravity_b", "hist[-1].joint_vel", "hist[-3].projected_gravity_b",
+        "hist[-3].joint_vel"]
+    obs, _ = venv.reset(seed=3)
+    now = [obs[:, :p]]
+    np.testing.assert_array_equal(obs[:, p:2 * p], obs[:, :p])
+    np.testing.assert_array_equal(obs[:, 2 * p:3 * p], obs[:, :p])
+    rng = np.random.default_rng(2)
+    for step in range(1, 9):
+        obs, _, terminated, truncated, info = venv.step(rng.normal(0.0, 0.5, (2, 29)))
+        if step == 6:  # the 6-step episodes end; their first observation repeats the present
+            assert truncated.all() and not terminated.any()
+            np.testing.assert_array_equal(info["final_obs"][:, p:2 * p], now[5])
+            now = []
+        else:
+            assert not (terminated | truncated).any()
+        if not now:
+            np.testing.assert_array_equal(obs[:, 2 * p:3 * p], obs[:, :p])
+        else:
+            np.testing.assert_array_equal(obs[:, p:2 * p], now[-1])
+            np.testing.assert_array_equal(obs[:, 2 * p:3 * p], now[max(0, len(now) - 3)])
+        now.append(obs[:, :p])
+    assert np.abs(obs[:, p:2 * p] - obs[:, :p]).max() > 0.01  # the past is not the present
+    venv.close()
+
+
 def test_the_reference_root_velocity_is_read_in_the_reference_anchors_frame():
     """The optional reference terms give the reference anchor's own velocity: with the
     anchor yawed +90 deg, moving along world +x reads as -y (to its right), and a roll
@@ -173,6 +213,10 @@ def test_tracking_observation_config_rejects_unknown_terms_and_double_windows():
         with pytest.raises(ValueError, match=r"observations.window_steps: expected "):
             TrackingObservationConfig(window_steps=bad)
     TrackingObservationConfig(window_steps=(1, 250))
+    for bad in ((0,), (3, 2), (51,), (1.0,)):
+        with pytest.raises(ValueError, match=r"observations.history_steps: expected "):
+            TrackingObservationConfig(history_steps=bad)
+    TrackingObservationConfig(history_steps=(1, 50))
     with pytest.raises(ValueError, match=r"observations.reference: \['joint_vel', "
                                          r"'joint_vel'\] names a term twice"):
         TrackingObservationConfig(reference=("joint_vel", "joint_vel"))

@@ -5,7 +5,8 @@ Task Description:
     drawn from a ``MotionLibrary``. Observation (float32, layout by name in
     ``task.obs_layout``): proprioception (pelvis angular velocity, projected gravity, joint
     positions relative to default, joint velocities, last action; ``proprio`` may add the
-    pelvis linear velocity ``base_lin_vel_b``) and, for each future
+    pelvis linear velocity ``base_lin_vel_b``), the same terms as observed
+    ``history_steps`` control steps back (none by default) and, for each future
     offset in ``window_steps`` (default 1, 2, 5, 10, 25 steps = 0.02 ... 0.5 s): reference
     joint positions (relative to default) and velocities, the reference torso-anchor
     position and orientation (first two rotation-matrix columns) in the robot's anchor
@@ -76,9 +77,11 @@ from twin.envs.tracking.observations import (
     TrackingObservationConfig,
     add_obs_noise,
     compute_observation,
+    history_steps_of,
     obs_noise_half_ranges,
     observation_layout,
     proprio_terms_of,
+    proprio_width,
     reference_terms_of,
 )
 from twin.envs.tracking.terms import (
@@ -138,14 +141,15 @@ REPLAY_CONTROLLERS: dict[str, tuple[dict, str]] = {
 
 def tracker_task_kwargs(metadata) -> dict:
     """The one place that says which tracking task a tracker runs in: the gain profile,
-    action mode, action scale, reference window, proprio and reference terms it was trained
-    with (from its ``TrackerMetadata``). Evaluation, validation and recording build their
+    action mode, action scale, reference window, proprio terms and their history, and
+    reference terms it was trained with (from its ``TrackerMetadata``). Evaluation, validation and recording build their
     task with these."""
     return {"gains": metadata.gains, "action_mode": metadata.action_mode,
             "window_steps": tuple(metadata.window_steps),
             "action_scale": tuple(metadata.action_scale),
             "proprio": proprio_terms_of(metadata.obs_layout),
-            "reference": reference_terms_of(metadata.obs_layout)}
+            "reference": reference_terms_of(metadata.obs_layout),
+            "history_steps": history_steps_of(metadata.obs_layout)}
 
 
 def default_critic_layout() -> tuple[tuple[str, int], ...]:
@@ -201,6 +205,7 @@ class G1TrackingTask(BatchedTask):
                  action_scale: Sequence[float] | None = None,
                  proprio: Sequence[str] | None = None,
                  reference: Sequence[str] | None = None,
+                 history_steps: Sequence[int] = (),
                  obs_noise: dict[str, float] | None = None):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode {action_mode!r}; expected one of {ACTION_MODES}")
@@ -218,12 +223,13 @@ class G1TrackingTask(BatchedTask):
         if observations is None:
             observations = TrackingObservationConfig.default(
                 window_steps, critic_obs, None if proprio is None else tuple(proprio),
-                None if reference is None else tuple(reference))
+                None if reference is None else tuple(reference),
+                tuple(int(k) for k in history_steps))
         elif (tuple(window_steps) != DEFAULT_WINDOW_STEPS or critic_obs or proprio is not None
-              or reference is not None):
-            raise ValueError("observations: give the window, proprio, reference and critic "
-                             "terms in the TrackingObservationConfig, not also as window_steps/"
-                             "proprio/reference/critic_obs")
+              or reference is not None or tuple(history_steps)):
+            raise ValueError("observations: give the window, proprio, reference, history and "
+                             "critic terms in the TrackingObservationConfig, not also as "
+                             "window_steps/proprio/reference/history_steps/critic_obs")
         self.obs_cfg = observations
         self.window = np.asarray(observations.window_steps, dtype=np.int64)
         self.dr = DomainRandomization.coerce(dr)
@@ -297,6 +303,13 @@ class G1TrackingTask(BatchedTask):
         dims = ObsDims(joints=J, obs_bodies=len(observations.key_bodies),
                        bodies=len(self.body_names))
         self.obs_layout, self.critic_layout = observation_layout(observations, dims)
+        # proprio history: [:, k - 1] holds the proprio columns observed k control steps back
+        self.history_steps = np.asarray(observations.history_steps, dtype=np.int64)
+        self._proprio_cols = proprio_width(observations, dims)
+        self._proprio_past = np.zeros((n, max(observations.history_steps, default=0),
+                                       self._proprio_cols), dtype=np.float32)
+        self._proprio_now: np.ndarray | None = None  # the last observation's (clean)
+        self._history_fresh = np.ones(n, dtype=bool)  # fill with the present at next observe
         self.actor_obs_dim = sum(k for _, k in self.obs_layout)
         # training-only corruption of the actor's part (None: the true values)
         self.obs_noise_half_range = (obs_noise_half_ranges(self.obs_layout, dict(obs_noise))
@@ -337,6 +350,7 @@ class G1TrackingTask(BatchedTask):
         b.set_state(qpos, qvel, env_ids)
         self.last_action[env_ids] = 0.0
         self.prev_action[env_ids] = 0.0
+        self._history_fresh[env_ids] = True
         self._ctrl[env_ids] = 0.0
         self._ctrl[np.ix_(env_ids, self.act_idx)] = self._servo_targets(self._reference_targets(f))
         b.set_ctrl(self._ctrl[env_ids], env_ids)
@@ -404,6 +418,9 @@ class G1TrackingTask(BatchedTask):
     # --- step ----------------------------------------------------------------------------
     def _apply_action(self, action: np.ndarray) -> None:
         a = np.clip(action, self.action_space.low, self.action_space.high)
+        if len(self.history_steps) and self._proprio_now is not None:  # a control step passes
+            self._proprio_past[:, 1:] = self._proprio_past[:, :-1]
+            self._proprio_past[:, 0] = self._proprio_now
         self.prev_action, self.last_action = self.last_action, a
         f_next = self.library.frame(self.clip, self.t + 1)
         base = self._reference_targets(f_next) if self.action_mode in REFERENCE_MODES \
@@ -459,7 +476,18 @@ class G1TrackingTask(BatchedTask):
             ref_body_quat_wxyz=lib.body_quat_wxyz[fw],
             ref_anchor_lin_vel_w=lib.body_lin_vel_w[fw, self.anchor],
             ref_anchor_ang_vel_w=lib.body_ang_vel_w[fw, self.anchor])
-        obs = compute_observation(self.obs_cfg, x)
+        steps = self.history_steps
+        obs = compute_observation(self.obs_cfg, x,
+                                  self._proprio_past[:, steps - 1] if len(steps) else None)
+        if len(steps):
+            p = self._proprio_cols
+            now = obs[:, :p]
+            fresh = np.flatnonzero(self._history_fresh)
+            if len(fresh):  # an episode's first observation: its past is its present
+                self._proprio_past[fresh] = now[fresh, None, :]
+                obs[fresh, p:p * (1 + len(steps))] = np.tile(now[fresh], len(steps))
+                self._history_fresh[fresh] = False
+            self._proprio_now = now.copy()
         if self.obs_noise_half_range is not None:
             add_obs_noise(obs, self.obs_noise_half_range, self.obs_noise_rng)
         return obs

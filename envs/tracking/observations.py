@@ -9,13 +9,16 @@ Three groups, concatenated in this order into one float32 vector:
 - ``proprio``: (N, d) terms of the robot now (pelvis angular velocity and projected gravity
   in the pelvis frame, joint positions relative to default plus the encoder offset, joint
   velocities, last action);
+- ``history``: the same proprio terms as observed ``history_steps`` control steps ago
+  (1 = the previous observation; none by default), step by step; an episode's first
+  observation repeats its present in every slot;
 - ``reference``: (N, W, d) terms at each future offset of ``window_steps``, written offset
   by offset (all terms of +k, then all terms of the next offset);
 - ``critic``: (N, d) privileged terms for an asymmetric critic (training only), after the
   actor's part.
 
-The layout (``observation_layout``) names every slice: ``name``, ``ref[+k].name`` and
-``critic.name``; the shipped tracker's metadata stores it, so names and order are fixed.
+The layout (``observation_layout``) names every slice: ``name``, ``hist[-k].name``,
+``ref[+k].name`` and ``critic.name``; the shipped tracker's metadata stores it, so names and order are fixed.
 
 Training may corrupt the actor's part with additive uniform noise per term
 (``obs_noise_half_ranges``; BeyondMimic's actor is trained so); the critic's part and every
@@ -203,6 +206,7 @@ PROPRIO_TERMS: dict[str, ObsTerm] = {
 # reference lookahead, control steps ahead of now (0.02 ... 0.5 s at 50 Hz)
 DEFAULT_WINDOW_STEPS = (1, 2, 5, 10, 25)
 MAX_WINDOW_STEP = 250  # 5 s at 50 Hz
+MAX_HISTORY_STEP = 50  # 1 s at 50 Hz
 DEFAULT_PROPRIO = ("base_ang_vel_b", "projected_gravity_b", "joint_pos_rel", "joint_vel",
                    "last_action")
 REFERENCE_TERMS: dict[str, ObsTerm] = {
@@ -241,16 +245,29 @@ def terms_problem(terms, known) -> str | None:
     return None
 
 
+def _offsets_problem(steps, maximum: int, which: str, example: list[int],
+                     empty_ok: bool) -> str | None:
+    """What a list of control-step offsets must be (None when ``steps`` is one): integers,
+    strictly increasing, each 1 ... ``maximum``; empty only when ``empty_ok``."""
+    if (not steps and not empty_ok) or not all(
+            isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in steps):
+        return f"a {'' if empty_ok else 'non-empty '}list of integers (control steps {which})"
+    if steps and (not all(a < b for a, b in zip([0, *steps], steps)) or steps[-1] > maximum):
+        return f"increasing control steps {which}, 1 ... {maximum} (e.g. {example})"
+    return None
+
+
 def window_steps_problem(steps) -> str | None:
     """What a reference window must be, when ``steps`` is not one (None when it is):
     integers, strictly increasing, each 1 ... ``MAX_WINDOW_STEP`` control steps ahead."""
-    if not steps or not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
-                            for k in steps):
-        return "a non-empty list of integers (control steps ahead)"
-    if not all(a < b for a, b in zip([0, *steps], steps)) or steps[-1] > MAX_WINDOW_STEP:
-        return (f"increasing control steps ahead, 1 ... {MAX_WINDOW_STEP} "
-                f"(e.g. {list(DEFAULT_WINDOW_STEPS)})")
-    return None
+    return _offsets_problem(steps, MAX_WINDOW_STEP, "ahead", list(DEFAULT_WINDOW_STEPS),
+                            empty_ok=False)
+
+
+def history_steps_problem(steps) -> str | None:
+    """What a proprio history must be, when ``steps`` is not one (None when it is): empty,
+    or integers, strictly increasing, each 1 ... ``MAX_HISTORY_STEP`` control steps back."""
+    return _offsets_problem(steps, MAX_HISTORY_STEP, "back", [1, 2, 3], empty_ok=True)
 
 
 @dataclass(frozen=True)
@@ -260,6 +277,8 @@ class TrackingObservationConfig:
     window_steps: future reference offsets in control steps (1 = next step, 0.02 s at 50 Hz).
     proprio, reference, critic: term names from ``PROPRIO_TERMS``, ``REFERENCE_TERMS`` and
         ``CRITIC_TERMS``; ``critic=()`` leaves out the privileged part.
+    history_steps: past offsets in control steps at which the proprio terms are read again
+        (1 = the previous observation); () reads none.
     key_bodies: the key bodies ``key_body_pos_in_ref_anchor`` observes.
     """
 
@@ -268,6 +287,7 @@ class TrackingObservationConfig:
     reference: tuple[str, ...] = DEFAULT_REFERENCE
     critic: tuple[str, ...] = ()
     key_bodies: tuple[str, ...] = OBS_KEY_BODIES
+    history_steps: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         for field_name, known in (("proprio", PROPRIO_TERMS), ("reference", REFERENCE_TERMS),
@@ -280,32 +300,46 @@ class TrackingObservationConfig:
         if problem:
             raise ValueError(f"observations.window_steps: expected {problem}, got "
                              f"{self.window_steps!r}")
+        problem = (history_steps_problem(self.history_steps)
+                   if isinstance(self.history_steps, tuple) else "a tuple")
+        if problem:
+            raise ValueError(f"observations.history_steps: expected {problem}, got "
+                             f"{self.history_steps!r}")
 
     @classmethod
     def default(cls, window_steps: tuple[int, ...] = DEFAULT_WINDOW_STEPS,
                 critic_obs: bool = False,
                 proprio: tuple[str, ...] | None = None,
-                reference: tuple[str, ...] | None = None) -> TrackingObservationConfig:
+                reference: tuple[str, ...] | None = None,
+                history_steps: tuple[int, ...] = ()) -> TrackingObservationConfig:
         """The shipped layout with this window, with or without the privileged part;
         ``proprio`` / ``reference`` None = ``DEFAULT_PROPRIO`` / ``DEFAULT_REFERENCE``."""
         return cls(window_steps=tuple(int(k) for k in window_steps),
                    proprio=DEFAULT_PROPRIO if proprio is None else tuple(proprio),
                    reference=DEFAULT_REFERENCE if reference is None else tuple(reference),
-                   critic=tuple(CRITIC_TERMS) if critic_obs else ())
+                   critic=tuple(CRITIC_TERMS) if critic_obs else (),
+                   history_steps=tuple(history_steps))
 
 
 def term_of(name: str) -> ObsTerm:
-    """The term a layout slice name (``name``, ``ref[+k].name``, ``critic.name``) holds."""
+    """The term a layout slice name (``name``, ``hist[-k].name``, ``ref[+k].name``,
+    ``critic.name``) holds."""
     if name.startswith("critic."):
         return CRITIC_TERMS[name.removeprefix("critic.")]
     if name.startswith("ref["):
         return REFERENCE_TERMS[name.split("].", 1)[1]]
-    return PROPRIO_TERMS[name]
+    return PROPRIO_TERMS[name.split("].", 1)[1] if name.startswith("hist[") else name]
 
 
 def proprio_terms_of(layout: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
     """The proprio term names an actor layout (``TrackerMetadata.obs_layout``) reads."""
-    return tuple(n for n, _ in layout if not n.startswith(("ref[", "critic.")))
+    return tuple(n for n, _ in layout if not n.startswith(("ref[", "hist[", "critic.")))
+
+
+def history_steps_of(layout: tuple[tuple[str, int], ...]) -> tuple[int, ...]:
+    """The control steps back at which an actor layout reads its proprio terms again."""
+    steps = [int(n[len("hist[-"):n.index("]")]) for n, _ in layout if n.startswith("hist[")]
+    return tuple(dict.fromkeys(steps))
 
 
 def reference_terms_of(layout: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
@@ -319,6 +353,8 @@ def observation_layout(cfg: TrackingObservationConfig, dims: ObsDims
                        ) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
     """(actor layout, critic layout): (name, width) per slice, in concatenation order."""
     actor = [(n, PROPRIO_TERMS[n].size(dims)) for n in cfg.proprio]
+    for k in cfg.history_steps:
+        actor += [(f"hist[-{k}].{n}", PROPRIO_TERMS[n].size(dims)) for n in cfg.proprio]
     for k in cfg.window_steps:
         actor += [(f"ref[+{k}].{n}", REFERENCE_TERMS[n].size(dims)) for n in cfg.reference]
     critic = [(f"critic.{n}", CRITIC_TERMS[n].size(dims)) for n in cfg.critic]
@@ -337,8 +373,8 @@ BEYONDMIMIC_OBS_NOISE: dict[str, float] = {
 def obs_noise_half_ranges(layout: tuple[tuple[str, int], ...],
                           noise: dict[str, float]) -> np.ndarray:
     """(D,) half range of the additive uniform noise on each column of an actor ``layout``:
-    ``noise[term]`` for a proprio term, ``noise["ref_" + term]`` for a reference term (at
-    every window offset), 0 elsewhere. Names of no observation term are refused; terms this
+    ``noise[term]`` for a proprio term (now and at every history step), ``noise["ref_" +
+    term]`` for a reference term (at every window offset), 0 elsewhere. Names of no observation term are refused; terms this
     layout does not read corrupt nothing."""
     terms = set(PROPRIO_TERMS) | {"ref_" + n for n in REFERENCE_TERMS}
     unknown = sorted(set(noise) - terms)
@@ -354,6 +390,8 @@ def obs_noise_half_ranges(layout: tuple[tuple[str, int], ...],
             h = 0.0
         elif name.startswith("ref["):
             h = noise.get("ref_" + name.split("].", 1)[1], 0.0)
+        elif name.startswith("hist["):
+            h = noise.get(name.split("].", 1)[1], 0.0)
         else:
             h = noise.get(name, 0.0)
         cols.append(np.full(width, float(h)))
@@ -367,10 +405,24 @@ def add_obs_noise(obs: np.ndarray, half_range: np.ndarray, rng: np.random.Genera
                                  * half_range).astype(np.float32)
 
 
-def compute_observation(cfg: TrackingObservationConfig, x: ObsInputs) -> np.ndarray:
-    """(N, D) float32 observation: proprio terms, the reference window offset by offset,
-    then the critic terms (computed in float64, cast once)."""
+def proprio_width(cfg: TrackingObservationConfig, dims: ObsDims) -> int:
+    """Columns of the proprio terms (the first of every observation; one history step)."""
+    return sum(PROPRIO_TERMS[n].size(dims) for n in cfg.proprio)
+
+
+def compute_observation(cfg: TrackingObservationConfig, x: ObsInputs,
+                        history: np.ndarray | None = None) -> np.ndarray:
+    """(N, D) float32 observation: proprio terms, their ``history`` (N, len(history_steps),
+    proprio width: the proprio columns observed that many steps back, in the config's
+    order), the reference window offset by offset, then the critic terms (computed in
+    float64, cast once)."""
     parts = [PROPRIO_TERMS[n].fn(x) for n in cfg.proprio]
+    if cfg.history_steps:
+        if history is None or history.shape[1] != len(cfg.history_steps):
+            raise ValueError(f"observations.history_steps={list(cfg.history_steps)}: expected "
+                             f"that many past proprio rows, got "
+                             f"{None if history is None else history.shape}")
+        parts.append(history.reshape(len(history), -1))
     if cfg.reference:
         window = np.concatenate([REFERENCE_TERMS[n].fn(x) for n in cfg.reference], axis=2)
         parts.append(window.reshape(len(window), -1))

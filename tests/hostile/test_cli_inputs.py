@@ -199,6 +199,8 @@ TRAIN_BAD = [
     (["motions=M", "reference_obs=[joint_vel,joint_vel]"], ["reference_obs=", "distinct terms"]),
     (["motions=M", "obs_window_steps=[5,2]"], ["obs_window_steps=[5, 2]", "increasing"]),
     (["motions=M", "obs_window_steps=[0,1]"], ["obs_window_steps=[0, 1]", "1 ... 250"]),
+    (["motions=M", "proprio_history_steps=[2,1]"],
+     ["proprio_history_steps=[2, 1]", "increasing control steps back, 1 ... 50"]),
     (["motions=M", "progress=maybe"], ["progress='maybe'"]),
     (["motions=M", "clip_weights={amp_*:-1}"], ["clip_weights.amp_*=-1", ">= 0"]),
     (["motions=M", "dr_terms.frictoin=1"], ["dr_terms: unknown fields ['frictoin']"]),

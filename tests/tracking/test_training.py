@@ -438,6 +438,30 @@ def test_the_reference_root_velocity_is_a_training_setting(tmp_path, residual_tr
     assert kept.metadata.obs_layout == layout
 
 
+def test_a_proprio_history_is_a_training_setting(tmp_path, residual_tracker):
+    """proprio_history_steps reads the proprio terms again 1 and 3 control steps back: from
+    init= the history starts at zero weight (same actions), eval rebuilds it from the
+    tracker's metadata and init= alone keeps it."""
+    from twin.envs.tracking.g1_tracking import tracker_task_kwargs
+    from twin.envs.tracking.observations import DEFAULT_PROPRIO
+
+    clip = "assets/motions/heldout_small/heldout_small_squat.npz"
+    frozen, tuned = _fine_tuned_with("proprio_history_steps=[1,3]", clip, tmp_path,
+                                     residual_tracker)
+    assert tracker_task_kwargs(tuned.metadata)["history_steps"] == (1, 3)
+    assert tracker_task_kwargs(tuned.metadata)["proprio"] == DEFAULT_PROPRIO
+    layout = tuned.metadata.obs_layout
+    assert layout[5] == ("hist[-1].base_ang_vel_b", 3) and layout[14][0] == "hist[-3].last_action"
+    assert sum(w for _, w in layout) == sum(w for _, w in frozen.metadata.obs_layout) + 2 * 93
+    obs = np.random.default_rng(4).normal(size=(4, sum(w for _, w in layout))).astype(np.float32)
+    np.testing.assert_allclose(tuned(obs), frozen.network(
+        np.concatenate([obs[:, :93], obs[:, 93 + 2 * 93:]], axis=1)), atol=1e-5)
+    kept = TrackingController.load(train(load_train_config(
+        [f"motions={clip}", f"init={tmp_path / 'tracker.npz'}", "num_envs=2",
+         "total_env_steps=0", f"run_dir={tmp_path / 'kept'}"]), progress_bar=False))
+    assert kept.metadata.obs_layout == layout
+
+
 def _first_update_kl(run_dir) -> float:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -774,3 +798,7 @@ def test_resume_refuses_a_network_other_than_the_runs(tmp_path):
         check_resume_config(load_train_config(held + [
             f"reference_obs={five}key_body_pos_in_ref_anchor,anchor_lin_vel_in_ref_anchor]"]),
             saved)
+    # and the proprio history: unset is none
+    check_resume_config(load_train_config(held + ["proprio_history_steps=[]"]), saved)
+    with pytest.raises(ValueError, match=r"proprio_history_steps=\[\]; .*asked \[1, 2\]"):
+        check_resume_config(load_train_config(held + ["proprio_history_steps=[1,2]"]), saved)

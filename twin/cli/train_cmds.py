@@ -28,6 +28,9 @@ _MEANINGS = {
     "reference_obs": "the actor's reference terms, read at every window step (null = the init "
                      "tracker's, else the default five; add anchor_lin_vel_in_ref_anchor and "
                      "anchor_ang_vel_in_ref_anchor for the reference root velocity)",
+    "proprio_history_steps": "control steps back at which the actor reads its proprio terms "
+                             "again, e.g. [1,2,3] (null = the init tracker's, else none; from "
+                             "init= new history inputs start at zero weight)",
     "obs_window_steps": "the reference lookahead the actor reads, control steps ahead (null = "
                         "the init tracker's, else [1, 2, 5, 10, 25]; another one needs a run "
                         "without init=)",
@@ -123,6 +126,7 @@ def check_train_config(cfg) -> None:
     from twin.envs.tracking.observations import (
         PROPRIO_TERMS,
         REFERENCE_TERMS,
+        history_steps_problem,
         terms_problem,
         window_steps_problem,
     )
@@ -132,6 +136,10 @@ def check_train_config(cfg) -> None:
     problem = None if window is None else window_steps_problem(list(window))
     if problem:
         raise ConfigError("obs_window_steps", list(window), "null or " + problem)
+    history = cfg.proprio_history_steps
+    problem = None if history is None else history_steps_problem(list(history))
+    if problem:
+        raise ConfigError("proprio_history_steps", list(history), "null or " + problem)
 
     for key, known in (("proprio_obs", PROPRIO_TERMS), ("reference_obs", REFERENCE_TERMS)):
         terms = getattr(cfg, key)

@@ -87,6 +87,9 @@ class TrackerTrainConfig:
     # the actor's reference terms, read at every window step; None = the init tracker's, else
     # DEFAULT_REFERENCE (the five shipped ones)
     reference_obs: list[str] | None = None
+    # control steps back at which the actor reads its proprio terms again (1 = the previous
+    # observation); None = the init tracker's, else none
+    proprio_history_steps: list[int] | None = None
     dr: bool = True
     dr_terms: dict = field(default_factory=dict)  # DomainRandomization fields; null = term off
     # TrackingRewardConfig overrides, e.g. {action_rate: 0.01} or {body_pos: {weight: 2.0}}
@@ -406,9 +409,10 @@ def set_exploration_std(model, std: float) -> None:
 def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig:
     """Fine-tuning keeps the init tracker's gain profile and action mode (its network only
     makes sense with them); a residual on the reference may move to ``reference_holding``
-    when asked (the same residual on a base that holds the pose). Unset ``proprio_obs`` and
-    ``symmetric_policy`` become the init's terms and its mirror average, so ``init=`` alone
-    starts from the policy that tracker runs."""
+    when asked (the same residual on a base that holds the pose). Unset ``proprio_obs``,
+    ``reference_obs``, ``proprio_history_steps``, ``obs_window_steps`` and
+    ``symmetric_policy`` become the init's terms, history, window and mirror average, so
+    ``init=`` alone starts from the policy that tracker runs."""
     from dataclasses import replace
 
     if not cfg.init:
@@ -426,6 +430,8 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
         cfg = replace(cfg, proprio_obs=list(task["proprio"]))
     if cfg.reference_obs is None and tuple(task["reference"]) != DEFAULT_REFERENCE:
         cfg = replace(cfg, reference_obs=list(task["reference"]))
+    if cfg.proprio_history_steps is None and task["history_steps"]:
+        cfg = replace(cfg, proprio_history_steps=list(task["history_steps"]))
     if cfg.obs_window_steps is None:
         cfg = replace(cfg, obs_window_steps=list(task["window_steps"]))
     elif tuple(cfg.obs_window_steps) != tuple(task["window_steps"]):
@@ -502,10 +508,11 @@ def check_resume_config(cfg: TrackerTrainConfig, saved_yaml: Path) -> None:
     trains_as = {"symmetric_policy": bool,
                  "proprio_obs": lambda v: list(v or DEFAULT_PROPRIO),
                  "reference_obs": lambda v: list(v or DEFAULT_REFERENCE),
-                 "obs_window_steps": lambda v: list(v or DEFAULT_WINDOW_STEPS)}
+                 "obs_window_steps": lambda v: list(v or DEFAULT_WINDOW_STEPS),
+                 "proprio_history_steps": lambda v: list(v or [])}
     saved = OmegaConf.to_container(OmegaConf.load(saved_yaml))
     fixed = ("action_scale_factor", "proprio_obs", "reference_obs", "obs_window_steps",
-             "action_mode", "symmetric_policy", "net_arch")
+             "proprio_history_steps", "action_mode", "symmetric_policy", "net_arch")
     defaults = {f.name: f.default_factory() if f.default is MISSING else f.default
                 for f in fields(TrackerTrainConfig) if f.name in fixed}
     for key in fixed:
@@ -584,6 +591,7 @@ def build_vector_env(cfg: TrackerTrainConfig, num_envs: int):
                                          cfg.robot, cfg.gains, cfg.action_scale_factor),
                                      gains=cfg.gains, critic_obs=cfg.critic_obs,
                                      proprio=cfg.proprio_obs, reference=cfg.reference_obs,
+                                     history_steps=tuple(cfg.proprio_history_steps or ()),
                                      obs_noise=obs_noise_of(cfg),
                                      window_steps=tuple(cfg.obs_window_steps
                                                         or DEFAULT_WINDOW_STEPS),
