@@ -142,8 +142,8 @@ REPLAY_CONTROLLERS: dict[str, tuple[dict, str]] = {
 def tracker_task_kwargs(metadata) -> dict:
     """The one place that says which tracking task a tracker runs in: the gain profile,
     action mode, action scale, reference window, proprio terms and their history, and
-    reference terms it was trained with (from its ``TrackerMetadata``). Evaluation, validation and recording build their
-    task with these."""
+    reference terms it was trained with (from its ``TrackerMetadata``). Evaluation,
+    validation and recording build their task with these."""
     return {"gains": metadata.gains, "action_mode": metadata.action_mode,
             "window_steps": tuple(metadata.window_steps),
             "action_scale": tuple(metadata.action_scale),

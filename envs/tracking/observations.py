@@ -18,7 +18,8 @@ Three groups, concatenated in this order into one float32 vector:
   actor's part.
 
 The layout (``observation_layout``) names every slice: ``name``, ``hist[-k].name``,
-``ref[+k].name`` and ``critic.name``; the shipped tracker's metadata stores it, so names and order are fixed.
+``ref[+k].name`` and ``critic.name``; the shipped tracker's metadata stores it, so names and
+order are fixed.
 
 Training may corrupt the actor's part with additive uniform noise per term
 (``obs_noise_half_ranges``; BeyondMimic's actor is trained so); the critic's part and every
@@ -374,8 +375,8 @@ def obs_noise_half_ranges(layout: tuple[tuple[str, int], ...],
                           noise: dict[str, float]) -> np.ndarray:
     """(D,) half range of the additive uniform noise on each column of an actor ``layout``:
     ``noise[term]`` for a proprio term (now and at every history step), ``noise["ref_" +
-    term]`` for a reference term (at every window offset), 0 elsewhere. Names of no observation term are refused; terms this
-    layout does not read corrupt nothing."""
+    term]`` for a reference term (at every window offset), 0 elsewhere. Names of no
+    observation term are refused; terms this layout does not read corrupt nothing."""
     terms = set(PROPRIO_TERMS) | {"ref_" + n for n in REFERENCE_TERMS}
     unknown = sorted(set(noise) - terms)
     if unknown:

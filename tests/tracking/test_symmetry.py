@@ -28,8 +28,9 @@ def walks():
 def test_the_mirrored_episode_observes_the_mirrored_observation(walks, action_mode):
     """Env 1 plays the mirror image of env 0's clip with the mirror image of env 0's
     actions: every observation term there is (actor and critic, the optional ones and a
-    proprio history too) of env 1 is the mirror image of env 0's, at the start and after 10 steps of random actions
-    (the model is symmetric to 0.02 mm; start velocities come from finite differences)."""
+    proprio history too) of env 1 is the mirror image of env 0's, at the start and after
+    10 steps of random actions (the model is symmetric to 0.02 mm; start velocities come
+    from finite differences)."""
     every_term = TrackingObservationConfig(proprio=tuple(PROPRIO_TERMS),
                                            reference=tuple(REFERENCE_TERMS),
                                            critic=tuple(CRITIC_TERMS), history_steps=(1, 4))
