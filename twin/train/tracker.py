@@ -426,12 +426,12 @@ def with_init_controller_settings(cfg: TrackerTrainConfig) -> TrackerTrainConfig
     task = tracker_task_kwargs(meta)
     if cfg.symmetric_policy is None:  # ppo.symmetry asks for the other kind of symmetry
         cfg = replace(cfg, symmetric_policy=bool(meta.mirror_average) and not cfg.ppo.symmetry)
-    if cfg.proprio_obs is None and tuple(task["proprio"]) != DEFAULT_PROPRIO:
-        cfg = replace(cfg, proprio_obs=list(task["proprio"]))
-    if cfg.reference_obs is None and tuple(task["reference"]) != DEFAULT_REFERENCE:
-        cfg = replace(cfg, reference_obs=list(task["reference"]))
-    if cfg.proprio_history_steps is None and task["history_steps"]:
-        cfg = replace(cfg, proprio_history_steps=list(task["history_steps"]))
+    # unset observation keys take the init's value where it is not what unset trains with
+    for key, task_key, unset_trains in (("proprio_obs", "proprio", DEFAULT_PROPRIO),
+                                        ("reference_obs", "reference", DEFAULT_REFERENCE),
+                                        ("proprio_history_steps", "history_steps", ())):
+        if getattr(cfg, key) is None and tuple(task[task_key]) != unset_trains:
+            cfg = replace(cfg, **{key: list(task[task_key])})
     if cfg.obs_window_steps is None:
         cfg = replace(cfg, obs_window_steps=list(task["window_steps"]))
     elif tuple(cfg.obs_window_steps) != tuple(task["window_steps"]):
