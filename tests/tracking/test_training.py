@@ -155,6 +155,21 @@ def test_resumed_rate_carries_over_inside_the_configs_bounds():
     assert resumed_learning_rate(None, PPOConfig(learning_rate=3e-5)) == 3e-5
 
 
+def test_the_time_split_log_names_the_rate_and_the_kl(caplog):
+    """Every 50 updates the log says the rate the updates ran at and their mean approximate
+    KL: the KL rule settles on another rate when the update's dtype changes."""
+    from twin.train.tracker import _ppo_class
+
+    cls = _ppo_class()
+    ppo = object.__new__(cls)
+    ppo.n_steps, ppo.n_envs = 64, 32
+    with caplog.at_level("INFO", logger="twin.train.tracker"):
+        for k in range(50):  # 0.75 s of rollout, 0.25 s of update each; KL 0, 0.001, 0, ...
+            ppo._time_split(float(k), k + 0.25, 2e-6, 0.001 * (k % 2) if k else None)
+    assert ("last 50 updates: rollout 37 s, update 12 s (2079 env-steps/s); learning rate "
+            "2.0e-06, approximate KL 0.0005 per update") in caplog.text
+
+
 def test_missing_motions_is_a_clear_error():
     with pytest.raises(ValueError, match="motions is required"):
         load_train_config([])
