@@ -310,13 +310,14 @@ def _ppo_class():
                     h.remove()
                 torch.set_num_threads(rollout_threads)
                 self.rollout_buffer.__dict__.pop("get", None)
+            # SB3's update records the rate it ran at and its KL; the KL rule reads the same.
             approx_kl = self.logger.name_to_value.get("train/approx_kl")
-            learning_rate = self.lr_schedule(self._current_progress_remaining)
+            learning_rate = self.logger.name_to_value.get("train/learning_rate", float("nan"))
             if isinstance(self.lr_schedule, KLAdaptiveLR):
                 self.lr_schedule.update(approx_kl)
             self._time_split(t_update, time.perf_counter(), learning_rate, approx_kl)
 
-        _split = None  # [updates, rollout s, update s, end of the last update, KLs]
+        _split = None  # [updates, rollout s, update s, end of the last update, KL sum, KL count]
 
         def _time_split(self, start: float, end: float, learning_rate: float,
                         approx_kl: float | None, every: int = 50) -> None:
@@ -324,21 +325,22 @@ def _ppo_class():
             the rate the updates ran at with their mean approximate KL: the KL rule's rate
             depends on the update's dtype (bf16 reads a KL floor of ~0.0015), so it is shown."""
             if self._split is None:
-                self._split = [0, 0.0, 0.0, start, []]
+                self._split = [0, 0.0, 0.0, start, 0.0, 0]
             s = self._split
             s[0] += 1
             s[1] += start - s[3]
             s[2] += end - start
             s[3] = end
             if approx_kl is not None and np.isfinite(approx_kl):
-                s[4].append(float(approx_kl))
+                s[4] += float(approx_kl)
+                s[5] += 1
             if s[0] == every:
                 n = every * self.n_steps * self.n_envs
-                kl = f"{np.mean(s[4]):.4f}" if s[4] else "n/a"
+                kl = f"{s[4] / s[5]:.4f}" if s[5] else "n/a"
                 log.info("last %d updates: rollout %.0f s, update %.0f s (%.0f env-steps/s); "
                          "learning rate %.1e, approximate KL %s per update", every, s[1], s[2],
                          n / (s[1] + s[2]), learning_rate, kl)
-                self._split = [0, 0.0, 0.0, end, []]
+                self._split = [0, 0.0, 0.0, end, 0.0, 0]
 
         def _mirrored_minibatches(self):
             """A replacement for the rollout buffer's ``get``: each minibatch followed by
