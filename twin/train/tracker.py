@@ -263,6 +263,32 @@ class StopOnSignal:
                     "signal interrupts without one)", self.requested)
 
 
+@dataclass
+class UpdateTimeSplit:
+    """Wall time of PPO iterations since the last log line: rollout (from the end of one
+    update to the start of the next) and update, with the updates' approximate KL."""
+
+    last_end_s: float  # perf_counter at the end of the last update (or the first start)
+    updates: int = 0
+    rollout_s: float = 0.0
+    update_s: float = 0.0
+    kl_sum: float = 0.0
+    kl_count: int = 0
+
+    def add(self, start_s: float, end_s: float, approx_kl: float | None) -> None:
+        self.updates += 1
+        self.rollout_s += start_s - self.last_end_s
+        self.update_s += end_s - start_s
+        self.last_end_s = end_s
+        if approx_kl is not None and np.isfinite(approx_kl):
+            self.kl_sum += float(approx_kl)
+            self.kl_count += 1
+
+    @property
+    def mean_kl(self) -> float | None:
+        return self.kl_sum / self.kl_count if self.kl_count else None
+
+
 def _ppo_class():
     from stable_baselines3 import PPO
 
@@ -317,7 +343,7 @@ def _ppo_class():
                 self.lr_schedule.update(approx_kl)
             self._time_split(t_update, time.perf_counter(), learning_rate, approx_kl)
 
-        _split = None  # [updates, rollout s, update s, end of the last update, KL sum, KL count]
+        _split: UpdateTimeSplit | None = None
 
         def _time_split(self, start: float, end: float, learning_rate: float,
                         approx_kl: float | None, every: int = 50) -> None:
@@ -325,22 +351,17 @@ def _ppo_class():
             the rate the updates ran at with their mean approximate KL: the KL rule's rate
             depends on the update's dtype (bf16 reads a KL floor of ~0.0015), so it is shown."""
             if self._split is None:
-                self._split = [0, 0.0, 0.0, start, 0.0, 0]
+                self._split = UpdateTimeSplit(last_end_s=start)
             s = self._split
-            s[0] += 1
-            s[1] += start - s[3]
-            s[2] += end - start
-            s[3] = end
-            if approx_kl is not None and np.isfinite(approx_kl):
-                s[4] += float(approx_kl)
-                s[5] += 1
-            if s[0] == every:
+            s.add(start, end, approx_kl)
+            if s.updates == every:
                 n = every * self.n_steps * self.n_envs
-                kl = f"{s[4] / s[5]:.4f}" if s[5] else "n/a"
+                kl = "n/a" if s.mean_kl is None else f"{s.mean_kl:.4f}"
                 log.info("last %d updates: rollout %.0f s, update %.0f s (%.0f env-steps/s); "
-                         "learning rate %.1e, approximate KL %s per update", every, s[1], s[2],
-                         n / (s[1] + s[2]), learning_rate, kl)
-                self._split = [0, 0.0, 0.0, end, 0.0, 0]
+                         "learning rate %.1e, approximate KL %s per update", every,
+                         s.rollout_s, s.update_s, n / (s.rollout_s + s.update_s),
+                         learning_rate, kl)
+                self._split = UpdateTimeSplit(last_end_s=end)
 
         def _mirrored_minibatches(self):
             """A replacement for the rollout buffer's ``get``: each minibatch followed by
