@@ -817,3 +817,21 @@ def test_resume_refuses_a_network_other_than_the_runs(tmp_path):
     check_resume_config(load_train_config(held + ["proprio_history_steps=[]"]), saved)
     with pytest.raises(ValueError, match=r"proprio_history_steps=\[\]; .*asked \[1, 2\]"):
         check_resume_config(load_train_config(held + ["proprio_history_steps=[1,2]"]), saved)
+
+
+def test_the_snapshot_screen_scores_seeded_rollouts(residual_tracker):
+    """The screen scores frame-0 over seeded noisy rollouts: the same seed, the same score;
+    with one clip, a rollout's mean is that clip's fraction."""
+    from pathlib import Path
+
+    from twin.envs.tracking.g1_tracking import load_motions
+
+    bench = _benchmark("tracker_screen")
+    root = Path(__file__).resolve().parents[2]
+    clip = load_motions([root / "assets/motions/heldout_small_real/"
+                                "amp_walk_forward_loop_002__A024.npz"])[0].frames(0, 120)
+    means, per_clip = bench.frame0_rollouts([clip], str(residual_tracker), range(100, 102))
+    assert len(means) == 2 and per_clip == {clip.clip_name(): means}
+    assert all(0 < m <= 1 for m in means)
+    again, _ = bench.frame0_rollouts([clip], str(residual_tracker), range(101, 102))
+    assert again == means[1:]

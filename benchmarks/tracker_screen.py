@@ -1,0 +1,98 @@
+"""Screen campaign snapshots before the ship gate, on noise seeds the gate never uses.
+
+For each tracker: the real held-out split's frame-0 tracked fraction over ``--rollouts``
+seeded noisy rollouts (seeds ``--first-seed`` on; the gate in ``tracker_eval.py`` uses
+0 ... ROLLOUTS - 1, so a snapshot picked here is not picked on the gate's own draws), and
+with ``--windows`` the noise-free mid-clip windows (3 s every 0.5 s) on the held-out AMP
+takes and on the training AMP takes, the campaign's learning curve between gates.
+``--per-clip`` adds each clip's frame-0 tracked fraction, rollout by rollout.
+
+    python benchmarks/tracker_screen.py TRACKER [TRACKER ...] [--rollouts 4]
+        [--first-seed 100] [--windows] [--per-clip]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+from twin.envs.tracking.g1_tracking import load_motions
+
+import twin  # noqa: F401
+from twin.evaluate.tracker import aggregate, evaluate_named, window_time_up_s
+
+ROOT = Path(__file__).resolve().parents[1]
+# the AMP takes of both splits: the same performers' gaits held out and trained on
+WINDOW_SETS = {"held-out AMP": "data/motion_library/heldout_real",
+               "training AMP": "data/motion_library/train"}
+
+
+def _tracker_eval():
+    spec = importlib.util.spec_from_file_location("tracker_eval",
+                                                  Path(__file__).with_name("tracker_eval.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def frame0_rollouts(clips, tracker: str, seeds: range) -> tuple[list[float], dict[str, list]]:
+    """Frame-0 tracked fraction of ``tracker`` on ``clips`` per seeded noisy rollout, and per
+    clip the fraction in each rollout."""
+    means, per_clip = [], {}
+    for seed in seeds:
+        results = evaluate_named(clips, tracker, noise_seed=seed)[0]
+        means.append(aggregate(results)["tracked_fraction"])
+        for r in results:
+            per_clip.setdefault(r.clip, []).append(r.frames_tracked / r.frames_total)
+    return means, per_clip
+
+
+def noise_free_windows_s(tracker: str) -> dict[str, float | None]:
+    """Mean seconds up over the windows of each ``WINDOW_SETS`` folder's AMP takes (None
+    where the library is not built)."""
+    out = {}
+    for label, folder in WINDOW_SETS.items():
+        files = sorted((ROOT / folder).glob("amp_*.npz"))
+        out[label] = (float(np.concatenate(list(window_time_up_s(
+            load_motions(files), tracker, 3.0, 0.5).values())).mean()) if files else None)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("trackers", nargs="+", help="default or tracker .npz/.onnx paths")
+    p.add_argument("--rollouts", type=int, default=4)
+    p.add_argument("--first-seed", type=int, default=100)
+    p.add_argument("--windows", action="store_true",
+                   help="also the noise-free windows on the held-out and training AMP takes")
+    p.add_argument("--per-clip", action="store_true")
+    args = p.parse_args(argv)
+    bench = _tracker_eval()
+    seeds = range(args.first_seed, args.first_seed + args.rollouts)
+    if seeds.start < bench.ROLLOUTS:
+        print(f"note: seeds {seeds.start}-{seeds.stop - 1} overlap the gate's 0-"
+              f"{bench.ROLLOUTS - 1}; a snapshot picked on them is picked on the gate's draws")
+    folder = bench.split_folder("real")
+    clips = load_motions(folder)
+    print(f"real split {folder.relative_to(ROOT)} ({len(clips)} clips); frame-0 tracked "
+          f"fraction over noisy rollouts with seeds {seeds.start}-{seeds.stop - 1}")
+    for tracker in args.trackers:
+        means, per_clip = frame0_rollouts(clips, tracker, seeds)
+        line = (f"{tracker}: frame-0 {np.mean(means):.3f} (sd {np.std(means):.3f}; "
+                + " ".join(f"{m:.3f}" for m in means) + ")")
+        if args.windows:
+            w = noise_free_windows_s(tracker)
+            line += "; noise-free windows " + ", ".join(
+                f"{label} {'n/a' if v is None else f'{v:.3f} s'}" for label, v in w.items())
+        print(line, flush=True)
+        if args.per_clip:
+            for clip, fractions in per_clip.items():
+                print(f"  {clip[:40]:40s} {np.mean(fractions):.2f}  "
+                      + " ".join(f"{x:.2f}" for x in fractions))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
