@@ -60,14 +60,24 @@ def real_windows_mean_s(tracker: str, noise_seed: int | None = None) -> float:
         noise_seed=noise_seed).values())).mean())
 
 
+def frame0_rollouts(clips, tracker: str, seeds: range) -> tuple[list[float], dict[str, list]]:
+    """Frame-0 tracked fraction of ``tracker`` on ``clips`` per seeded noisy rollout, and per
+    clip the fraction in each rollout."""
+    from twin.evaluate.tracker import aggregate, evaluate_named
+
+    means, per_clip = [], {}
+    for seed in seeds:
+        results = evaluate_named(clips, tracker, noise_seed=seed)[0]
+        means.append(aggregate(results)["tracked_fraction"])
+        for r in results:
+            per_clip.setdefault(r.clip, []).append(r.frames_tracked / r.frames_total)
+    return means, per_clip
+
+
 def real_rollouts(tracker: str, rollouts: int) -> dict[str, list[float]]:
     """The real split's frame-0 tracked fraction and mid-clip windows' mean time up over
     ``rollouts`` seeded noisy rollouts (seeds 0, 1, ...): one rollout is a noisy score."""
-    from twin.evaluate.tracker import aggregate, evaluate_named
-
-    clips = load_motions(split_folder("real"))
-    frame0 = [aggregate(evaluate_named(clips, tracker, noise_seed=k)[0])["tracked_fraction"]
-              for k in range(rollouts)]
+    frame0 = frame0_rollouts(load_motions(split_folder("real")), tracker, range(rollouts))[0]
     windows = [real_windows_mean_s(tracker, noise_seed=k) for k in range(rollouts)]
     return {"tracked_fraction": frame0, "windows_s": windows}
 

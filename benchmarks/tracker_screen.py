@@ -21,7 +21,7 @@ import numpy as np
 from twin.envs.tracking.g1_tracking import load_motions
 
 import twin  # noqa: F401
-from twin.evaluate.tracker import aggregate, evaluate_named, window_time_up_s
+from twin.evaluate.tracker import window_time_up_s
 
 ROOT = Path(__file__).resolve().parents[1]
 # the AMP takes of both splits: the same performers' gaits held out and trained on
@@ -37,26 +37,15 @@ def _tracker_eval():
     return module
 
 
-def frame0_rollouts(clips, tracker: str, seeds: range) -> tuple[list[float], dict[str, list]]:
-    """Frame-0 tracked fraction of ``tracker`` on ``clips`` per seeded noisy rollout, and per
-    clip the fraction in each rollout."""
-    means, per_clip = [], {}
-    for seed in seeds:
-        results = evaluate_named(clips, tracker, noise_seed=seed)[0]
-        means.append(aggregate(results)["tracked_fraction"])
-        for r in results:
-            per_clip.setdefault(r.clip, []).append(r.frames_tracked / r.frames_total)
-    return means, per_clip
-
-
-def noise_free_windows_s(tracker: str) -> dict[str, float | None]:
-    """Mean seconds up over the windows of each ``WINDOW_SETS`` folder's AMP takes (None
-    where the library is not built)."""
+def noise_free_windows_s(tracker: str, bench) -> dict[str, float | None]:
+    """Mean seconds up over the windows (the gate's, ``bench`` = ``tracker_eval``) of each
+    ``WINDOW_SETS`` folder's AMP takes (None where the library is not built)."""
     out = {}
     for label, folder in WINDOW_SETS.items():
         files = sorted((ROOT / folder).glob("amp_*.npz"))
         out[label] = (float(np.concatenate(list(window_time_up_s(
-            load_motions(files), tracker, 3.0, 0.5).values())).mean()) if files else None)
+            load_motions(files), tracker, bench.WINDOW_S, bench.WINDOW_EVERY_S).values())).mean())
+                      if files else None)
     return out
 
 
@@ -79,11 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"real split {folder.relative_to(ROOT)} ({len(clips)} clips); frame-0 tracked "
           f"fraction over noisy rollouts with seeds {seeds.start}-{seeds.stop - 1}")
     for tracker in args.trackers:
-        means, per_clip = frame0_rollouts(clips, tracker, seeds)
+        means, per_clip = bench.frame0_rollouts(clips, tracker, seeds)
         line = (f"{tracker}: frame-0 {np.mean(means):.3f} (sd {np.std(means):.3f}; "
                 + " ".join(f"{m:.3f}" for m in means) + ")")
         if args.windows:
-            w = noise_free_windows_s(tracker)
+            w = noise_free_windows_s(tracker, bench)
             line += "; noise-free windows " + ", ".join(
                 f"{label} {'n/a' if v is None else f'{v:.3f} s'}" for label, v in w.items())
         print(line, flush=True)

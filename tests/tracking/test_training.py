@@ -826,7 +826,7 @@ def test_the_snapshot_screen_scores_seeded_rollouts(residual_tracker):
 
     from twin.envs.tracking.g1_tracking import load_motions
 
-    bench = _benchmark("tracker_screen")
+    bench = _benchmark("tracker_eval")  # the home of the screen's and the gate's rollouts
     root = Path(__file__).resolve().parents[2]
     clip = load_motions([root / "assets/motions/heldout_small_real/"
                                 "amp_walk_forward_loop_002__A024.npz"])[0].frames(0, 120)
