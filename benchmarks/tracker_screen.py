@@ -5,10 +5,13 @@ seeded noisy rollouts (seeds ``--first-seed`` on; the gate in ``tracker_eval.py`
 0 ... ROLLOUTS - 1, so a snapshot picked here is not picked on the gate's own draws), and
 with ``--windows`` the noise-free mid-clip windows (3 s every 0.5 s) on the held-out AMP
 takes and on the training AMP takes, the campaign's learning curve between gates.
-``--per-clip`` adds each clip's frame-0 tracked fraction, rollout by rollout.
+``--per-clip`` adds each clip's frame-0 tracked fraction, rollout by rollout. ``--heading``
+adds the heading probe: every AMP take of both splits started from its first frame with the
+robot turned by each of ``HEADING_OFFSETS_RAD`` from the reference (noise-free, 4 s): the
+mean seconds up and how many fall, by offset size, where a plan turns faster than the robot.
 
     python benchmarks/tracker_screen.py TRACKER [TRACKER ...] [--rollouts 4]
-        [--first-seed 100] [--windows] [--per-clip]
+        [--first-seed 100] [--windows] [--per-clip] [--heading]
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 from twin.envs.tracking.g1_tracking import load_motions
 
 import twin  # noqa: F401
-from twin.evaluate.tracker import window_time_up_s
+from twin.evaluate.tracker import heading_offset_time_up_s, window_time_up_s
 
 ROOT = Path(__file__).resolve().parents[1]
 # the AMP takes of both splits: the same performers' gaits held out and trained on
@@ -49,6 +52,28 @@ def noise_free_windows_s(tracker: str, bench) -> dict[str, float | None]:
     return out
 
 
+HEADING_OFFSETS_RAD = (0.0, -0.5, 0.5, -1.0, 1.0, -1.5, 1.5)
+HEADING_HORIZON_S = 4.0
+
+
+def heading_probe(tracker: str, files: list[Path] | None = None) -> dict[float, tuple[float, float]]:
+    """Per offset size |rad|: (mean seconds up of ``HEADING_HORIZON_S``, fraction fallen)
+    over both offset signs and ``files`` (default: the AMP takes of both ``WINDOW_SETS``
+    folders; empty where the library is not built)."""
+    if files is None:
+        files = [f for folder in WINDOW_SETS.values()
+                 for f in sorted((ROOT / folder).glob("amp_*.npz"))]
+    up = list(heading_offset_time_up_s(load_motions(files), tracker, HEADING_OFFSETS_RAD,
+                                       HEADING_HORIZON_S).values()) if files else []
+    if not up:
+        return {}
+    up = np.stack(up)
+    size = np.abs(np.array(HEADING_OFFSETS_RAD))
+    fell = up < HEADING_HORIZON_S - 0.05  # a window ends a control step short of its horizon
+    return {float(m): (float(up[:, size == m].mean()), float(fell[:, size == m].mean()))
+            for m in sorted(set(size))}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("trackers", nargs="+", help="default or tracker .npz/.onnx paths")
@@ -57,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--windows", action="store_true",
                    help="also the noise-free windows on the held-out and training AMP takes")
     p.add_argument("--per-clip", action="store_true")
+    p.add_argument("--heading", action="store_true",
+                   help="also the heading probe (start turned from the reference, AMP takes)")
     args = p.parse_args(argv)
     bench = _tracker_eval()
     seeds = range(args.first_seed, args.first_seed + args.rollouts)
@@ -76,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
             line += "; noise-free windows " + ", ".join(
                 f"{label} {'n/a' if v is None else f'{v:.3f} s'}" for label, v in w.items())
         print(line, flush=True)
+        if args.heading:
+            probe = heading_probe(tracker)
+            print("  heading probe (|offset| rad: seconds up of "
+                  f"{HEADING_HORIZON_S:g}, fraction fallen): " + (", ".join(
+                      f"{m:g}: {up:.2f} s, {fell:.2f}" for m, (up, fell) in probe.items())
+                      or "n/a (library not built)"), flush=True)
         if args.per_clip:
             for clip, fractions in per_clip.items():
                 print(f"  {clip[:40]:40s} {np.mean(fractions):.2f}  "

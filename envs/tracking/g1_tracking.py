@@ -236,6 +236,8 @@ class G1TrackingTask(BatchedTask):
         self.adaptive = adaptive_sampling
         self.random_start = random_start
         self.fixed_clips: np.ndarray | None = None
+        # evaluation: env i starts offset by fixed_start_noise[i] (None: as drawn)
+        self.fixed_start_noise: list[StartNoise | None] | None = None
         self.thresholds = thresholds
         self.reward_cfg = reward
         self.body_joint_names = tuple(j for j in spec.actuated_joint_names
@@ -331,6 +333,8 @@ class G1TrackingTask(BatchedTask):
             else:
                 self.clip[i], self.t[i] = int(rng.integers(lib.num_clips)), 0
             self._sample_dr(i, rng)
+            if self.fixed_start_noise is not None:
+                self.start_noise[i] = self.fixed_start_noise[i]
         apply_physics_events(b, self.dr, env_ids, self.friction_scale, self.com_body_id,
                              self.com_offset_b)
         f = lib.frame(self.clip[env_ids], self.t[env_ids])

@@ -125,3 +125,47 @@ def test_a_seeded_noisy_rollout_of_the_shipped_tracker_still_holds_a_standing_cl
     # different inputs, different (close) motions
     assert noisy[0].mpjpe_local_mm != plain[0].mpjpe_local_mm
     assert abs(noisy[0].mpjpe_local_mm - plain[0].mpjpe_local_mm) < 5.0
+
+
+def test_a_heading_offset_start_turns_the_robot_about_its_pelvis_and_nothing_else(clips):
+    """``start_yaw_rad``: the stiff-PD replay of a standing clip started 0.6 rad off the
+    reference's heading stands as well (it does not turn back), its pose relative to its
+    pelvis the same, its bodies turned about the pelvis: the global error grows, the local
+    one does not. One offset per clip, else one clear line."""
+    import numpy as np
+
+    w1 = clips[0]
+    straight, turned = evaluate_tracker([w1, w1], None, gains="stiff", start_yaw_rad=[0.0, 0.6])
+    assert straight.success and turned.success
+    assert straight.mpjpe_local_mm < 10 and turned.mpjpe_local_mm < 10  # 6.6 / 4.3 mm
+    # the key bodies sit 0.1-0.3 m off the pelvis axis: a 0.6-rad turn moves them 6-18 cm
+    assert turned.mpjpe_global_mm - straight.mpjpe_global_mm > 40.0
+    with pytest.raises(ValueError, match="start_yaw_rad: 1 offsets for 2 clips; expected one per clip"):
+        evaluate_tracker(clips, None, gains="stiff", start_yaw_rad=[0.3])
+    from twin.envs.tracking.events import StartNoise
+    from twin.envs.tracking.g1_tracking import G1TrackingTask
+
+    from twin.rotations import yaw_from_quat
+
+    task = G1TrackingTask([w1], num_envs=1, gains="stiff", random_start=False)
+    task.fixed_clips = np.array([0])
+    z = np.zeros(3)
+    task.fixed_start_noise = [StartNoise(np.zeros(len(task.qpos_idx)), z, np.array([0, 0, -0.9]), z, z)]
+    task.reset()
+    pos, quat = task._robot_bodies()
+    lib = task.library
+    assert yaw_from_quat(quat[:, 0])[0] - yaw_from_quat(lib.body_quat_wxyz[:1, 0])[0] == pytest.approx(-0.9)
+    np.testing.assert_allclose(pos[0, 0], lib.body_pos_w[0, 0], atol=1e-12)
+    task.close()
+
+
+def test_the_heading_probe_plays_each_offset_over_each_long_enough_clip(clips):
+    """Per clip one time-up per offset over its first ``horizon_s``; the 2-s clip is left out
+    of a 2.5-s probe; the stiff-PD replay stands through every offset (124 of 125 frames)."""
+    import numpy as np
+
+    from twin.evaluate.tracker import heading_offset_time_up_s
+
+    up = heading_offset_time_up_s(clips, "pd", (0.0, 0.6, -1.2), horizon_s=2.5)
+    assert list(up) == ["w1"]
+    np.testing.assert_allclose(up["w1"], [124 / 50] * 3)

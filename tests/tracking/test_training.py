@@ -835,3 +835,18 @@ def test_the_snapshot_screen_scores_seeded_rollouts(residual_tracker):
     assert all(0 < m <= 1 for m in means)
     again, _ = bench.frame0_rollouts([clip], str(residual_tracker), range(101, 102))
     assert again == means[1:]
+
+
+def test_the_heading_probe_sums_both_signs_per_offset_size(residual_tracker):
+    """Per |offset|: the mean seconds up of the 4-s horizon and the share that fell, over
+    both signs; no clips, no probe."""
+    from pathlib import Path
+
+    screen = _benchmark("tracker_screen")
+    walk = (Path(__file__).resolve().parents[2]
+            / "assets/motions/heldout_small_real/amp_walk_forward_loop_002__A024.npz")
+    probe = screen.heading_probe(str(residual_tracker), [walk])
+    assert list(probe) == [0.0, 0.5, 1.0, 1.5]
+    for up, fell in probe.values():
+        assert 0 < up <= screen.HEADING_HORIZON_S and fell in (0.0, 0.5, 1.0)
+    assert screen.heading_probe(str(residual_tracker), []) == {}

@@ -28,7 +28,7 @@ score than the noise-free rollout alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -85,11 +85,15 @@ class ClipResult:
 
 def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
                      gains: str = "tracking", robot: str = "g1",
-                     num_threads: int | None = None, **task_settings) -> list[ClipResult]:
+                     num_threads: int | None = None, start_yaw_rad: Sequence[float] | None = None,
+                     **task_settings) -> list[ClipResult]:
     """Play every clip once with ``policy`` (obs -> action; None = zero action).
+    ``start_yaw_rad``: per clip, the robot's start heading offset from the reference's
+    (rad, about the world z axis through the pelvis; None: the reference's start state).
     ``task_settings``: the rest of the task a tracker runs in (``tracker_task_kwargs``:
     action mode, window, action scale, proprio terms); omitted ones take the task's
     defaults."""
+    from twin.envs.tracking.events import StartNoise
     from twin.envs.tracking.g1_tracking import G1TrackingTask, TerminationThresholds, load_motions
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
@@ -102,6 +106,14 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
     lib = task.library
     n = task.num_envs
     task.fixed_clips = np.arange(n)
+    if start_yaw_rad is not None:
+        if len(start_yaw_rad) != n:
+            raise ValueError(f"start_yaw_rad: {len(start_yaw_rad)} offsets for {n} clips; "
+                             "expected one per clip")
+        zero3 = np.zeros(3)
+        task.fixed_start_noise = [StartNoise(np.zeros(len(task.qpos_idx)), zero3,
+                                             np.array([0.0, 0.0, float(y)]), zero3, zero3)
+                                  for y in start_yaw_rad]
     task.reset()
     obs = task.observe()
     alive = np.ones(n, dtype=bool)
@@ -172,7 +184,8 @@ def noisy_policy(ctrl, noise_seed: int) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def evaluate_controller(motions, ctrl, num_threads: int | None = None,
-                        noise_seed: int | None = None) -> list[ClipResult]:
+                        noise_seed: int | None = None,
+                        start_yaw_rad: Sequence[float] | None = None) -> list[ClipResult]:
     """``evaluate_tracker`` with a ``TrackingController``, in the task its metadata names
     (``tracker_task_kwargs``) on its robot; ``noise_seed``: one seeded rollout with sensor
     noise (``noisy_policy``), None: noise-free."""
@@ -180,7 +193,8 @@ def evaluate_controller(motions, ctrl, num_threads: int | None = None,
 
     policy = ctrl if noise_seed is None else noisy_policy(ctrl, noise_seed)
     return evaluate_tracker(motions, policy, robot=ctrl.metadata.robot,
-                            num_threads=num_threads, **tracker_task_kwargs(ctrl.metadata))
+                            num_threads=num_threads, start_yaw_rad=start_yaw_rad,
+                            **tracker_task_kwargs(ctrl.metadata))
 
 
 def aggregate(results: list[ClipResult]) -> dict[str, float]:
@@ -227,21 +241,25 @@ def controller_source(name: str) -> str:
 
 
 def evaluate_named(motions, controller: str, num_threads: int | None = None,
-                   noise_seed: int | None = None) -> tuple[list[ClipResult], dict]:
+                   noise_seed: int | None = None, start_yaw_rad: Sequence[float] | None = None
+                   ) -> tuple[list[ClipResult], dict]:
     """Results of one controller by name: ``pd`` (stiff-PD replay), ``pd_holding`` (the same
     with the servos' sag fed forward), ``default`` or a tracker ``.npz``/``.onnx`` path; also
     returns what was run (gains, source). ``noise_seed``: a seeded noisy rollout of a
-    tracker (``noisy_policy``; the replays read no observation)."""
+    tracker (``noisy_policy``; the replays read no observation); ``start_yaw_rad``: as in
+    ``evaluate_tracker``."""
     from twin.envs.tracking.g1_tracking import REPLAY_CONTROLLERS
 
     if controller in REPLAY_CONTROLLERS:
         task = REPLAY_CONTROLLERS[controller][0]
-        res = evaluate_tracker(motions, None, **task, num_threads=num_threads)
+        res = evaluate_tracker(motions, None, **task, num_threads=num_threads,
+                               start_yaw_rad=start_yaw_rad)
         return res, {"source": controller_source(controller), "gains": task["gains"]}
     from twin.controllers.tracking_policy import TrackingController
 
     ctrl = TrackingController.load(controller)
-    res = evaluate_controller(motions, ctrl, num_threads=num_threads, noise_seed=noise_seed)
+    res = evaluate_controller(motions, ctrl, num_threads=num_threads, noise_seed=noise_seed,
+                              start_yaw_rad=start_yaw_rad)
     return res, {"source": ctrl.source, "gains": ctrl.metadata.gains}
 
 
@@ -294,6 +312,30 @@ def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: 
                                               for r in results[k:k + len(parts)]])
             k += len(parts)
     return {clip.clip_name(): out[clip.clip_name()] for clip, parts in windows if parts}
+
+
+def heading_offset_time_up_s(motions, controller: str, offsets_rad: Sequence[float],
+                             horizon_s: float = 4.0, num_threads: int | None = None
+                             ) -> dict[str, np.ndarray]:
+    """Per clip, the seconds ``controller`` keeps the robot up over the clip's first
+    ``horizon_s`` seconds started at each heading offset of ``offsets_rad`` from the
+    reference's (noise-free, relaxed thresholds): how it turns onto a heading it lags, as
+    on a plan turning faster than the robot can. Clips shorter than the horizon are left out."""
+    from twin.envs.tracking.g1_tracking import load_motions
+
+    clips = load_motions(motions) if not isinstance(motions, list) else motions
+    n = [int(round(horizon_s * clip.fps)) for clip in clips]
+    keep = [(clip, k) for clip, k in zip(clips, n) if clip.num_frames >= k]
+    out = {}
+    for fps in dict.fromkeys(clip.fps for clip, _ in keep):
+        batch = [(clip, clip.frames(0, k)) for clip, k in keep if clip.fps == fps]
+        parts = [part for _, part in batch for _ in offsets_rad]
+        yaws = [float(y) for _ in batch for y in offsets_rad]
+        results, _ = evaluate_named(parts, controller, num_threads, start_yaw_rad=yaws)
+        for i, (clip, _) in enumerate(batch):
+            rows = results[i * len(offsets_rad):(i + 1) * len(offsets_rad)]
+            out[clip.clip_name()] = np.array([r.frames_tracked / fps for r in rows])
+    return {clip.clip_name(): out[clip.clip_name()] for clip, _ in keep}
 
 
 def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
