@@ -56,7 +56,8 @@ HEADING_OFFSETS_RAD = (0.0, -0.5, 0.5, -1.0, 1.0, -1.5, 1.5)
 HEADING_HORIZON_S = 4.0
 
 
-def heading_probe(tracker: str, files: list[Path] | None = None) -> dict[float, tuple[float, float]]:
+def heading_probe(tracker: str, files: list[Path] | None = None
+                  ) -> dict[float, tuple[float, float]]:
     """Per offset size |rad|: (mean seconds up of ``HEADING_HORIZON_S``, fraction fallen)
     over both offset signs and ``files`` (default: the AMP takes of both ``WINDOW_SETS``
     folders; empty where the library is not built)."""

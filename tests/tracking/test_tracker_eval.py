@@ -135,12 +135,14 @@ def test_a_heading_offset_start_turns_the_robot_about_its_pelvis_and_nothing_els
     import numpy as np
 
     w1 = clips[0]
-    straight, turned = evaluate_tracker([w1, w1], None, gains="stiff", start_yaw_rad=[0.0, 0.6])
+    straight, turned = evaluate_tracker([w1, w1], None, gains="stiff",
+                                        start_yaw_rad=[0.0, 0.6])
     assert straight.success and turned.success
     assert straight.mpjpe_local_mm < 10 and turned.mpjpe_local_mm < 10  # 6.6 / 4.3 mm
     # the key bodies sit 0.1-0.3 m off the pelvis axis: a 0.6-rad turn moves them 6-18 cm
     assert turned.mpjpe_global_mm - straight.mpjpe_global_mm > 40.0
-    with pytest.raises(ValueError, match="start_yaw_rad: 1 offsets for 2 clips; expected one per clip"):
+    with pytest.raises(ValueError,
+                       match="start_yaw_rad: 1 offsets for 2 clips; expected one per clip"):
         evaluate_tracker(clips, None, gains="stiff", start_yaw_rad=[0.3])
     from twin.envs.tracking.events import StartNoise
     from twin.envs.tracking.g1_tracking import G1TrackingTask
@@ -150,11 +152,13 @@ def test_a_heading_offset_start_turns_the_robot_about_its_pelvis_and_nothing_els
     task = G1TrackingTask([w1], num_envs=1, gains="stiff", random_start=False)
     task.fixed_clips = np.array([0])
     z = np.zeros(3)
-    task.fixed_start_noise = [StartNoise(np.zeros(len(task.qpos_idx)), z, np.array([0, 0, -0.9]), z, z)]
+    turn = np.array([0.0, 0.0, -0.9])
+    task.fixed_start_noise = [StartNoise(np.zeros(len(task.qpos_idx)), z, turn, z, z)]
     task.reset()
     pos, quat = task._robot_bodies()
     lib = task.library
-    assert yaw_from_quat(quat[:, 0])[0] - yaw_from_quat(lib.body_quat_wxyz[:1, 0])[0] == pytest.approx(-0.9)
+    yaw_offset = yaw_from_quat(quat[:, 0])[0] - yaw_from_quat(lib.body_quat_wxyz[:1, 0])[0]
+    assert yaw_offset == pytest.approx(-0.9)
     np.testing.assert_allclose(pos[0, 0], lib.body_pos_w[0, 0], atol=1e-12)
     task.close()
 

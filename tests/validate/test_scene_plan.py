@@ -274,7 +274,7 @@ def test_scene_demo_is_placed_by_the_camera_and_reports_its_predicates(tmp_path,
     assert m["root_drift_max_m"] > 0.15  # 0.22-0.31 m (96.6M to 197.8M trackers)
     assert m["fall_time_s"] is None and d["clear_of_chair"]["ok"]
     assert report["verdict"] == "no-go"
-    assert not d["at_table"]["ok"] and d["at_table"]["distance_m"] > 0.18  # 0.21-0.31 m (0.29 m: 197.8M)
+    assert not d["at_table"]["ok"] and d["at_table"]["distance_m"] > 0.18  # 0.21-0.31 m
     assert not d["reach_box"]["ok"] and not d["touch_box"]["ok"]
     assert "placement: camera" in text and "predicate reach_box (reach): NOT met" in text
     page = (out / "report.html").read_text()

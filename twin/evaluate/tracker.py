@@ -320,7 +320,8 @@ def heading_offset_time_up_s(motions, controller: str, offsets_rad: Sequence[flo
     """Per clip, the seconds ``controller`` keeps the robot up over the clip's first
     ``horizon_s`` seconds started at each heading offset of ``offsets_rad`` from the
     reference's (noise-free, relaxed thresholds): how it turns onto a heading it lags, as
-    on a plan turning faster than the robot can. Clips shorter than the horizon are left out."""
+    on a plan turning faster than the robot can. Clips shorter than the horizon are left
+    out."""
     from twin.envs.tracking.g1_tracking import load_motions
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
