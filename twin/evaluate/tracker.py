@@ -298,20 +298,31 @@ def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: 
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
     windows = [(clip, clip_windows(clip, horizon_s, every_s)) for clip in clips]
+    return _seconds_up([(c, parts) for c, parts in windows if parts], controller, num_threads,
+                       noise_seed)
+
+
+def _seconds_up(clip_parts: list, controller: str, num_threads: int | None = None,
+                noise_seed: int | None = None, start_yaw_rad: Sequence[float] = ()
+                ) -> dict[str, np.ndarray]:
+    """Per clip of ``clip_parts`` ((clip, parts) pairs), the seconds ``controller`` keeps the
+    robot up in each part; ``start_yaw_rad``: each part's start heading offset (none: 0)."""
+    yaws = iter(start_yaw_rad)
+    yaw_of = [[next(yaws, 0.0) for _ in parts] for _, parts in clip_parts]
     out = {}
     # one task per frame rate (one model compile, one batch) instead of one per clip
-    for fps in dict.fromkeys(clip.fps for clip in clips):
-        batch = [(clip, parts) for clip, parts in windows if clip.fps == fps and parts]
-        if not batch:
-            continue
-        results, _ = evaluate_named([p for _, parts in batch for p in parts], controller,
-                                    num_threads, noise_seed)
+    for fps in dict.fromkeys(clip.fps for clip, _ in clip_parts):
+        batch = [(clip, parts, y) for (clip, parts), y in zip(clip_parts, yaw_of)
+                 if clip.fps == fps]
+        results, _ = evaluate_named([p for _, parts, _ in batch for p in parts], controller,
+                                    num_threads, noise_seed,
+                                    [v for *_, y in batch for v in y] if start_yaw_rad else None)
         k = 0
-        for clip, parts in batch:
+        for clip, parts, _ in batch:
             out[clip.clip_name()] = np.array([r.frames_tracked / clip.fps
                                               for r in results[k:k + len(parts)]])
             k += len(parts)
-    return {clip.clip_name(): out[clip.clip_name()] for clip, parts in windows if parts}
+    return {clip.clip_name(): out[clip.clip_name()] for clip, _ in clip_parts}
 
 
 def heading_offset_time_up_s(motions, controller: str, offsets_rad: Sequence[float],
@@ -325,18 +336,11 @@ def heading_offset_time_up_s(motions, controller: str, offsets_rad: Sequence[flo
     from twin.envs.tracking.g1_tracking import load_motions
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
-    n = [int(round(horizon_s * clip.fps)) for clip in clips]
-    keep = [(clip, k) for clip, k in zip(clips, n) if clip.num_frames >= k]
-    out = {}
-    for fps in dict.fromkeys(clip.fps for clip, _ in keep):
-        batch = [(clip, clip.frames(0, k)) for clip, k in keep if clip.fps == fps]
-        parts = [part for _, part in batch for _ in offsets_rad]
-        yaws = [float(y) for _ in batch for y in offsets_rad]
-        results, _ = evaluate_named(parts, controller, num_threads, start_yaw_rad=yaws)
-        for i, (clip, _) in enumerate(batch):
-            rows = results[i * len(offsets_rad):(i + 1) * len(offsets_rad)]
-            out[clip.clip_name()] = np.array([r.frames_tracked / fps for r in rows])
-    return {clip.clip_name(): out[clip.clip_name()] for clip, _ in keep}
+    keep = [(clip, int(round(horizon_s * clip.fps))) for clip in clips]
+    clip_parts = [(clip, [clip.frames(0, k)] * len(offsets_rad))
+                  for clip, k in keep if clip.num_frames >= k]
+    return _seconds_up(clip_parts, controller, num_threads,
+                       start_yaw_rad=[float(y) for _ in clip_parts for y in offsets_rad])
 
 
 def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
