@@ -24,7 +24,7 @@ import numpy as np
 from twin.envs.tracking.g1_tracking import load_motions
 
 import twin  # noqa: F401
-from twin.evaluate.tracker import heading_offset_time_up_s, window_time_up_s
+from twin.evaluate.tracker import heading_offset_runs, window_time_up_s
 
 ROOT = Path(__file__).resolve().parents[1]
 # the AMP takes of both splits: the same performers' gaits held out and trained on
@@ -64,13 +64,13 @@ def heading_probe(tracker: str, files: list[Path] | None = None
     if files is None:
         files = [f for folder in WINDOW_SETS.values()
                  for f in sorted((ROOT / folder).glob("amp_*.npz"))]
-    up = list(heading_offset_time_up_s(load_motions(files), tracker, HEADING_OFFSETS_RAD,
-                                       HEADING_HORIZON_S).values()) if files else []
-    if not up:
+    runs = list(heading_offset_runs(load_motions(files), tracker, HEADING_OFFSETS_RAD,
+                                    HEADING_HORIZON_S).values()) if files else []
+    if not runs:
         return {}
-    up = np.stack(up)
+    up = np.array([[r.frames_tracked / r.fps for r in rs] for rs in runs])
+    fell = np.array([[not r.success for r in rs] for rs in runs])
     size = np.abs(np.array(HEADING_OFFSETS_RAD))
-    fell = up < HEADING_HORIZON_S - 0.05  # a window ends a control step short of its horizon
     return {float(m): (float(up[:, size == m].mean()), float(fell[:, size == m].mean()))
             for m in sorted(set(size))}
 

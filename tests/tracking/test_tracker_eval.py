@@ -164,12 +164,11 @@ def test_a_heading_offset_start_turns_the_robot_about_its_pelvis_and_nothing_els
 
 
 def test_the_heading_probe_plays_each_offset_over_each_long_enough_clip(clips):
-    """Per clip one time-up per offset over its first ``horizon_s``; the 2-s clip is left out
+    """Per clip one result per offset over its first ``horizon_s``; the 2-s clip is left out
     of a 2.5-s probe; the stiff-PD replay stands through every offset (124 of 125 frames)."""
-    import numpy as np
+    from twin.evaluate.tracker import heading_offset_runs
 
-    from twin.evaluate.tracker import heading_offset_time_up_s
-
-    up = heading_offset_time_up_s(clips, "pd", (0.0, 0.6, -1.2), horizon_s=2.5)
-    assert list(up) == ["w1"]
-    np.testing.assert_allclose(up["w1"], [124 / 50] * 3)
+    runs = heading_offset_runs(clips, "pd", (0.0, 0.6, -1.2), horizon_s=2.5)
+    assert list(runs) == ["w1"]
+    assert ([(r.frames_tracked, r.frames_total, r.success) for r in runs["w1"]]
+            == [(124, 124, True)] * 3)

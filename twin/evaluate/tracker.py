@@ -298,15 +298,16 @@ def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: 
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
     windows = [(clip, clip_windows(clip, horizon_s, every_s)) for clip in clips]
-    return _seconds_up([(c, parts) for c, parts in windows if parts], controller, num_threads,
-                       noise_seed)
+    runs = _runs_by_clip([(c, parts) for c, parts in windows if parts], controller,
+                         num_threads, noise_seed)
+    return {name: np.array([r.frames_tracked / r.fps for r in rs]) for name, rs in runs.items()}
 
 
-def _seconds_up(clip_parts: list, controller: str, num_threads: int | None = None,
-                noise_seed: int | None = None, start_yaw_rad: Sequence[float] = ()
-                ) -> dict[str, np.ndarray]:
-    """Per clip of ``clip_parts`` ((clip, parts) pairs), the seconds ``controller`` keeps the
-    robot up in each part; ``start_yaw_rad``: each part's start heading offset (none: 0)."""
+def _runs_by_clip(clip_parts: list, controller: str, num_threads: int | None = None,
+                  noise_seed: int | None = None, start_yaw_rad: Sequence[float] = ()
+                  ) -> dict[str, list[ClipResult]]:
+    """Per clip of ``clip_parts`` ((clip, parts) pairs), ``controller``'s result on each
+    part; ``start_yaw_rad``: each part's start heading offset (none: 0)."""
     yaws = iter(start_yaw_rad)
     yaw_of = [[next(yaws, 0.0) for _ in parts] for _, parts in clip_parts]
     out = {}
@@ -319,28 +320,27 @@ def _seconds_up(clip_parts: list, controller: str, num_threads: int | None = Non
                                     [v for *_, y in batch for v in y] if start_yaw_rad else None)
         k = 0
         for clip, parts, _ in batch:
-            out[clip.clip_name()] = np.array([r.frames_tracked / clip.fps
-                                              for r in results[k:k + len(parts)]])
+            out[clip.clip_name()] = results[k:k + len(parts)]
             k += len(parts)
     return {clip.clip_name(): out[clip.clip_name()] for clip, _ in clip_parts}
 
 
-def heading_offset_time_up_s(motions, controller: str, offsets_rad: Sequence[float],
-                             horizon_s: float = 4.0, num_threads: int | None = None
-                             ) -> dict[str, np.ndarray]:
-    """Per clip, the seconds ``controller`` keeps the robot up over the clip's first
-    ``horizon_s`` seconds started at each heading offset of ``offsets_rad`` from the
-    reference's (noise-free, relaxed thresholds): how it turns onto a heading it lags, as
-    on a plan turning faster than the robot can. Clips shorter than the horizon are left
-    out."""
+def heading_offset_runs(motions, controller: str, offsets_rad: Sequence[float],
+                        horizon_s: float = 4.0, num_threads: int | None = None
+                        ) -> dict[str, list[ClipResult]]:
+    """Per clip, ``controller``'s result (one per offset of ``offsets_rad``) over the clip's
+    first ``horizon_s`` seconds started turned that far off the reference's heading
+    (noise-free, relaxed thresholds): how it turns onto a heading it lags, as on a plan
+    turning faster than the robot can. A result's ``success`` says it stood to the horizon.
+    Clips shorter than the horizon are left out."""
     from twin.envs.tracking.g1_tracking import load_motions
 
     clips = load_motions(motions) if not isinstance(motions, list) else motions
     keep = [(clip, int(round(horizon_s * clip.fps))) for clip in clips]
     clip_parts = [(clip, [clip.frames(0, k)] * len(offsets_rad))
                   for clip, k in keep if clip.num_frames >= k]
-    return _seconds_up(clip_parts, controller, num_threads,
-                       start_yaw_rad=[float(y) for _ in clip_parts for y in offsets_rad])
+    return _runs_by_clip(clip_parts, controller, num_threads,
+                         start_yaw_rad=[float(y) for _ in clip_parts for y in offsets_rad])
 
 
 def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
