@@ -78,7 +78,8 @@ def heading_probe(tracker: str, files: list[Path] | None = None
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("trackers", nargs="+", help="default or tracker .npz/.onnx paths")
-    p.add_argument("--rollouts", type=int, default=4)
+    p.add_argument("--rollouts", type=int, default=4,
+                   help="noisy frame-0 rollouts per tracker; 0: none (only --windows/--heading)")
     p.add_argument("--first-seed", type=int, default=100)
     p.add_argument("--windows", action="store_true",
                    help="also the noise-free windows on the held-out and training AMP takes")
@@ -86,19 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--heading", action="store_true",
                    help="also the heading probe (start turned from the reference, AMP takes)")
     args = p.parse_args(argv)
+    if args.rollouts < 0:
+        p.error(f"--rollouts {args.rollouts}: expected 0 (no frame-0 rollouts) or more")
     bench = _tracker_eval()
     seeds = range(args.first_seed, args.first_seed + args.rollouts)
-    if seeds.start < bench.ROLLOUTS:
+    if seeds and seeds.start < bench.ROLLOUTS:
         print(f"note: seeds {seeds.start}-{seeds.stop - 1} overlap the gate's 0-"
               f"{bench.ROLLOUTS - 1}; a snapshot picked on them is picked on the gate's draws")
     folder = bench.split_folder("real")
     clips = load_motions(folder)
-    print(f"real split {folder.relative_to(ROOT)} ({len(clips)} clips); frame-0 tracked "
-          f"fraction over noisy rollouts with seeds {seeds.start}-{seeds.stop - 1}")
+    if seeds:
+        print(f"real split {folder.relative_to(ROOT)} ({len(clips)} clips); frame-0 tracked "
+              f"fraction over noisy rollouts with seeds {seeds.start}-{seeds.stop - 1}")
     for tracker in args.trackers:
-        means, per_clip = bench.frame0_rollouts(clips, tracker, seeds)
+        means, per_clip = bench.frame0_rollouts(clips, tracker, seeds) if seeds else ([], {})
         line = (f"{tracker}: frame-0 {np.mean(means):.3f} (sd {np.std(means):.3f}; "
-                + " ".join(f"{m:.3f}" for m in means) + ")")
+                + " ".join(f"{m:.3f}" for m in means) + ")") if means else f"{tracker}:"
         if args.windows:
             w = noise_free_windows_s(tracker, bench)
             line += "; noise-free windows " + ", ".join(

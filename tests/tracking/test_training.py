@@ -850,3 +850,15 @@ def test_the_heading_probe_sums_both_signs_per_offset_size(residual_tracker):
     for up, fell in probe.values():
         assert 0 < up <= screen.HEADING_HORIZON_S and fell in (0.0, 0.5, 1.0)
     assert screen.heading_probe(str(residual_tracker), []) == {}
+
+
+def test_the_screen_takes_zero_rollouts_and_refuses_negative_ones(residual_tracker, capsys):
+    """--rollouts 0 runs no frame-0 rollouts (the heading probe or the windows alone) and
+    prints the tracker's line without a score; a negative count is one clear line."""
+    screen = _benchmark("tracker_screen")
+    assert screen.main([str(residual_tracker), "--rollouts", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"{residual_tracker}:" and "nan" not in out
+    with pytest.raises(SystemExit):
+        screen.main([str(residual_tracker), "--rollouts", "-1"])
+    assert "--rollouts -1: expected 0 (no frame-0 rollouts) or more" in capsys.readouterr().err
