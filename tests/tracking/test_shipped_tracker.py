@@ -88,8 +88,9 @@ REAL = Path(__file__).resolve().parents[2] / "assets" / "motions" / "heldout_sma
 # Seconds tracked before the first termination on real (motion-capture) held-out clips;
 # floors below what the shipped tracker measured (204.1M: idle turn 4.72 s, the walk to its
 # end, 9.62 s; the 197.8M one 5.64 s and 9.62 s; the 176.5M one both to their end, 7.40 s
-# and 9.62 s; the 61.4M-163.9M ones 2.70-4.36 s and 4.54-9.62 s). One noise-free rollout of one clip swings by a second
-# between snapshots, so the ship gate weighs all real clips over 8 noisy rollouts.
+# and 9.62 s; the 61.4M-163.9M ones 2.70-4.36 s and 4.54-9.62 s). One noise-free rollout
+# of one clip swings by a second between snapshots, so the ship gate weighs all real clips
+# over 8 noisy rollouts.
 REAL_FLOOR_S = {"amp_idle_turn_360_001__A047": 2.6, "amp_walk_forward_loop_002__A024": 9.0}
 
 
