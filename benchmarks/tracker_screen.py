@@ -68,7 +68,7 @@ def heading_probe(tracker: str, files: list[Path] | None = None
                                     HEADING_HORIZON_S).values()) if files else []
     if not runs:
         return {}
-    up = np.array([[r.frames_tracked / r.fps for r in rs] for rs in runs])
+    up = np.array([[r.tracked_s for r in rs] for rs in runs])
     fell = np.array([[not r.success for r in rs] for rs in runs])
     size = np.abs(np.array(HEADING_OFFSETS_RAD))
     return {float(m): (float(up[:, size == m].mean()), float(fell[:, size == m].mean()))

@@ -64,9 +64,14 @@ class ClipResult:
         return self.frames_tracked / max(self.frames_total, 1)
 
     @property
+    def tracked_s(self) -> float:
+        """Seconds tracked before the first termination (the whole clip on a success)."""
+        return self.frames_tracked / self.fps
+
+    @property
     def first_termination_s(self) -> float | None:
         """Time of the first termination (None when the clip was tracked to its end)."""
-        return None if self.success else self.frames_tracked / self.fps
+        return None if self.success else self.tracked_s
 
     def window_mpjpe_mm(self, frames: int) -> tuple[float, float]:
         """Local and global MPJPE (mm) over the first ``frames`` tracked frames."""
@@ -206,7 +211,7 @@ def aggregate(results: list[ClipResult]) -> dict[str, float]:
         "clips": len(results),
         "success_rate": float(np.mean([r.success for r in results])),
         "tracked_fraction": float(np.mean([r.tracked_fraction for r in results])),
-        "tracked_s": float(np.mean([r.frames_tracked / r.fps for r in results])),
+        "tracked_s": float(np.mean([r.tracked_s for r in results])),
         "mpjpe_local_mm": mean(r.mpjpe_local_mm for r in results),
         "mpjpe_global_mm": mean(r.mpjpe_global_mm for r in results),
         "mpjpe_local_common_mm": mean(r.mpjpe_local_common_mm for r in results),
@@ -300,7 +305,7 @@ def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: 
     windows = [(clip, clip_windows(clip, horizon_s, every_s)) for clip in clips]
     runs = _runs_by_clip([(c, parts) for c, parts in windows if parts], controller,
                          num_threads, noise_seed)
-    return {name: np.array([r.frames_tracked / r.fps for r in rs]) for name, rs in runs.items()}
+    return {name: np.array([r.tracked_s for r in rs]) for name, rs in runs.items()}
 
 
 def _runs_by_clip(clip_parts: list, controller: str, num_threads: int | None = None,
