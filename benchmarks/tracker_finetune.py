@@ -53,13 +53,13 @@ def main() -> None:
     if not scratch:
         r = evaluate(args.init, args.clip)
         rows.append(dict(env_steps=0, wall_s=0.0, success=r.success, termination=r.termination,
-                         tracked_s=r.frames_tracked / 50.0, mpjpe_local_mm=r.mpjpe_local_mm))
+                         tracked_s=r.tracked_s, mpjpe_local_mm=r.mpjpe_local_mm))
     t0 = time.perf_counter()
     for steps in (int(s) for s in args.stages.split(",")):
         out = train(load_train_config(base + [f"total_env_steps={steps}"]), progress_bar=False)
         r = evaluate(out, args.clip)
         rows.append(dict(env_steps=steps, wall_s=time.perf_counter() - t0, success=r.success,
-                         termination=r.termination, tracked_s=r.frames_tracked / 50.0,
+                         termination=r.termination, tracked_s=r.tracked_s,
                          mpjpe_local_mm=r.mpjpe_local_mm))
         print(f"{steps:>9d} steps {rows[-1]['wall_s']:7.0f} s  success {r.success!s:5}  "
               f"tracked {rows[-1]['tracked_s']:5.2f} s  local MPJPE {r.mpjpe_local_mm:6.1f} mm",
