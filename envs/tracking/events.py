@@ -15,7 +15,7 @@ delay to the next push.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class DomainRandomization:
         U(-r, r) per world axis (rad, applied as a rotation vector), root linear and angular
         velocity U(-v, v) per world axis (m/s, rad/s). Holosoma's G1 preset: 0.1 rad,
         (0.05, 0.05, 0.01) m, (0.1, 0.1, 0.2) rad, (0.1, 0.1, 0.05) m/s, 0.1 rad/s.
+    start_phase_s: the robot starts in the reference state U(-p, p) s away from the
+        frame the reference starts at (its whole state: pose, place on the path,
+        velocities; held within the clip), a plan it is behind or ahead of.
     """
 
     encoder_offset_rad: float | None = 0.01
@@ -54,6 +57,7 @@ class DomainRandomization:
     start_root_rot_rad: tuple[float, float, float] | None = None
     start_root_lin_vel_mps: tuple[float, float, float] | None = None
     start_root_ang_vel_rps: tuple[float, float, float] | None = None
+    start_phase_s: float | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str):
@@ -63,7 +67,8 @@ class DomainRandomization:
         def number(v) -> bool:
             return not isinstance(v, bool) and isinstance(v, (int, float)) and 0 <= v < np.inf
 
-        for name in ("encoder_offset_rad", "push_lin_vel_mps", "start_joint_pos_rad"):
+        for name in ("encoder_offset_rad", "push_lin_vel_mps", "start_joint_pos_rad",
+                     "start_phase_s"):
             v = getattr(self, name)
             if v is not None and not number(v):
                 raise bad(name, "a number >= 0")
@@ -129,6 +134,7 @@ class StartNoise:
     root_rotvec_rad: np.ndarray  # (3,), applied before the reference orientation
     root_lin_vel_mps: np.ndarray  # (3,)
     root_ang_vel_rps: np.ndarray  # (3,)
+    phase_s: float = 0.0  # s along the clip from the reference's start frame
 
 
 def start_noise(rng: np.random.Generator, dr: DomainRandomization,
@@ -136,7 +142,7 @@ def start_noise(rng: np.random.Generator, dr: DomainRandomization,
     """None when every start term is off (the generator is then not advanced)."""
     terms = (dr.start_joint_pos_rad, dr.start_root_pos_m, dr.start_root_rot_rad,
              dr.start_root_lin_vel_mps, dr.start_root_ang_vel_rps)
-    if all(t is None for t in terms):
+    if all(t is None for t in terms) and dr.start_phase_s is None:
         return None
 
     def draw(half_range, n: int) -> np.ndarray:
@@ -144,8 +150,11 @@ def start_noise(rng: np.random.Generator, dr: DomainRandomization,
             return np.zeros(n)
         return rng.uniform(-1.0, 1.0, n) * np.broadcast_to(np.asarray(half_range, float), n)
 
-    return StartNoise(draw(terms[0], n_joints), draw(terms[1], 3), draw(terms[2], 3),
-                      draw(terms[3], 3), draw(terms[4], 3))
+    noise = StartNoise(draw(terms[0], n_joints), draw(terms[1], 3), draw(terms[2], 3),
+                       draw(terms[3], 3), draw(terms[4], 3))
+    if dr.start_phase_s is None:  # drawn last: the other terms' draws stay as they were
+        return noise
+    return replace(noise, phase_s=float(rng.uniform(-1.0, 1.0) * dr.start_phase_s))
 
 
 @dataclass(frozen=True)

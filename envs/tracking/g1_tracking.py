@@ -337,7 +337,7 @@ class G1TrackingTask(BatchedTask):
                 self.start_noise[i] = self.fixed_start_noise[i]
         apply_physics_events(b, self.dr, env_ids, self.friction_scale, self.com_body_id,
                              self.com_offset_b)
-        f = lib.frame(self.clip[env_ids], self.t[env_ids])
+        f = self._start_state_frames(env_ids)
         qpos = np.tile(self.qpos_at_build, (len(env_ids), 1))
         qvel = np.zeros((len(env_ids), qvel_dim := b.get_qvel([0]).shape[1]))
         root_quat = lib.body_quat_wxyz[f, 0]
@@ -358,6 +358,14 @@ class G1TrackingTask(BatchedTask):
         self._ctrl[env_ids] = 0.0
         self._ctrl[np.ix_(env_ids, self.act_idx)] = self._servo_targets(self._reference_targets(f))
         b.set_ctrl(self._ctrl[env_ids], env_ids)
+
+    def _start_state_frames(self, env_ids: np.ndarray) -> np.ndarray:
+        """Library frames whose state ``env_ids`` start in: the reference's start frame, or
+        ``StartNoise.phase_s`` along the clip from it (held within the clip)."""
+        lib = self.library
+        steps = np.array([0 if (z := self.start_noise[i]) is None else
+                          int(round(z.phase_s * lib.fps)) for i in env_ids], dtype=np.int64)
+        return lib.frame(self.clip[env_ids], self.t[env_ids] + steps)
 
     def _holding_offsets(self) -> np.ndarray:
         """(frames, J) servo-target offsets that hold each library frame's pose (per clip)."""

@@ -298,6 +298,35 @@ def test_start_noise_offsets_the_reference_start_state_within_its_ranges(motion)
     plain.close()
 
 
+def test_phase_offset_starts_put_the_robot_behind_or_ahead_of_the_reference(motion):
+    """start_phase_s: the robot starts in the whole reference state of a frame up to p s
+    from the reference's start frame (held within the clip); the reference clock is not
+    moved, the other start terms stay off."""
+    from twin.envs.tracking.g1_tracking import G1TrackingTask
+
+    dr = {"friction_scale": None, "com_offset_m": None, "push_lin_vel_mps": None,
+          "start_phase_s": 0.3}
+    n = 8
+    task = G1TrackingTask(motion, num_envs=n, dr=dr, num_threads=1)
+    task.seed(np.arange(n), list(range(40, 40 + n)))
+    task.reset()
+    lib, b = task.library, task.backend
+    phase = np.array([z.phase_s for z in task.start_noise])
+    assert np.all(np.abs(phase) <= 0.3) and phase.min() < -0.1 and phase.max() > 0.1
+    steps = np.round(phase * lib.fps).astype(int)
+    f_state = lib.frame(task.clip, task.t + steps)
+    assert np.any(f_state != lib.frame(task.clip, task.t))
+    qpos, qvel = b.get_qpos(), b.get_qvel()
+    np.testing.assert_array_equal(qpos[:, task.qpos_idx], lib.joint_pos[f_state])
+    np.testing.assert_array_equal(qpos[:, task.root_qpos[:3]], lib.body_pos_w[f_state, 0])
+    np.testing.assert_array_equal(qvel[:, task.qvel_idx], lib.joint_vel[f_state])
+    assert all(np.all(z.root_pos_m == 0) and np.all(z.joint_pos_rad == 0)
+               for z in task.start_noise)
+    task.close()
+    with pytest.raises(ValueError, match="dr: start_phase_s=-0.1; expected a number >= 0"):
+        G1TrackingTask(motion, num_envs=1, dr={"start_phase_s": -0.1})
+
+
 def test_critic_observation_is_the_privileged_state_after_the_actors(motion):
     """critic_obs=True appends pelvis linear velocity (pelvis frame) and key-body poses in the
     torso-anchor frame; at a reference state they are the reference's own."""
