@@ -9,9 +9,12 @@ takes and on the training AMP takes, the campaign's learning curve between gates
 adds the heading probe: every AMP take of both splits started from its first frame with the
 robot turned by each of ``HEADING_OFFSETS_RAD`` from the reference (noise-free, 4 s): the
 mean seconds up and how many fall, by offset size, where a plan turns faster than the robot.
+``--phase`` adds the phase probe: the held-out AMP takes from a start every second, with the
+robot started each of ``PHASE_OFFSETS_S`` along the take from the reference (noise-free,
+3 s): the fraction fallen behind and ahead of the plan, where a gait drifts out of step.
 
     python benchmarks/tracker_screen.py TRACKER [TRACKER ...] [--rollouts 4]
-        [--first-seed 100] [--windows] [--per-clip] [--heading]
+        [--first-seed 100] [--windows] [--per-clip] [--heading] [--phase]
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import numpy as np
 from twin.envs.tracking.g1_tracking import load_motions
 
 import twin  # noqa: F401
-from twin.evaluate.tracker import heading_offset_runs, window_time_up_s
+from twin.evaluate.tracker import heading_offset_runs, phase_offset_runs, window_time_up_s
 
 ROOT = Path(__file__).resolve().parents[1]
 # the AMP takes of both splits: the same performers' gaits held out and trained on
@@ -75,17 +78,36 @@ def heading_probe(tracker: str, files: list[Path] | None = None
             for m in sorted(set(size))}
 
 
+PHASE_OFFSETS_S = (0.0, -0.15, 0.15, -0.3, 0.3)
+PHASE_HORIZON_S = 3.0
+
+
+def phase_probe(tracker: str, files: list[Path] | None = None) -> dict[float, float]:
+    """Per offset of ``PHASE_OFFSETS_S`` (s; negative: the robot behind its plan): the
+    fraction of ``PHASE_HORIZON_S`` starts fallen, over ``files`` (default: the held-out AMP
+    takes; empty where the library is not built)."""
+    if files is None:
+        files = sorted((ROOT / WINDOW_SETS["held-out AMP"]).glob("amp_*.npz"))
+    runs = list(phase_offset_runs(load_motions(files), tracker, PHASE_OFFSETS_S,
+                                  PHASE_HORIZON_S).values()) if files else []
+    return {float(o): float(np.mean([not r.success for by_offset in runs
+                                     for r in by_offset[j]]))
+            for j, o in enumerate(PHASE_OFFSETS_S)} if runs else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("trackers", nargs="+", help="default or tracker .npz/.onnx paths")
     p.add_argument("--rollouts", type=int, default=4,
-                   help="noisy frame-0 rollouts per tracker; 0: none (only --windows/--heading)")
+                   help="noisy frame-0 rollouts per tracker; 0: none (only the probes / windows)")
     p.add_argument("--first-seed", type=int, default=100)
     p.add_argument("--windows", action="store_true",
                    help="also the noise-free windows on the held-out and training AMP takes")
     p.add_argument("--per-clip", action="store_true")
     p.add_argument("--heading", action="store_true",
                    help="also the heading probe (start turned from the reference, AMP takes)")
+    p.add_argument("--phase", action="store_true",
+                   help="also the phase probe (start behind / ahead of the reference)")
     args = p.parse_args(argv)
     if args.rollouts < 0:
         p.error(f"--rollouts {args.rollouts}: expected 0 (no frame-0 rollouts) or more")
@@ -114,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{HEADING_HORIZON_S:g}, fraction fallen): " + (", ".join(
                       f"{m:g}: {up:.2f} s, {fell:.2f}" for m, (up, fell) in probe.items())
                       or "n/a (library not built)"), flush=True)
+        if args.phase:
+            probe = phase_probe(tracker)
+            print(f"  phase probe (offset s, - = behind: fraction of {PHASE_HORIZON_S:g}-s "
+                  "starts fallen): " + (", ".join(f"{o:+g}: {fell:.2f}"
+                                                  for o, fell in probe.items())
+                                        or "n/a (library not built)"), flush=True)
         if args.per_clip:
             for clip, fractions in per_clip.items():
                 print(f"  {clip[:40]:40s} {np.mean(fractions):.2f}  "

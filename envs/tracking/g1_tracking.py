@@ -236,6 +236,8 @@ class G1TrackingTask(BatchedTask):
         self.adaptive = adaptive_sampling
         self.random_start = random_start
         self.fixed_clips: np.ndarray | None = None
+        # evaluation: env i's reference starts at step fixed_start_steps[i] of its fixed clip
+        self.fixed_start_steps: np.ndarray | None = None
         # evaluation: env i starts offset by fixed_start_noise[i] (None: as drawn)
         self.fixed_start_noise: list[StartNoise | None] | None = None
         self.thresholds = thresholds
@@ -327,7 +329,8 @@ class G1TrackingTask(BatchedTask):
         for i in env_ids:
             rng = self.rngs[i]
             if self.fixed_clips is not None:  # evaluation: env i plays clip fixed_clips[i]
-                self.clip[i], self.t[i] = int(self.fixed_clips[i]), 0
+                self.clip[i] = int(self.fixed_clips[i])
+                self.t[i] = 0 if self.fixed_start_steps is None else int(self.fixed_start_steps[i])
             elif self.random_start:
                 self.clip[i], self.t[i] = lib.sample_start(rng, self.adaptive)
             else:
@@ -364,7 +367,7 @@ class G1TrackingTask(BatchedTask):
         ``StartNoise.phase_s`` along the clip from it (held within the clip)."""
         lib = self.library
         steps = np.array([0 if (z := self.start_noise[i]) is None else
-                          int(round(z.phase_s * lib.fps)) for i in env_ids], dtype=np.int64)
+                          round(z.phase_s * lib.fps) for i in env_ids], dtype=np.int64)
         return lib.frame(self.clip[env_ids], self.t[env_ids] + steps)
 
     def _holding_offsets(self) -> np.ndarray:

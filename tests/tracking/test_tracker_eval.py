@@ -128,22 +128,24 @@ def test_a_seeded_noisy_rollout_of_the_shipped_tracker_still_holds_a_standing_cl
 
 
 def test_a_heading_offset_start_turns_the_robot_about_its_pelvis_and_nothing_else(clips):
-    """``start_yaw_rad``: the stiff-PD replay of a standing clip started 0.6 rad off the
+    """``StartOffset.yaw_rad``: the stiff-PD replay of a standing clip started 0.6 rad off the
     reference's heading stands as well (it does not turn back), its pose relative to its
     pelvis the same, its bodies turned about the pelvis: the global error grows, the local
     one does not. One offset per clip, else one clear line."""
     import numpy as np
 
+    from twin.evaluate.tracker import StartOffset
+
     w1 = clips[0]
     straight, turned = evaluate_tracker([w1, w1], None, gains="stiff",
-                                        start_yaw_rad=[0.0, 0.6])
+                                        starts=[StartOffset(), StartOffset(yaw_rad=0.6)])
     assert straight.success and turned.success
     assert straight.mpjpe_local_mm < 10 and turned.mpjpe_local_mm < 10  # 6.6 / 4.3 mm
     # the key bodies sit 0.1-0.3 m off the pelvis axis: a 0.6-rad turn moves them 6-18 cm
     assert turned.mpjpe_global_mm - straight.mpjpe_global_mm > 40.0
     with pytest.raises(ValueError,
-                       match="start_yaw_rad: 1 offsets for 2 clips; expected one per clip"):
-        evaluate_tracker(clips, None, gains="stiff", start_yaw_rad=[0.3])
+                       match="starts: 1 start offsets for 2 clips; expected one per clip"):
+        evaluate_tracker(clips, None, gains="stiff", starts=[StartOffset(yaw_rad=0.3)])
     from twin.envs.tracking.events import StartNoise
     from twin.envs.tracking.g1_tracking import G1TrackingTask
 
@@ -172,3 +174,31 @@ def test_the_heading_probe_plays_each_offset_over_each_long_enough_clip(clips):
     assert list(runs) == ["w1"]
     assert ([(r.frames_tracked, r.frames_total, r.success) for r in runs["w1"]]
             == [(124, 124, True)] * 3)
+
+
+def test_the_phase_probe_starts_the_robot_off_its_plan_from_every_start(clips):
+    """Per clip and offset one result per start (every ``every_s`` after room for the
+    largest offset) over ``horizon_s``; the reference's frames before its start are not
+    scored; a robot started 0.2 s off the waving reference starts off its arm pose, so its
+    first steps' local error is larger than at no offset (7.4 / 7.7 vs 2.9 mm); the
+    stiff-PD replay stands through each."""
+    import numpy as np
+
+    from twin.evaluate.tracker import phase_offset_runs
+
+    runs = phase_offset_runs(clips, "pd", (0.0, 0.2, -0.2), horizon_s=1.0, every_s=0.5)
+    assert list(runs) == ["w1", "w2"]
+    assert [len(by_offset) for by_offset in runs["w1"]] == [4, 4, 4]  # starts 0.2 ... 1.7 s
+    assert [len(by_offset) for by_offset in runs["w2"]] == [2, 2, 2]  # 0.2, 0.7 s
+    for by_offset in runs.values():
+        for results in by_offset:
+            assert [(r.frames_tracked, r.frames_total, r.success) for r in results] == [
+                (50, 50, True)] * len(results)
+    first_mm = [np.mean([1000 * r.local_err_m[:3].mean() for r in results])
+                for results in runs["w1"]]
+    assert first_mm[0] < 4.0 and min(first_mm[1:]) > 2 * first_mm[0]
+    with pytest.raises(ValueError, match="starts: reference_step \\[200, 0\\]; expected 0 <= "):
+        from twin.evaluate.tracker import StartOffset
+
+        evaluate_tracker(clips, None, gains="stiff",
+                         starts=[StartOffset(reference_step=200), StartOffset()])

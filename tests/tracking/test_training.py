@@ -852,6 +852,25 @@ def test_the_heading_probe_sums_both_signs_per_offset_size(residual_tracker):
     assert screen.heading_probe(str(residual_tracker), []) == {}
 
 
+def test_the_phase_probe_counts_the_starts_fallen_per_offset(residual_tracker):
+    """Per offset (s; negative: the robot behind): the share of the 3-s starts (every second,
+    after 0.3 s of room for the offsets) that fell; no clips, no probe."""
+    from pathlib import Path
+
+    from twin.envs.tracking.g1_tracking import load_motions
+
+    screen = _benchmark("tracker_screen")
+    walk = (Path(__file__).resolve().parents[2]
+            / "assets/motions/heldout_small_real/amp_walk_forward_loop_002__A024.npz")
+    frames = load_motions([walk])[0].num_frames
+    starts = len(range(15, frames - 150, 50))
+    probe = screen.phase_probe(str(residual_tracker), [walk])
+    assert list(probe) == list(screen.PHASE_OFFSETS_S) and starts >= 5
+    for fell in probe.values():
+        assert 0 <= fell <= 1 and abs(fell * starts - round(fell * starts)) < 1e-9
+    assert screen.phase_probe(str(residual_tracker), []) == {}
+
+
 def test_the_screen_takes_zero_rollouts_and_refuses_negative_ones(residual_tracker, capsys):
     """--rollouts 0 runs no frame-0 rollouts (the heading probe or the windows alone) and
     prints the tracker's line without a score; a negative count is one clear line."""

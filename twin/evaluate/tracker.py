@@ -40,6 +40,23 @@ RELAXED = dict(anchor_height_m=0.25, tilt=1.0, ee_height_m=0.25)
 ROLLOUT_NOISE_SCALE = 0.01  # of BeyondMimic's training observation noise, per seeded rollout
 
 
+@dataclass(frozen=True)
+class StartOffset:
+    """How one evaluated clip starts off its reference (all zero: the reference's own start).
+
+    yaw_rad: the robot turned this far off the reference's heading (about the world z axis
+        through the pelvis).
+    phase_s: the robot's whole start state this far along the clip from the reference's
+        start (negative: the robot behind its plan).
+    reference_step: the reference starts at this step of the clip (room for a negative
+        phase); the clip's frames before it are not scored.
+    """
+
+    yaw_rad: float = 0.0
+    phase_s: float = 0.0
+    reference_step: int = 0
+
+
 @dataclass
 class ClipResult:
     clip: str
@@ -90,11 +107,11 @@ class ClipResult:
 
 def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
                      gains: str = "tracking", robot: str = "g1",
-                     num_threads: int | None = None, start_yaw_rad: Sequence[float] | None = None,
+                     num_threads: int | None = None, starts: Sequence[StartOffset] | None = None,
                      **task_settings) -> list[ClipResult]:
     """Play every clip once with ``policy`` (obs -> action; None = zero action).
-    ``start_yaw_rad``: per clip, the robot's start heading offset from the reference's
-    (rad, about the world z axis through the pelvis; None: the reference's start state).
+    ``starts``: per clip, how it starts off its reference (``StartOffset``; None: the
+    reference's start state at the clip's first frame).
     ``task_settings``: the rest of the task a tracker runs in (``tracker_task_kwargs``:
     action mode, window, action scale, proprio terms); omitted ones take the task's
     defaults."""
@@ -111,14 +128,21 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
     lib = task.library
     n = task.num_envs
     task.fixed_clips = np.arange(n)
-    if start_yaw_rad is not None:
-        if len(start_yaw_rad) != n:
-            raise ValueError(f"start_yaw_rad: {len(start_yaw_rad)} offsets for {n} clips; "
+    first = np.zeros(n, dtype=np.int64)
+    if starts is not None:
+        if len(starts) != n:
+            raise ValueError(f"starts: {len(starts)} start offsets for {n} clips; "
                              "expected one per clip")
+        first = np.array([s.reference_step for s in starts], dtype=np.int64)
+        if np.any((first < 0) | (first >= lib.clip_len - 1)):
+            raise ValueError(f"starts: reference_step {first.tolist()}; expected 0 <= step < "
+                             f"the clip's frames - 1 ({(lib.clip_len - 1).tolist()})")
         zero3 = np.zeros(3)
         task.fixed_start_noise = [StartNoise(np.zeros(len(task.qpos_idx)), zero3,
-                                             np.array([0.0, 0.0, float(y)]), zero3, zero3)
-                                  for y in start_yaw_rad]
+                                             np.array([0.0, 0.0, float(s.yaw_rad)]), zero3,
+                                             zero3, phase_s=float(s.phase_s))
+                                  for s in starts]
+        task.fixed_start_steps = first
     task.reset()
     obs = task.observe()
     alive = np.ones(n, dtype=bool)
@@ -157,7 +181,7 @@ def evaluate_tracker(motions, policy: Callable[[np.ndarray], np.ndarray] | None,
         k = max(int(frames[i]), 1)
         out.append(ClipResult(
             clip=lib.names[i], success=reason[i] == "", termination=str(reason[i]),
-            frames_tracked=int(frames[i]), frames_total=int(lib.clip_len[i] - 1),
+            frames_tracked=int(frames[i]), frames_total=int(lib.clip_len[i] - 1 - first[i]),
             mpjpe_local_mm=float(1000 * sums["local"][i] / k),
             mpjpe_global_mm=float(1000 * sums["global"][i] / k),
             joint_error_rad=float(sums["joint"][i] / k), root_drift_m=float(drift[i]),
@@ -190,7 +214,7 @@ def noisy_policy(ctrl, noise_seed: int) -> Callable[[np.ndarray], np.ndarray]:
 
 def evaluate_controller(motions, ctrl, num_threads: int | None = None,
                         noise_seed: int | None = None,
-                        start_yaw_rad: Sequence[float] | None = None) -> list[ClipResult]:
+                        starts: Sequence[StartOffset] | None = None) -> list[ClipResult]:
     """``evaluate_tracker`` with a ``TrackingController``, in the task its metadata names
     (``tracker_task_kwargs``) on its robot; ``noise_seed``: one seeded rollout with sensor
     noise (``noisy_policy``), None: noise-free."""
@@ -198,7 +222,7 @@ def evaluate_controller(motions, ctrl, num_threads: int | None = None,
 
     policy = ctrl if noise_seed is None else noisy_policy(ctrl, noise_seed)
     return evaluate_tracker(motions, policy, robot=ctrl.metadata.robot,
-                            num_threads=num_threads, start_yaw_rad=start_yaw_rad,
+                            num_threads=num_threads, starts=starts,
                             **tracker_task_kwargs(ctrl.metadata))
 
 
@@ -246,25 +270,24 @@ def controller_source(name: str) -> str:
 
 
 def evaluate_named(motions, controller: str, num_threads: int | None = None,
-                   noise_seed: int | None = None, start_yaw_rad: Sequence[float] | None = None
+                   noise_seed: int | None = None, starts: Sequence[StartOffset] | None = None
                    ) -> tuple[list[ClipResult], dict]:
     """Results of one controller by name: ``pd`` (stiff-PD replay), ``pd_holding`` (the same
     with the servos' sag fed forward), ``default`` or a tracker ``.npz``/``.onnx`` path; also
     returns what was run (gains, source). ``noise_seed``: a seeded noisy rollout of a
-    tracker (``noisy_policy``; the replays read no observation); ``start_yaw_rad``: as in
+    tracker (``noisy_policy``; the replays read no observation); ``starts``: as in
     ``evaluate_tracker``."""
     from twin.envs.tracking.g1_tracking import REPLAY_CONTROLLERS
 
     if controller in REPLAY_CONTROLLERS:
         task = REPLAY_CONTROLLERS[controller][0]
-        res = evaluate_tracker(motions, None, **task, num_threads=num_threads,
-                               start_yaw_rad=start_yaw_rad)
+        res = evaluate_tracker(motions, None, **task, num_threads=num_threads, starts=starts)
         return res, {"source": controller_source(controller), "gains": task["gains"]}
     from twin.controllers.tracking_policy import TrackingController
 
     ctrl = TrackingController.load(controller)
     res = evaluate_controller(motions, ctrl, num_threads=num_threads, noise_seed=noise_seed,
-                              start_yaw_rad=start_yaw_rad)
+                              starts=starts)
     return res, {"source": ctrl.source, "gains": ctrl.metadata.gains}
 
 
@@ -309,20 +332,20 @@ def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: 
 
 
 def _runs_by_clip(clip_parts: list, controller: str, num_threads: int | None = None,
-                  noise_seed: int | None = None, start_yaw_rad: Sequence[float] = ()
+                  noise_seed: int | None = None, starts: Sequence[StartOffset] | None = None
                   ) -> dict[str, list[ClipResult]]:
     """Per clip of ``clip_parts`` ((clip, parts) pairs), ``controller``'s result on each
-    part; ``start_yaw_rad``: each part's start heading offset (none: 0)."""
-    yaws = iter(start_yaw_rad)
-    yaw_of = [[next(yaws, 0.0) for _ in parts] for _, parts in clip_parts]
+    part; ``starts``: each part's ``StartOffset``, parts in order (None: none offset)."""
+    flat = iter(starts or ())
+    start_of = [[next(flat, StartOffset()) for _ in parts] for _, parts in clip_parts]
     out = {}
     # one task per frame rate (one model compile, one batch) instead of one per clip
     for fps in dict.fromkeys(clip.fps for clip, _ in clip_parts):
-        batch = [(clip, parts, y) for (clip, parts), y in zip(clip_parts, yaw_of)
+        batch = [(clip, parts, st) for (clip, parts), st in zip(clip_parts, start_of)
                  if clip.fps == fps]
         results, _ = evaluate_named([p for _, parts, _ in batch for p in parts], controller,
                                     num_threads, noise_seed,
-                                    [v for *_, y in batch for v in y] if start_yaw_rad else None)
+                                    [v for *_, st in batch for v in st] if starts else None)
         k = 0
         for clip, parts, _ in batch:
             out[clip.clip_name()] = results[k:k + len(parts)]
@@ -345,7 +368,38 @@ def heading_offset_runs(motions, controller: str, offsets_rad: Sequence[float],
     clip_parts = [(clip, [clip.frames(0, k)] * len(offsets_rad))
                   for clip, k in keep if clip.num_frames >= k]
     return _runs_by_clip(clip_parts, controller, num_threads,
-                         start_yaw_rad=[float(y) for _ in clip_parts for y in offsets_rad])
+                         starts=[StartOffset(yaw_rad=float(y))
+                                 for _ in clip_parts for y in offsets_rad])
+
+
+def phase_offset_runs(motions, controller: str, offsets_s: Sequence[float],
+                      horizon_s: float = 3.0, every_s: float = 1.0,
+                      num_threads: int | None = None) -> dict[str, list[list[ClipResult]]]:
+    """Per clip, per offset of ``offsets_s``, ``controller``'s results over ``horizon_s``
+    from a start every ``every_s`` seconds, each with the robot's start state that far along
+    the clip from the reference's (negative: the robot behind its plan; noise-free, relaxed
+    thresholds): how it falls back into step with a plan it lags or leads, as when its gait
+    drifts out of phase with the reference's. The first start leaves room for the largest
+    offset; a result's ``success`` says it stood to the horizon. Clips too short for one
+    start are left out."""
+    from twin.envs.tracking.g1_tracking import load_motions
+
+    clips = load_motions(motions) if not isinstance(motions, list) else motions
+    clip_parts, starts = [], []
+    for clip in clips:
+        lead = int(np.ceil(max(abs(o) for o in offsets_s) * clip.fps))
+        h, every = round(horizon_s * clip.fps), max(round(every_s * clip.fps), 1)
+        firsts = range(lead, clip.num_frames - h, every)
+        if not firsts:
+            continue
+        clip_parts.append((clip, [clip.frames(s - lead, s + h + 1) for _ in offsets_s
+                                  for s in firsts]))
+        starts += [StartOffset(phase_s=float(o), reference_step=lead)
+                   for o in offsets_s for _ in firsts]
+    runs = _runs_by_clip(clip_parts, controller, num_threads, starts=starts)
+    k = len(offsets_s)
+    return {name: [rs[j * len(rs) // k:(j + 1) * len(rs) // k] for j in range(k)]
+            for name, rs in runs.items()}
 
 
 def evaluate_with_baseline(motions, tracker: str = "default") -> dict:
