@@ -197,6 +197,8 @@ def test_the_phase_probe_starts_the_robot_off_its_plan_from_every_start(clips):
     first_mm = [np.mean([1000 * r.local_err_m[:3].mean() for r in results])
                 for results in runs["w1"]]
     assert first_mm[0] < 4.0 and min(first_mm[1:]) > 2 * first_mm[0]
+    with pytest.raises(ValueError, match="phase probe: offsets_s is empty; expected at least"):
+        phase_offset_runs(clips, "pd", ())
     with pytest.raises(ValueError, match="starts: reference_step \\[200, 0\\]; expected 0 <= "):
         from twin.evaluate.tracker import StartOffset
 

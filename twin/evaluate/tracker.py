@@ -384,6 +384,8 @@ def phase_offset_runs(motions, controller: str, offsets_s: Sequence[float],
     start are left out."""
     from twin.envs.tracking.g1_tracking import load_motions
 
+    if not offsets_s:
+        raise ValueError("phase probe: offsets_s is empty; expected at least one offset (s)")
     clips = load_motions(motions) if not isinstance(motions, list) else motions
     clip_parts, starts = [], []
     for clip in clips:
