@@ -307,11 +307,13 @@ def evaluate_controllers(motions, controllers: dict[str, str],
             for label in controllers}
 
 
-def clip_windows(motion, horizon_s: float, every_s: float) -> list:
+def clip_windows(motion, horizon_s: float, every_s: float, lead_frames: int = 0) -> list:
     """``motion`` cut into windows of ``horizon_s`` seconds starting every ``every_s``
-    seconds (none when it is shorter than one window)."""
+    seconds (none when it is shorter than one window), each with the ``lead_frames``
+    before its start in front (the first start leaves room for them)."""
     n, step = int(round(horizon_s * motion.fps)), max(1, int(round(every_s * motion.fps)))
-    return [motion.frames(s, s + n) for s in range(0, motion.num_frames - n + 1, step)]
+    return [motion.frames(s - lead_frames, s + n)
+            for s in range(lead_frames, motion.num_frames - n + 1, step)]
 
 
 def window_time_up_s(motions, controller: str, horizon_s: float = 3.0, every_s: float = 0.5,
@@ -390,14 +392,13 @@ def phase_offset_runs(motions, controller: str, offsets_s: Sequence[float],
     clip_parts, starts = [], []
     for clip in clips:
         lead = int(np.ceil(max(abs(o) for o in offsets_s) * clip.fps))
-        h, every = round(horizon_s * clip.fps), max(round(every_s * clip.fps), 1)
-        firsts = range(lead, clip.num_frames - h, every)
-        if not firsts:
+        # horizon_s of control steps from the reference's start: one frame more than that
+        windows = clip_windows(clip, horizon_s + 1 / clip.fps, every_s, lead)
+        if not windows:
             continue
-        clip_parts.append((clip, [clip.frames(s - lead, s + h + 1) for _ in offsets_s
-                                  for s in firsts]))
+        clip_parts.append((clip, windows * len(offsets_s)))
         starts += [StartOffset(phase_s=float(o), reference_step=lead)
-                   for o in offsets_s for _ in firsts]
+                   for o in offsets_s for _ in windows]
     runs = _runs_by_clip(clip_parts, controller, num_threads, starts=starts)
     k = len(offsets_s)
     return {name: [rs[j * len(rs) // k:(j + 1) * len(rs) // k] for j in range(k)]
